@@ -1,0 +1,8 @@
+"""item2vec: item embeddings from user behaviour, and recommendations from them."""
+
+from item2vec._version import __version__
+from item2vec.corpus import Sequences
+from item2vec.model import Item2Vec, NotFittedError
+from item2vec.vocab import Vocabulary
+
+__all__ = ["Item2Vec", "NotFittedError", "Sequences", "Vocabulary", "__version__"]

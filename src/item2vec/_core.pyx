@@ -1,0 +1,472 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False
+"""Negative-sampling training loops (skip-gram and CBOW), all without the GIL.
+
+One call of :func:`train_chunk` trains a contiguous run of sequences of a CSR
+corpus. Python only runs between calls (learning-rate schedule, progress,
+threads), so the interpreter never sits inside the per-token work.
+
+Indexing in the loops is unchecked. Every index is either validated once at
+the start of the call (codes < n_items, offsets monotone and inside ``codes``,
+table lengths equal to ``n_items``) or derived from validated values; the
+comments next to the loops give the reasoning.
+"""
+
+from libc.math cimport exp, log1p
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memset
+from scipy.linalg.cython_blas cimport saxpy, sdot
+
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define I2V_PREFETCH(p) __builtin_prefetch((p), 1, 3)
+    #else
+    #define I2V_PREFETCH(p) ((void)0)
+    #endif
+    """
+    void I2V_PREFETCH(const void *p) noexcept nogil
+
+
+# Sigmoid and log-sigmoid on [-SIGMOID_MAX, SIGMOID_MAX] come from tables with
+# linear interpolation (absolute error < 1e-7 for 4096 intervals over [-8, 8]);
+# outside that range, and for NaN, they are computed exactly. So there is no
+# clamp: a pair far in the tail gets its true, tiny gradient.
+cdef enum:
+    SIGMOID_TABLE_SIZE = 4096
+
+cdef double SIGMOID_MAX = 8.0
+cdef double SIGMOID_SCALE = SIGMOID_TABLE_SIZE / (2.0 * SIGMOID_MAX)
+cdef float SIGMOID_TABLE[SIGMOID_TABLE_SIZE + 1]
+cdef float LOGSIG_TABLE[SIGMOID_TABLE_SIZE + 1]
+
+
+cdef void _fill_tables() noexcept:
+    cdef int i
+    cdef double x
+    for i in range(SIGMOID_TABLE_SIZE + 1):
+        x = (i / SIGMOID_SCALE) - SIGMOID_MAX
+        SIGMOID_TABLE[i] = <float>(1.0 / (1.0 + exp(-x)))
+        LOGSIG_TABLE[i] = <float>(-log1p(exp(-x)))
+
+
+_fill_tables()
+
+
+cdef inline float sigmoid_logsig(float x, float *logsig) noexcept nogil:
+    """Return sigma(x) and store log(sigma(x)) in ``logsig``."""
+    cdef double t, frac
+    cdef int i
+    if x > -SIGMOID_MAX and x < SIGMOID_MAX:
+        t = (x + SIGMOID_MAX) * SIGMOID_SCALE
+        i = <int>t
+        # x < SIGMOID_MAX gives t < SIZE, but rounding may still reach SIZE;
+        # i + 1 must stay <= SIZE, the last table index.
+        if i >= SIGMOID_TABLE_SIZE:
+            i = SIGMOID_TABLE_SIZE - 1
+        frac = t - i
+        logsig[0] = <float>(LOGSIG_TABLE[i] + frac * (LOGSIG_TABLE[i + 1] - LOGSIG_TABLE[i]))
+        return <float>(SIGMOID_TABLE[i] + frac * (SIGMOID_TABLE[i + 1] - SIGMOID_TABLE[i]))
+    if x > 0:
+        logsig[0] = <float>(-log1p(exp(-x)))
+        return <float>(1.0 / (1.0 + exp(-x)))
+    # x <= -SIGMOID_MAX or NaN (NaN propagates, it never indexes a table)
+    logsig[0] = <float>(x - log1p(exp(x)))
+    return <float>(exp(x) / (1.0 + exp(x)))
+
+
+def sigmoid(float x):
+    """Sigmoid as the kernels compute it (for tests)."""
+    cdef float ls
+    cdef float s = sigmoid_logsig(x, &ls)
+    return s, ls
+
+
+# --- random numbers: xorshift64* seeded through splitmix64 --------------------
+
+cdef inline uint64_t splitmix64(uint64_t x) noexcept nogil:
+    x += 0x9E3779B97F4A7C15ULL
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL
+    return x ^ (x >> 31)
+
+
+cdef inline uint64_t rng_next(uint64_t *state) noexcept nogil:
+    cdef uint64_t x = state[0]
+    x ^= x >> 12
+    x ^= x << 25
+    x ^= x >> 27
+    state[0] = x
+    return x * 0x2545F4914F6CDD1DULL
+
+
+cdef inline uint32_t rng_below(uint64_t *state, uint32_t n) noexcept nogil:
+    """Uniform integer in [0, n) by multiply-shift of the top 32 bits."""
+    return <uint32_t>(((rng_next(state) >> 32) * <uint64_t>n) >> 32)
+
+
+cdef inline float rng_unit(uint64_t *state) noexcept nogil:
+    """Uniform float in [0, 1) from the top 24 bits."""
+    return <float>(rng_next(state) >> 40) * (1.0 / 16777216.0)
+
+
+# --- training state shared by the helpers of one call -------------------------
+
+cdef struct Trainer:
+    float *syn0
+    float *syn1
+    int dim
+    int negative
+    uint32_t n_items
+    const uint32_t *noise_threshold
+    const int32_t *noise_alias
+    uint64_t rng
+    float *neu1e        # accumulated gradient for the input side, dim floats
+    float *hidden       # CBOW input vector, dim floats
+    double loss
+    int64_t n_events
+
+
+cdef inline int32_t draw_noise(Trainer *tr) noexcept nogil:
+    """One draw from the noise distribution by the alias method, O(1).
+
+    k < n_items by rng_below; noise_alias[k] < n_items is checked at entry.
+    """
+    cdef uint64_t r = rng_next(&tr.rng)
+    cdef uint32_t k = <uint32_t>(((r >> 32) * <uint64_t>tr.n_items) >> 32)
+    if <uint32_t>(r & 0xFFFFFFFFULL) < tr.noise_threshold[k]:
+        return <int32_t>k
+    return tr.noise_alias[k]
+
+
+cdef inline void train_outputs(Trainer *tr, float *x, int32_t target, float alpha) noexcept nogil:
+    """Score input ``x`` against ``target`` (label 1) and ``negative`` noise items.
+
+    Updates the output rows in place and adds the input-side gradient to
+    ``tr.neu1e``; the caller applies it. A noise draw equal to the target is
+    skipped, as in word2vec.
+    """
+    cdef int d, n = tr.dim, one = 1
+    cdef int32_t item
+    cdef int32_t noise[64]
+    cdef float *row
+    cdef float f, s, g, logsig, label
+    cdef int n_noise = tr.negative
+    # Draw all noise items first so their rows can be fetched while the
+    # positive pair is computed; more than 64 are drawn on the fly.
+    cdef int pre = n_noise if n_noise < 64 else 64
+    for d in range(pre):
+        noise[d] = draw_noise(tr)
+        I2V_PREFETCH(tr.syn1 + <int64_t>noise[d] * n)
+    for d in range(n_noise + 1):
+        if d == 0:
+            item = target
+            label = 1.0
+        else:
+            item = noise[d - 1] if d <= pre else draw_noise(tr)
+            if item == target:
+                continue
+            label = 0.0
+        row = tr.syn1 + <int64_t>item * n
+        f = sdot(&n, x, &one, row, &one)
+        s = sigmoid_logsig(f if label > 0 else -f, &logsig)
+        tr.loss -= logsig
+        # label 1: s = sigma(f), g = alpha * (1 - sigma(f))
+        # label 0: s = sigma(-f) = 1 - sigma(f), g = alpha * (0 - sigma(f)) = -alpha * (1 - s)
+        g = alpha * (1.0 - s) if label > 0 else -alpha * (1.0 - s)
+        saxpy(&n, &g, row, &one, tr.neu1e, &one)
+        saxpy(&n, &g, x, &one, row, &one)
+    tr.n_events += 1
+
+
+cdef inline void skipgram_pair(Trainer *tr, int32_t centre, int32_t context,
+                               float alpha) noexcept nogil:
+    """The context item's input vector predicts the centre item (word2vec's order)."""
+    cdef int n = tr.dim, one = 1
+    cdef float unit = 1.0
+    cdef float *l1 = tr.syn0 + <int64_t>context * n
+    memset(tr.neu1e, 0, n * sizeof(float))
+    train_outputs(tr, l1, centre, alpha)
+    saxpy(&n, &unit, tr.neu1e, &one, l1, &one)
+
+
+cdef inline void cbow_step(Trainer *tr, const int32_t *seq, Py_ssize_t i, Py_ssize_t lo,
+                           Py_ssize_t hi, bint cbow_mean, float alpha) noexcept nogil:
+    """The sum (or mean) of the context vectors in seq[lo:hi] except i predicts seq[i].
+
+    As in word2vec, every context vector then receives the whole input-side
+    gradient, whether the hidden layer was a sum or a mean.
+    """
+    cdef int n = tr.dim, one = 1, k
+    cdef float unit = 1.0, scale
+    cdef Py_ssize_t j
+    cdef int count = 0
+    memset(tr.hidden, 0, n * sizeof(float))
+    for j in range(lo, hi):
+        if j != i:
+            saxpy(&n, &unit, tr.syn0 + <int64_t>seq[j] * n, &one, tr.hidden, &one)
+            count += 1
+    if count == 0:
+        return
+    if cbow_mean and count > 1:
+        scale = 1.0 / count
+        for k in range(n):
+            tr.hidden[k] *= scale
+    memset(tr.neu1e, 0, n * sizeof(float))
+    train_outputs(tr, tr.hidden, seq[i], alpha)
+    for j in range(lo, hi):
+        if j != i:
+            saxpy(&n, &unit, tr.neu1e, &one, tr.syn0 + <int64_t>seq[j] * n, &one)
+
+
+def train_chunk(
+    float[:, ::1] syn0,
+    float[:, ::1] syn1neg,
+    const int32_t[::1] codes,
+    const int64_t[::1] offsets,
+    Py_ssize_t seq_begin,
+    Py_ssize_t seq_end,
+    const float[::1] keep_prob,
+    const uint32_t[::1] noise_threshold,
+    const int32_t[::1] noise_alias,
+    bint sg,
+    bint cbow_mean,
+    int window,
+    bint shrink_windows,
+    int negative,
+    double alpha_begin,
+    double alpha_end,
+    uint64_t seed,
+):
+    """Train on sequences ``seq_begin <= s < seq_end`` of a CSR corpus.
+
+    Parameters
+    ----------
+    syn0, syn1neg : float32 arrays of shape (n_items, dim), C-contiguous
+        Input and output weights, updated in place (shared between threads).
+    codes, offsets : int32 and int64 arrays
+        The corpus: sequence ``s`` is ``codes[offsets[s]:offsets[s + 1]]``.
+    seq_begin, seq_end : int
+        The sequences to train on.
+    keep_prob : float32 array of shape (n_items,) or (0,)
+        Probability of keeping each item (frequent-item subsampling); empty
+        means keep everything.
+    noise_threshold, noise_alias : uint32 and int32 arrays of shape (n_items,)
+        Alias table of the noise distribution: draw k uniformly, keep it if a
+        uniform 32-bit number is below ``noise_threshold[k]``, else take
+        ``noise_alias[k]``.
+    sg, cbow_mean, window, shrink_windows, negative
+        As in :class:`item2vec.Item2Vec`.
+    alpha_begin, alpha_end : float
+        Learning rate at the first and after the last raw token of the chunk;
+        interpolated linearly in between.
+    seed : int
+        Seed of this call's random numbers.
+
+    Returns
+    -------
+    raw_tokens, kept_tokens, n_events, loss : int, int, int, float
+        Tokens read, tokens kept after subsampling, prediction events (pairs
+        for skip-gram, centre items for CBOW) and their summed loss.
+    """
+    cdef Py_ssize_t n_items = syn0.shape[0]
+    cdef int dim = <int>syn0.shape[1]
+    if syn1neg.shape[0] != n_items or syn1neg.shape[1] != dim:
+        raise ValueError("syn1neg must have the shape of syn0")
+    if n_items < 1 or dim < 1:
+        raise ValueError("weights must have at least one row and one column")
+    if n_items >= 2147483647:
+        raise ValueError("too many items for int32 codes")
+    if noise_threshold.shape[0] != n_items or noise_alias.shape[0] != n_items:
+        raise ValueError("noise tables must have one entry per item")
+    if keep_prob.shape[0] != 0 and keep_prob.shape[0] != n_items:
+        raise ValueError("keep_prob must be empty or have one entry per item")
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    if negative < 0:
+        raise ValueError(f"negative must be >= 0, got {negative}")
+    if seq_begin < 0 or seq_end < seq_begin or seq_end > offsets.shape[0] - 1:
+        raise ValueError("sequence range outside offsets")
+
+    cdef Py_ssize_t s, t, i, j, n, lo, hi, reach, max_len = 0
+    cdef int64_t start, end
+    cdef int32_t w
+    cdef int bad = 0
+    cdef Py_ssize_t n_codes = codes.shape[0]
+
+    with nogil:
+        # Validate everything the unchecked loops below rely on.
+        for j in range(n_items):
+            if noise_alias[j] < 0 or noise_alias[j] >= n_items:
+                bad = 1
+        if offsets[seq_begin] < 0 or offsets[seq_end] > n_codes:
+            bad = 2
+        for s in range(seq_begin, seq_end):
+            start = offsets[s]
+            end = offsets[s + 1]
+            if end < start:
+                bad = 2
+                break
+            if end - start > max_len:
+                max_len = end - start
+        if bad == 0:
+            # offsets monotone and inside codes, so these reads are in bounds
+            for t in range(offsets[seq_begin], offsets[seq_end]):
+                if codes[t] < 0 or codes[t] >= n_items:
+                    bad = 3
+                    break
+    if bad == 1:
+        raise ValueError("noise_alias holds an index outside [0, n_items)")
+    if bad == 2:
+        raise ValueError("offsets must be non-decreasing and inside codes")
+    if bad == 3:
+        raise ValueError(f"codes must lie in [0, {n_items})")
+
+    cdef Trainer tr
+    tr.syn0 = &syn0[0, 0]
+    tr.syn1 = &syn1neg[0, 0]
+    tr.dim = dim
+    tr.negative = negative
+    tr.n_items = <uint32_t>n_items
+    tr.noise_threshold = &noise_threshold[0]
+    tr.noise_alias = &noise_alias[0]
+    tr.rng = splitmix64(seed) | 1  # xorshift state must be non-zero
+    tr.loss = 0.0
+    tr.n_events = 0
+
+    cdef bint subsample = keep_prob.shape[0] != 0
+    cdef int32_t *buf = <int32_t *>malloc((max_len + 1) * sizeof(int32_t))
+    tr.neu1e = <float *>malloc(dim * sizeof(float))
+    tr.hidden = <float *>malloc(dim * sizeof(float))
+    if buf == NULL or tr.neu1e == NULL or tr.hidden == NULL:
+        free(buf)
+        free(tr.neu1e)
+        free(tr.hidden)
+        raise MemoryError()
+
+    cdef int64_t raw_total = offsets[seq_end] - offsets[seq_begin]
+    cdef int64_t raw_done = 0, kept = 0
+    cdef double slope = (alpha_end - alpha_begin) / raw_total if raw_total > 0 else 0.0
+    cdef double seq_step
+    cdef float alpha
+
+    with nogil:
+        for s in range(seq_begin, seq_end):
+            start = offsets[s]
+            end = offsets[s + 1]
+            n = 0
+            # end - start <= max_len, so n <= max_len stays inside buf
+            for t in range(start, end):
+                w = codes[t]
+                if subsample and keep_prob[w] < 1.0:
+                    if rng_unit(&tr.rng) >= keep_prob[w]:
+                        continue
+                buf[n] = w
+                n += 1
+            kept += n
+            seq_step = (end - start) / <double>n if n > 0 else 0.0
+            for i in range(n):
+                alpha = <float>(alpha_begin + slope * (raw_done + i * seq_step))
+                reach = window
+                if shrink_windows:
+                    reach = window - <Py_ssize_t>rng_below(&tr.rng, <uint32_t>window)
+                # 0 <= lo <= i < hi <= n: every buf[j] read is a kept token
+                lo = i - reach if i > reach else 0
+                hi = i + reach + 1 if i + reach + 1 < n else n
+                if sg:
+                    for j in range(lo, hi):
+                        if j != i:
+                            skipgram_pair(&tr, buf[i], buf[j], alpha)
+                else:
+                    cbow_step(&tr, buf, i, lo, hi, cbow_mean, alpha)
+            raw_done += end - start
+
+    free(buf)
+    free(tr.neu1e)
+    free(tr.hidden)
+    return raw_total, kept, tr.n_events, tr.loss
+
+
+def build_alias(const double[::1] prob):
+    """Alias table (Vose's method) of a probability vector that sums to 1.
+
+    Returns ``(threshold, alias)``: uint32 and int32 arrays such that drawing
+    k uniformly, keeping it when a uniform 32-bit number is below
+    ``threshold[k]`` and taking ``alias[k]`` otherwise, samples ``prob``.
+    """
+    import numpy as np
+
+    cdef Py_ssize_t n = prob.shape[0]
+    if n < 1:
+        raise ValueError("prob must not be empty")
+    threshold_arr = np.empty(n, dtype=np.uint32)
+    alias_arr = np.empty(n, dtype=np.int32)
+    scaled_arr = np.empty(n, dtype=np.float64)
+    stack_arr = np.empty(n, dtype=np.int64)
+    cdef uint32_t[::1] threshold = threshold_arr
+    cdef int32_t[::1] alias = alias_arr
+    cdef double[::1] scaled = scaled_arr
+    # small items grow from the front of one buffer, large ones from the back
+    cdef int64_t[::1] stack = stack_arr
+    cdef Py_ssize_t i, n_small = 0, n_large = 0
+    cdef int64_t small, large
+    cdef double q
+    with nogil:
+        for i in range(n):
+            scaled[i] = prob[i] * n
+            alias[i] = <int32_t>i
+            if scaled[i] < 1.0:
+                stack[n_small] = i
+                n_small += 1
+            else:
+                stack[n - 1 - n_large] = i
+                n_large += 1
+        # n_small + n_large <= n throughout, so the two ends never overlap
+        while n_small > 0 and n_large > 0:
+            n_small -= 1
+            small = stack[n_small]
+            large = stack[n - n_large]
+            n_large -= 1
+            q = scaled[small]
+            threshold[small] = <uint32_t>(q * 4294967296.0) if q > 0 else 0
+            alias[small] = <int32_t>large
+            scaled[large] = scaled[large] + q - 1.0
+            if scaled[large] < 1.0:
+                stack[n_small] = large
+                n_small += 1
+            else:
+                n_large += 1
+                stack[n - n_large] = large
+        # what is left has probability 1 (up to rounding): always keep itself
+        for i in range(n_small):
+            threshold[stack[i]] = 0xFFFFFFFFU
+            alias[stack[i]] = <int32_t>stack[i]
+        for i in range(n_large):
+            threshold[stack[n - 1 - i]] = 0xFFFFFFFFU
+            alias[stack[n - 1 - i]] = <int32_t>stack[n - 1 - i]
+    return threshold_arr, alias_arr
+
+
+def sample_noise(const uint32_t[::1] noise_threshold, const int32_t[::1] noise_alias,
+                 Py_ssize_t n_draws, uint64_t seed):
+    """``n_draws`` items drawn as the kernels draw noise items (for tests)."""
+    import numpy as np
+
+    cdef Py_ssize_t n_items = noise_threshold.shape[0], i
+    if n_items < 1 or noise_alias.shape[0] != n_items:
+        raise ValueError("noise tables must be non-empty and of equal length")
+    for i in range(n_items):
+        if noise_alias[i] < 0 or noise_alias[i] >= n_items:
+            raise ValueError("noise_alias holds an index outside [0, n_items)")
+    out_arr = np.empty(n_draws, dtype=np.int32)
+    cdef int32_t[::1] out = out_arr
+    cdef Trainer tr
+    tr.n_items = <uint32_t>n_items
+    tr.noise_threshold = &noise_threshold[0]
+    tr.noise_alias = &noise_alias[0]
+    tr.rng = splitmix64(seed) | 1
+    with nogil:
+        for i in range(n_draws):
+            out[i] = draw_noise(&tr)
+    return out_arr

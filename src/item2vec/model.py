@@ -1,0 +1,665 @@
+"""The Item2Vec estimator: parameters, training driver, queries."""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import numbers
+import os
+import sys
+import time
+from collections.abc import Hashable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from item2vec import _core
+from item2vec.corpus import Sequences
+from item2vec.neighbors import normalize_rows, top_k
+
+__all__ = ["Item2Vec", "NotFittedError"]
+
+# Tokens per kernel call: large enough that Python's share between calls is
+# negligible, small enough to spread work over threads and report progress.
+CHUNK_TOKENS = 32768
+_UINT64 = (1 << 64) - 1
+
+
+class NotFittedError(ValueError, AttributeError):
+    """Raised when a query is made before :meth:`Item2Vec.fit`."""
+
+
+class _ParamsMixin:
+    """get_params / set_params / repr in scikit-learn's conventions, without importing it."""
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        return sorted(p.name for p in signature.parameters.values() if p.name != "self")
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Parameters of this estimator, as passed to ``__init__``.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Unused (no parameter is itself an estimator); kept for scikit-learn.
+        """
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> _ParamsMixin:
+        """Set parameters by name; returns ``self``.
+
+        Raises
+        ------
+        ValueError
+            If a name is not a parameter of the estimator.
+        """
+        valid = set(self._param_names())
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(
+                    f"invalid parameter {name!r} for {type(self).__name__}; "
+                    f"valid parameters are {sorted(valid)}"
+                )
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        signature = inspect.signature(type(self).__init__)
+        changed = []
+        for name in self._param_names():
+            default = signature.parameters[name].default
+            value = getattr(self, name)
+            if value is default or _same_value(value, default):
+                continue
+            changed.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def __sklearn_tags__(self):
+        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
+
+        return Tags(
+            estimator_type=None,
+            target_tags=TargetTags(required=False),
+            transformer_tags=TransformerTags(preserves_dtype=["float32"]),
+            input_tags=InputTags(one_d_array=False, two_d_array=False, string=True),
+            no_validation=True,
+            non_deterministic=True,
+        )
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:
+        return False
+
+
+class Item2Vec(_ParamsMixin):
+    """Item embeddings learned from behaviour sequences with skip-gram or CBOW.
+
+    Each sequence (a user's ordered events, a session, a basket) is treated
+    as a sentence and item vectors are trained by word2vec's negative
+    sampling (SGNS). Training runs in compiled code without the GIL, on
+    ``n_jobs`` threads sharing the weights (Hogwild).
+
+    Parameters
+    ----------
+    vector_size : int, default=100
+        Dimension of the item vectors.
+    window : int, default=5
+        Largest distance between a centre item and a context item.
+    negative : int, default=5
+        Noise items drawn per prediction.
+    ns_exponent : float, default=0.75
+        Noise items are drawn with probability proportional to
+        ``count ** ns_exponent``; 0 is uniform, negative values favour rare items.
+    sample : float, default=1e-3
+        Frequent-item subsampling threshold (word2vec's formula); 0 disables it.
+    min_count : int, default=1
+        Items occurring fewer times are dropped before training.
+    max_vocab_size : int or None, default=None
+        Keep at most this many of the most frequent items.
+    epochs : int, default=5
+        Passes over the corpus.
+    alpha : float, default=0.025
+        Initial learning rate.
+    min_alpha : float, default=1e-4
+        Learning rate reached at the end of training; it decays linearly with
+        the share of all epochs' tokens processed.
+    sg : bool, default=True
+        Skip-gram if True, CBOW if False.
+    cbow_mean : bool, default=True
+        CBOW only: average the context vectors (True) or sum them (False). As
+        in word2vec, every context vector receives the full input-side
+        gradient either way.
+    shrink_windows : bool, default=True
+        Draw each centre item's window uniformly from ``1..window`` (as
+        word2vec and gensim do), weighting near items more; False always uses
+        the full window.
+    n_jobs : int or None, default=None
+        Training threads; None or -1 uses all cores, -2 all but one, etc.
+    random_state : int, numpy Generator or None, default=None
+        Seed of all randomness. With ``n_jobs=1`` and a fixed seed, vectors
+        are identical from run to run; more threads race by design (Hogwild).
+    verbose : int, default=0
+        1 prints one line per epoch to stderr.
+
+    Attributes
+    ----------
+    vocabulary_ : Vocabulary
+        The items that were trained, with their counts.
+    items_ : ndarray of shape (n_items,)
+        Item ids; row ``i`` of ``vectors_`` belongs to ``items_[i]``.
+    vectors_ : ndarray of shape (n_items, vector_size), float32
+        The item (input) vectors.
+    output_vectors_ : ndarray of shape (n_items, vector_size), float32
+        The output (context) weights, needed to continue training.
+    loss_history_ : list of float
+        Mean negative-sampling loss per prediction event, one value per epoch.
+
+    Examples
+    --------
+    >>> from item2vec import Item2Vec
+    >>> sessions = [["a", "b", "c"], ["a", "b"], ["d", "e"], ["d", "e", "f"]] * 50
+    >>> model = Item2Vec(vector_size=16, epochs=5, n_jobs=1, random_state=0).fit(sessions)
+    >>> model.vectors_.shape
+    (6, 16)
+    >>> [item for item, _ in model.most_similar("d", topn=2)]
+    ['e', 'f']
+    """
+
+    def __init__(
+        self,
+        vector_size: int = 100,
+        window: int = 5,
+        negative: int = 5,
+        ns_exponent: float = 0.75,
+        sample: float = 1e-3,
+        min_count: int = 1,
+        max_vocab_size: int | None = None,
+        epochs: int = 5,
+        alpha: float = 0.025,
+        min_alpha: float = 1e-4,
+        sg: bool = True,
+        cbow_mean: bool = True,
+        shrink_windows: bool = True,
+        n_jobs: int | None = None,
+        random_state: int | np.random.Generator | np.random.RandomState | None = None,
+        verbose: int = 0,
+    ) -> None:
+        self.vector_size = vector_size
+        self.window = window
+        self.negative = negative
+        self.ns_exponent = ns_exponent
+        self.sample = sample
+        self.min_count = min_count
+        self.max_vocab_size = max_vocab_size
+        self.epochs = epochs
+        self.alpha = alpha
+        self.min_alpha = min_alpha
+        self.sg = sg
+        self.cbow_mean = cbow_mean
+        self.shrink_windows = shrink_windows
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # --- training ------------------------------------------------------------
+
+    def fit(self, X: Iterable[Iterable[Hashable]] | Sequences, y: Any = None) -> Item2Vec:
+        """Learn item vectors from sequences.
+
+        Parameters
+        ----------
+        X : iterable of sequences of item ids, or Sequences
+            A list of lists, any iterable (a generator is read once and
+            encoded), a list of numpy arrays, or an encoded :class:`Sequences`.
+        y : ignored
+
+        Returns
+        -------
+        self : Item2Vec
+        """
+        self._validate_params()
+        corpus = Sequences.from_iterable(X)
+        if len(corpus) == 0 or corpus.n_tokens == 0:
+            raise ValueError("X is empty: fit needs at least one non-empty sequence of items")
+        corpus = corpus.pruned(self.min_count, self.max_vocab_size)
+        if len(corpus.vocabulary) == 0:
+            raise ValueError(
+                f"no item occurs at least min_count={self.min_count} times; lower min_count"
+            )
+        seed = _seed_from(self.random_state)
+        init_rng = np.random.default_rng(seed)
+        n_items, dim = len(corpus.vocabulary), int(self.vector_size)
+        vectors = init_rng.random((n_items, dim), dtype=np.float32)
+        vectors -= np.float32(0.5)
+        vectors /= np.float32(dim)
+        output = np.zeros((n_items, dim), dtype=np.float32)
+        self.loss_history_ = self._train(corpus, vectors, output, seed)
+        self.vocabulary_ = corpus.vocabulary
+        self.items_ = corpus.vocabulary.items
+        self.vectors_ = vectors
+        self.output_vectors_ = output
+        self._normed = None
+        return self
+
+    def fit_transform(
+        self, X: Iterable[Iterable[Hashable]] | Sequences, y: Any = None
+    ) -> np.ndarray:
+        """Fit, then return :meth:`transform` of the same sequences."""
+        if not isinstance(X, Sequences) and not isinstance(X, list | tuple | np.ndarray):
+            X = Sequences.from_iterable(X)  # a generator must be read once only
+        return self.fit(X).transform(X)
+
+    def _validate_params(self) -> None:
+        _check_int("vector_size", self.vector_size, 1)
+        _check_int("window", self.window, 1)
+        _check_int("negative", self.negative, 1)
+        _check_real("ns_exponent", self.ns_exponent)
+        _check_real("sample", self.sample, low=0.0)
+        _check_int("min_count", self.min_count, 1)
+        if self.max_vocab_size is not None:
+            _check_int("max_vocab_size", self.max_vocab_size, 1)
+        _check_int("epochs", self.epochs, 1)
+        _check_real("alpha", self.alpha, low=0.0, low_inclusive=False)
+        _check_real("min_alpha", self.min_alpha, low=0.0)
+        for name in ("sg", "cbow_mean", "shrink_windows"):
+            value = getattr(self, name)
+            if not isinstance(value, bool | np.bool_ | int) or value not in (0, 1):
+                raise ValueError(f"{name} must be a bool, got {value!r}")
+        if self.n_jobs is not None:
+            _check_int("n_jobs", self.n_jobs, None)
+            if self.n_jobs == 0:
+                raise ValueError("n_jobs must be a non-zero int or None, got 0")
+        _check_int("verbose", self.verbose, 0)
+        rs = self.random_state
+        if not (
+            rs is None
+            or isinstance(rs, np.random.Generator | np.random.RandomState)
+            or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool) and rs >= 0)
+        ):
+            raise ValueError(
+                f"random_state must be None, an int >= 0 or a numpy Generator, got {rs!r}"
+            )
+
+    def _train(
+        self, corpus: Sequences, vectors: np.ndarray, output: np.ndarray, seed: int
+    ) -> list[float]:
+        """Run all epochs over ``corpus``; returns the mean loss per epoch."""
+        vocab = corpus.vocabulary
+        keep = vocab.keep_probabilities(float(self.sample))
+        threshold, alias = vocab.noise_table(float(self.ns_exponent))
+        chunks = _chunk_bounds(corpus.offsets, CHUNK_TOKENS)
+        epochs = int(self.epochs)
+        n_tokens = corpus.n_tokens
+        total = float(n_tokens) * epochs
+        alpha0, alpha1 = float(self.alpha), float(self.min_alpha)
+        n_jobs = _effective_n_jobs(self.n_jobs)
+        codes, offsets = corpus.codes, corpus.offsets
+
+        def run(task: tuple[int, int, float, float, int]) -> tuple[int, int, int, float]:
+            seq_begin, seq_end, a_begin, a_end, chunk_seed = task
+            return _core.train_chunk(
+                vectors, output, codes, offsets, seq_begin, seq_end, keep, threshold, alias,
+                bool(self.sg), bool(self.cbow_mean), int(self.window),
+                bool(self.shrink_windows), int(self.negative), a_begin, a_end, chunk_seed,
+            )  # fmt: skip
+
+        history: list[float] = []
+        executor = ThreadPoolExecutor(n_jobs) if n_jobs > 1 and len(chunks) > 1 else None
+        try:
+            for epoch in range(epochs):
+                started = time.perf_counter()
+                tasks = []
+                for k, (seq_begin, seq_end, tok_begin, tok_end) in enumerate(chunks):
+                    done = epoch * n_tokens
+                    a_begin = alpha0 + (alpha1 - alpha0) * (done + tok_begin) / total
+                    a_end = alpha0 + (alpha1 - alpha0) * (done + tok_end) / total
+                    chunk_seed = seed * 0x9E3779B97F4A7C15 + epoch * 0xD1B54A32D192ED03 + k
+                    tasks.append((seq_begin, seq_end, a_begin, a_end, chunk_seed & _UINT64))
+                results = list(executor.map(run, tasks)) if executor else [run(t) for t in tasks]
+                events = sum(r[2] for r in results)
+                loss = sum(r[3] for r in results)
+                mean_loss = loss / events if events else float("nan")
+                if events and not np.isfinite(mean_loss):
+                    raise FloatingPointError(
+                        f"training diverged in epoch {epoch + 1} (loss {mean_loss}); "
+                        f"lower alpha (got {self.alpha})"
+                    )
+                history.append(mean_loss)
+                if self.verbose:
+                    seconds = time.perf_counter() - started
+                    print(
+                        f"epoch {epoch + 1}/{epochs}: loss {mean_loss:.4f}, "
+                        f"{n_tokens / max(seconds, 1e-9):,.0f} tokens/s",
+                        file=sys.stderr,
+                    )
+        finally:
+            if executor is not None:
+                executor.shutdown(wait=True)
+        return history
+
+    # --- queries -------------------------------------------------------------
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "vectors_"):
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet; call fit(sequences) first"
+            )
+
+    @property
+    def normed_vectors(self) -> np.ndarray:
+        """``vectors_`` scaled to unit length (computed once, cached)."""
+        self._check_fitted()
+        if getattr(self, "_normed", None) is None:
+            self._normed = normalize_rows(self.vectors_)
+        return self._normed
+
+    def get_vector(self, item: Hashable, norm: bool = False) -> np.ndarray:
+        """The vector of one item (unit length if ``norm``).
+
+        Raises
+        ------
+        KeyError
+            If the item is not in the vocabulary.
+        """
+        self._check_fitted()
+        code = self.vocabulary_.code(item)
+        return (self.normed_vectors if norm else self.vectors_)[code].copy()
+
+    def __contains__(self, item: object) -> bool:
+        return hasattr(self, "vocabulary_") and item in self.vocabulary_
+
+    def most_similar(
+        self,
+        positive: Hashable | Iterable[Hashable] | np.ndarray | None = None,
+        negative: Hashable | Iterable[Hashable] | None = None,
+        topn: int = 10,
+    ) -> list[tuple[Any, float]]:
+        """Items closest by cosine to the mean of ``positive`` minus ``negative``.
+
+        Parameters
+        ----------
+        positive : item, list of items, or 1-D array of length vector_size
+            Items (or a raw vector) that pull the query towards them.
+        negative : item or list of items, optional
+            Items that push the query away.
+        topn : int, default=10
+            How many to return; capped at the number of other items.
+
+        Returns
+        -------
+        list of (item, cosine)
+            Best first; the query items themselves are left out.
+
+        Raises
+        ------
+        KeyError
+            If an item is not in the vocabulary.
+        """
+        self._check_fitted()
+        _check_int("topn", topn, 1)
+        normed = self.normed_vectors
+        query = np.zeros(normed.shape[1], dtype=np.float64)
+        used: list[int] = []
+        for group, sign in ((positive, 1.0), (negative, -1.0)):
+            if group is None:
+                continue
+            if isinstance(group, np.ndarray) and group.dtype.kind == "f":
+                if group.shape != (normed.shape[1],):
+                    raise ValueError(
+                        f"a query vector must have shape ({normed.shape[1]},), got {group.shape}"
+                    )
+                norm = np.linalg.norm(group)
+                query += sign * group / (norm if norm > 0 else 1.0)
+                continue
+            codes = self._codes_of_group(group)
+            used.extend(codes.tolist())
+            query += sign * normed[codes].sum(axis=0, dtype=np.float64)
+        if positive is None and negative is None:
+            raise ValueError("most_similar needs positive and/or negative items")
+        norm = np.linalg.norm(query)
+        if norm > 0:
+            query /= norm
+        return self._ranked(query, topn, used)
+
+    def similar_by_vector(self, vector: np.ndarray, topn: int = 10) -> list[tuple[Any, float]]:
+        """Items closest by cosine to a raw vector."""
+        return self.most_similar(positive=np.asarray(vector, dtype=np.float32), topn=topn)
+
+    def _codes_of_group(self, group: Any) -> np.ndarray:
+        vocab = self.vocabulary_
+        if isinstance(group, Hashable) and group in vocab:
+            return np.array([vocab.code(group)])
+        if isinstance(group, str | bytes) or not isinstance(group, Iterable):
+            vocab.code(group)  # raises the KeyError naming the item
+        return vocab.codes_of(group)
+
+    def _ranked(self, query: np.ndarray, topn: int, exclude: list[int]) -> list[tuple[Any, float]]:
+        codes, scores = self._rank_codes(query, topn, exclude)
+        return list(zip(self.items_[codes].tolist(), scores.astype(float).tolist(), strict=True))
+
+    def _rank_codes(
+        self, query: np.ndarray, topn: int, exclude: list[int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Codes and cosines of the ``topn`` items nearest to ``query``, ``exclude`` left out."""
+        normed = self.normed_vectors
+        n_items = normed.shape[0]
+        excluded = np.unique(np.asarray(exclude, dtype=np.int64))
+        k = min(topn, n_items - excluded.size)
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        mask = None
+        if excluded.size:
+            mask = sp.csr_array(
+                (np.ones(excluded.size), (np.zeros(excluded.size, dtype=np.int64), excluded)),
+                shape=(1, n_items),
+            )
+        idx, scores = top_k(query[None, :].astype(np.float32), normed, k, mask)
+        return idx[0], scores[0]
+
+    def similar_items(
+        self, items: Iterable[Hashable], topn: int = 10
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest neighbours of many items at once.
+
+        Parameters
+        ----------
+        items : sequence of item ids
+        topn : int, default=10
+            Neighbours per item; capped at ``n_items - 1``.
+
+        Returns
+        -------
+        ids : ndarray of shape (len(items), topn)
+            Neighbour ids, best first (the item itself is left out).
+        scores : float32 ndarray of shape (len(items), topn)
+            Their cosine similarities.
+        """
+        self._check_fitted()
+        _check_int("topn", topn, 1)
+        codes = self.vocabulary_.codes_of(items)
+        normed = self.normed_vectors
+        n_items = normed.shape[0]
+        k = min(topn, n_items - 1)
+        if k <= 0:
+            return self.items_[:0].reshape(len(codes), 0), np.zeros((len(codes), 0), np.float32)
+        rows = np.arange(len(codes))
+        itself = sp.csr_array((np.ones(len(codes)), (rows, codes)), shape=(len(codes), n_items))
+        idx, scores = top_k(normed[codes], normed, k, itself)
+        return self.items_[idx], scores
+
+    def recommend(
+        self, history: Iterable[Hashable], topn: int = 10, exclude_seen: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Items to recommend after a history of items.
+
+        The history is aggregated as the mean of its items' unit vectors
+        (items not in the vocabulary are ignored) and items are ranked by
+        cosine to it.
+
+        Parameters
+        ----------
+        history : sequence of item ids
+        topn : int, default=10
+        exclude_seen : bool, default=True
+            Leave out items that occur in the history.
+
+        Returns
+        -------
+        ids, scores : ndarrays of shape (k,)
+            ``k = min(topn, number of items that may be recommended)``.
+
+        Raises
+        ------
+        KeyError
+            If no item of the history is in the vocabulary.
+        """
+        self._check_fitted()
+        _check_int("topn", topn, 1)
+        if isinstance(history, str | bytes):
+            raise TypeError("history must be a sequence of items, got a string")
+        codes = self.vocabulary_.codes_of(history, unknown="ignore")
+        known = codes[codes >= 0]
+        if known.size == 0:
+            raise KeyError("none of the history's items is in the vocabulary")
+        normed = self.normed_vectors
+        query = normed[known].mean(axis=0, dtype=np.float64)
+        codes, scores = self._rank_codes(query, topn, known.tolist() if exclude_seen else [])
+        return self.items_[codes], scores
+
+    def transform(self, X: Iterable[Iterable[Hashable]] | Sequences) -> np.ndarray:
+        """One vector per sequence: the mean of its items' vectors.
+
+        Items not in the vocabulary are ignored; a sequence with no known item
+        gets the zero vector.
+
+        Returns
+        -------
+        ndarray of shape (n_sequences, vector_size), float32
+        """
+        self._check_fitted()
+        codes, offsets = self._encode(X)
+        return (_mean_matrix(codes, offsets, len(self.items_)) @ self.vectors_).astype(
+            np.float32, copy=False
+        )
+
+    def score(self, X: Iterable[Iterable[Hashable]] | Sequences, y: Any = None) -> float:
+        """Next-item hit rate at 10 by leave-last-out on held-out sequences.
+
+        For every sequence of length >= 2, the items before the last one are
+        the history (aggregated as in :meth:`recommend`, seen items excluded)
+        and the last item is the target. A target outside the vocabulary, or
+        a history with no known item, counts as a miss.
+
+        Returns
+        -------
+        float
+            Share of evaluated sequences whose target is in the top 10.
+
+        Raises
+        ------
+        ValueError
+            If no sequence has at least two items.
+        """
+        self._check_fitted()
+        codes, offsets = self._encode(X)
+        lengths = np.diff(offsets)
+        evaluable = np.flatnonzero(lengths >= 2)
+        if evaluable.size == 0:
+            raise ValueError("score needs at least one sequence with two or more items")
+        targets = codes[offsets[evaluable + 1] - 1]
+        hist_lengths = lengths[evaluable] - 1
+        hist_offsets = np.zeros(evaluable.size + 1, dtype=np.int64)
+        np.cumsum(hist_lengths, out=hist_offsets[1:])
+        starts = offsets[evaluable]
+        seq_of_token = np.repeat(np.arange(evaluable.size), hist_lengths)
+        token_idx = starts[seq_of_token] + (
+            np.arange(hist_offsets[-1]) - hist_offsets[:-1][seq_of_token]
+        )
+        hist_codes = codes[token_idx]
+        normed = self.normed_vectors
+        means = _mean_matrix(hist_codes, hist_offsets, normed.shape[0])
+        queries = means @ normed
+        k = min(10, normed.shape[0])
+        idx, _ = top_k(queries, normed, k, exclude=means)
+        has_history = np.diff(means.indptr) > 0
+        hits = (idx == targets[:, None]).any(axis=1) & (targets >= 0) & has_history
+        return float(hits.mean())
+
+    def _encode(self, X: Iterable[Iterable[Hashable]] | Sequences) -> tuple[np.ndarray, np.ndarray]:
+        """Codes in this model's vocabulary (-1 for unknown items) and offsets of X."""
+        corpus = Sequences.from_iterable(X)
+        if corpus.vocabulary is self.vocabulary_:
+            return corpus.codes.astype(np.int64), corpus.offsets
+        mapping = self.vocabulary_.codes_of(corpus.vocabulary.items.tolist(), unknown="ignore")
+        return mapping[corpus.codes], corpus.offsets
+
+
+def _mean_matrix(codes: np.ndarray, offsets: np.ndarray, n_items: int) -> sp.csr_array:
+    """Sparse (n_sequences, n_items) matrix averaging each sequence's known items."""
+    n_seqs = offsets.shape[0] - 1
+    rows = np.repeat(np.arange(n_seqs), np.diff(offsets))
+    known = codes >= 0
+    rows, cols = rows[known], codes[known]
+    per_row = np.bincount(rows, minlength=n_seqs)
+    data = 1.0 / per_row[rows]
+    matrix = sp.csr_array((data.astype(np.float32), (rows, cols)), shape=(n_seqs, n_items))
+    matrix.sum_duplicates()
+    return matrix
+
+
+def _chunk_bounds(offsets: np.ndarray, target: int) -> list[tuple[int, int, int, int]]:
+    """Runs of about ``target`` tokens, as (seq_begin, seq_end, tok_begin, tok_end)."""
+    n_seqs = offsets.shape[0] - 1
+    total = int(offsets[-1])
+    cuts = np.searchsorted(offsets, np.arange(target, total, target), side="left")
+    bounds = np.unique(np.concatenate(([0], cuts, [n_seqs])))
+    return [
+        (int(a), int(b), int(offsets[a]), int(offsets[b]))
+        for a, b in itertools.pairwise(bounds)
+        if b > a
+    ]
+
+
+def _effective_n_jobs(n_jobs: int | None) -> int:
+    cores = os.cpu_count() or 1
+    if n_jobs is None:
+        return cores
+    if n_jobs < 0:
+        return max(1, cores + 1 + n_jobs)
+    return int(n_jobs)
+
+
+def _seed_from(random_state: Any) -> int:
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0])
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**63))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**31 - 1))
+    return int(random_state)
+
+
+def _check_int(name: str, value: Any, low: int | None) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value}")
+
+
+def _check_real(
+    name: str, value: Any, low: float | None = None, low_inclusive: bool = True
+) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if low is not None and (value < low or (value == low and not low_inclusive)):
+        bound = ">=" if low_inclusive else ">"
+        raise ValueError(f"{name} must be {bound} {low}, got {value}")

@@ -1,0 +1,161 @@
+"""Vocabulary: item ids <-> dense int32 codes, counts, and the sampling tables."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from typing import Any
+
+import numpy as np
+
+from item2vec import _core
+
+__all__ = ["Vocabulary"]
+
+
+class Vocabulary:
+    """Item ids mapped to dense codes ``0 .. n_items - 1``, with their counts.
+
+    Ids can be any hashable values (str and int alike). They are compared as
+    Python dictionary keys, so ``1`` and ``"1"`` are different items while
+    ``1``, ``1.0`` and ``True`` are the same one.
+
+    Parameters
+    ----------
+    items : array-like of shape (n_items,)
+        The item ids; position ``i`` holds the id of code ``i``. Must be unique.
+    counts : array-like of int, shape (n_items,)
+        How often each item occurs in the corpus the vocabulary was built from.
+
+    Examples
+    --------
+    >>> vocab = Vocabulary(["a", "b"], [3, 1])
+    >>> vocab.code("b")
+    1
+    >>> vocab.items[0], int(vocab.counts[0])
+    ('a', 3)
+    """
+
+    def __init__(self, items: Iterable[Hashable] | np.ndarray, counts: Iterable[int]) -> None:
+        self.items = _as_item_array(items)
+        self.counts = np.asarray(counts, dtype=np.int64).reshape(-1)
+        if self.counts.shape[0] != self.items.shape[0]:
+            raise ValueError(
+                f"items and counts must have the same length, got {self.items.shape[0]} "
+                f"and {self.counts.shape[0]}"
+            )
+        if self.items.shape[0] >= np.iinfo(np.int32).max:
+            raise ValueError(
+                f"a vocabulary holds at most {np.iinfo(np.int32).max - 1} items "
+                f"(int32 codes), got {self.items.shape[0]}"
+            )
+        if np.any(self.counts < 0):
+            raise ValueError("counts must be >= 0")
+        self._index: dict[Any, int] | None = None
+
+    def __len__(self) -> int:
+        return int(self.items.shape[0])
+
+    def __repr__(self) -> str:
+        return f"Vocabulary(n_items={len(self)}, n_tokens={int(self.counts.sum())})"
+
+    def __contains__(self, item: object) -> bool:
+        try:
+            return item in self.index
+        except TypeError:
+            return False
+
+    @property
+    def index(self) -> dict[Any, int]:
+        """Dictionary from item id to code (built on first use)."""
+        if self._index is None:
+            keys = self.items.tolist()
+            self._index = dict(zip(keys, range(len(keys)), strict=True))
+            if len(self._index) != len(keys):
+                raise ValueError("item ids must be unique")
+        return self._index
+
+    def code(self, item: Hashable) -> int:
+        """Code of one item; ``KeyError`` naming the item if it is unknown."""
+        try:
+            return self.index[item]
+        except (KeyError, TypeError):
+            raise KeyError(f"item {item!r} is not in the vocabulary") from None
+
+    def codes_of(self, items: Iterable[Hashable], *, unknown: str = "raise") -> np.ndarray:
+        """Codes of many items as int64; ``unknown="ignore"`` maps unknown ones to -1."""
+        if unknown not in ("raise", "ignore"):
+            raise ValueError(f"unknown must be 'raise' or 'ignore', got {unknown!r}")
+        if isinstance(items, str | bytes):
+            raise TypeError("items must be a sequence of item ids, got a single string")
+        index = self.index
+        out = []
+        for item in items:
+            try:
+                out.append(index[item])
+            except (KeyError, TypeError):
+                if unknown == "raise":
+                    raise KeyError(f"item {item!r} is not in the vocabulary") from None
+                out.append(-1)
+        return np.asarray(out, dtype=np.int64)
+
+    def keep_probabilities(self, sample: float) -> np.ndarray:
+        """Probability of keeping each item under frequent-item subsampling.
+
+        word2vec's formula: with ``t = sample * n_tokens``, an item of count
+        ``c`` is kept with probability ``min(1, (sqrt(c / t) + 1) * t / c)``.
+        ``sample=0`` keeps everything and returns an empty array.
+        """
+        if sample <= 0:
+            return np.empty(0, dtype=np.float32)
+        counts = self.counts.astype(np.float64)
+        threshold = sample * counts.sum()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keep = (np.sqrt(counts / threshold) + 1.0) * threshold / counts
+        keep = np.where(counts > 0, np.minimum(keep, 1.0), 1.0)
+        return keep.astype(np.float32)
+
+    def noise_distribution(self, ns_exponent: float) -> np.ndarray:
+        """Noise probabilities proportional to ``count ** ns_exponent`` (zero counts: 0)."""
+        counts = self.counts.astype(np.float64)
+        present = counts > 0
+        weights = np.zeros_like(counts)
+        weights[present] = counts[present] ** ns_exponent
+        total = weights.sum()
+        if not np.isfinite(total) or total <= 0:
+            raise ValueError(
+                f"ns_exponent={ns_exponent} gives no usable noise distribution for these counts"
+            )
+        return weights / total
+
+    def noise_table(self, ns_exponent: float) -> tuple[np.ndarray, np.ndarray]:
+        """Alias table (threshold, alias) of :meth:`noise_distribution`, for O(1) draws."""
+        return _core.build_alias(np.ascontiguousarray(self.noise_distribution(ns_exponent)))
+
+    def pruned(
+        self, min_count: int = 1, max_vocab_size: int | None = None
+    ) -> tuple[Vocabulary, np.ndarray]:
+        """Drop items under ``min_count`` and keep at most ``max_vocab_size`` most frequent.
+
+        Returns the new vocabulary (count descending, ties in the current
+        order) and an int32 array mapping old codes to new ones (-1: dropped).
+        """
+        keep = np.flatnonzero(self.counts >= min_count)
+        order = keep[np.argsort(-self.counts[keep], kind="stable")]
+        if max_vocab_size is not None:
+            order = order[:max_vocab_size]
+        mapping = np.full(len(self), -1, dtype=np.int32)
+        mapping[order] = np.arange(order.shape[0], dtype=np.int32)
+        return Vocabulary(self.items[order], self.counts[order]), mapping
+
+
+def _as_item_array(items: Iterable[Hashable] | np.ndarray) -> np.ndarray:
+    """Items as a 1-D array: native dtype for numeric/str arrays and all-int lists, else object."""
+    if isinstance(items, np.ndarray) and items.dtype != object:
+        return items.reshape(-1)
+    values = list(items)
+    if values and all(type(v) is int for v in values):
+        try:
+            return np.asarray(values, dtype=np.int64)
+        except OverflowError:
+            pass
+    return np.fromiter(values, dtype=object, count=len(values))

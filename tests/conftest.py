@@ -1,0 +1,27 @@
+import numpy as np
+import pytest
+
+from item2vec.datasets import planted_sessions
+
+
+@pytest.fixture(scope="session")
+def planted():
+    """About 200k tokens in 50 planted clusters of 20 items each."""
+    return planted_sessions(
+        n_sessions=10_000, n_items=1_000, n_clusters=50, mean_length=20, random_state=7
+    )
+
+
+@pytest.fixture(scope="session")
+def small_planted():
+    """About 40k tokens, 10 clusters: for quick fits."""
+    return planted_sessions(
+        n_sessions=2_000, n_items=200, n_clusters=10, mean_length=20, random_state=3
+    )
+
+
+def cluster_precision(model, cluster_of, items, k=10):
+    """Share of each item's k nearest neighbours that share its planted cluster."""
+    items = np.asarray(items)
+    ids, _ = model.similar_items(items, topn=k)
+    return float((cluster_of[ids.astype(np.int64)] == cluster_of[items][:, None]).mean())
