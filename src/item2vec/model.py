@@ -164,12 +164,14 @@ class Item2Vec(_ParamsMixin):
     Examples
     --------
     >>> from item2vec import Item2Vec
-    >>> sessions = [["a", "b", "c"], ["a", "b"], ["d", "e"], ["d", "e", "f"]] * 50
-    >>> model = Item2Vec(vector_size=16, epochs=5, n_jobs=1, random_state=0).fit(sessions)
+    >>> from item2vec.datasets import planted_sessions
+    >>> data = planted_sessions(n_sessions=2000, n_items=100, n_clusters=10)
+    >>> model = Item2Vec(vector_size=32, n_jobs=1, random_state=0).fit(data.sequences)
     >>> model.vectors_.shape
-    (6, 16)
-    >>> [item for item, _ in model.most_similar("d", topn=2)]
-    ['e', 'f']
+    (100, 32)
+    >>> neighbours = [item for item, _ in model.most_similar(3, topn=5)]
+    >>> sorted(int(data.cluster_of[item]) for item in neighbours)  # item 3 is in cluster 3
+    [3, 3, 3, 3, 3]
     """
 
     def __init__(

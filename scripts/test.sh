@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install item2vec with its test extra, lint, and run the test suite (and the doctests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
+python -m pip install --quiet --editable ".[test]"
+
+echo "== lint"
+python -m ruff check .
+python -m ruff format --check .
+cython-lint src/item2vec/_core.pyx
+
+echo "== tests"
+python -m pytest tests --doctest-modules src -q "$@"

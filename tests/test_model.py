@@ -1,0 +1,217 @@
+"""The Item2Vec estimator: quality on planted clusters, determinism, queries, errors."""
+
+import numpy as np
+import pytest
+from conftest import cluster_precision
+
+from item2vec import Item2Vec, NotFittedError, Sequences
+
+
+@pytest.fixture(scope="module")
+def fitted(small_planted):
+    return Item2Vec(vector_size=32, epochs=5, n_jobs=1, random_state=0).fit(small_planted.sequences)
+
+
+@pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_neighbours_of_frequent_items_share_their_cluster(planted, sg, n_jobs):
+    model = Item2Vec(sg=sg, n_jobs=n_jobs, random_state=0).fit(planted.sequences)
+    frequent = model.items_[:100].astype(np.int64)
+    assert cluster_precision(model, planted.cluster_of, frequent) >= 0.9
+
+
+@pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
+def test_single_thread_training_is_bit_identical_across_runs(small_planted, sg):
+    params = dict(vector_size=16, epochs=2, sg=sg, n_jobs=1, random_state=42)
+    a = Item2Vec(**params).fit(small_planted.sequences)
+    b = Item2Vec(**params).fit(small_planted.sequences)
+    assert np.array_equal(a.vectors_, b.vectors_)
+    assert np.array_equal(a.output_vectors_, b.output_vectors_)
+    assert a.loss_history_ == b.loss_history_
+
+
+def test_different_seeds_give_different_vectors(small_planted):
+    a = Item2Vec(vector_size=8, epochs=1, n_jobs=1, random_state=1).fit(small_planted.sequences)
+    b = Item2Vec(vector_size=8, epochs=1, n_jobs=1, random_state=2).fit(small_planted.sequences)
+    assert not np.array_equal(a.vectors_, b.vectors_)
+
+
+@pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
+def test_vectors_are_finite_and_loss_decreases(small_planted, sg):
+    model = Item2Vec(vector_size=16, epochs=4, sg=sg, n_jobs=2, random_state=0)
+    model.fit(small_planted.sequences)
+    assert np.all(np.isfinite(model.vectors_))
+    assert len(model.loss_history_) == 4
+    assert model.loss_history_[-1] < model.loss_history_[0]
+
+
+def test_full_windows_and_no_subsampling_train_too(small_planted):
+    model = Item2Vec(
+        vector_size=16, epochs=3, shrink_windows=False, sample=0, n_jobs=1, random_state=0
+    ).fit(small_planted.sequences)
+    frequent = model.items_[:30].astype(np.int64)
+    assert cluster_precision(model, small_planted.cluster_of, frequent) >= 0.9
+
+
+def test_fit_accepts_generators_arrays_and_sequences(small_planted):
+    seqs = small_planted.sequences[:300]
+    params = dict(vector_size=8, epochs=1, n_jobs=1, random_state=3)
+    from_lists = Item2Vec(**params).fit([s.tolist() for s in seqs])
+    from_gen = Item2Vec(**params).fit(s.tolist() for s in seqs)
+    from_arrays = Item2Vec(**params).fit(seqs)
+    from_corpus = Item2Vec(**params).fit(Sequences.from_iterable(seqs))
+    for other in (from_gen, from_arrays, from_corpus):
+        assert other.items_.tolist() == from_lists.items_.tolist()
+        assert np.array_equal(other.vectors_, from_lists.vectors_)
+
+
+def test_min_count_and_max_vocab_size_limit_the_vocabulary():
+    seqs = [["a", "b", "c"], ["a", "b"], ["a", "d"]] * 3
+    model = Item2Vec(vector_size=4, epochs=1, min_count=4, random_state=0).fit(seqs)
+    assert model.items_.tolist() == ["a", "b"]
+    model = Item2Vec(vector_size=4, epochs=1, max_vocab_size=1, random_state=0).fit(seqs)
+    assert model.items_.tolist() == ["a"]
+
+
+def test_most_similar_excludes_the_query_and_ranks_by_cosine(fitted):
+    item = fitted.items_[0]
+    result = fitted.most_similar(item, topn=5)
+    assert len(result) == 5 and item not in [r[0] for r in result]
+    scores = [s for _, s in result]
+    assert scores == sorted(scores, reverse=True)
+    expected = fitted.normed_vectors @ fitted.get_vector(item, norm=True)
+    assert scores[0] == pytest.approx(np.sort(expected)[-2], abs=1e-5)
+
+
+def test_most_similar_with_negative_items_and_raw_vectors(fitted):
+    a, b = fitted.items_[0], fitted.items_[1]
+    result = fitted.most_similar(positive=[a], negative=[b], topn=3)
+    assert all(item not in (a, b) for item, _ in result)
+    by_vector = fitted.similar_by_vector(fitted.get_vector(a), topn=1)
+    assert by_vector[0][0] == a
+
+
+def test_topn_larger_than_the_catalogue_returns_every_other_item(fitted):
+    n = len(fitted.items_)
+    assert len(fitted.most_similar(fitted.items_[0], topn=10 * n)) == n - 1
+    ids, scores = fitted.similar_items(fitted.items_[:3], topn=10 * n)
+    assert ids.shape == scores.shape == (3, n - 1)
+
+
+def test_similar_items_matches_most_similar(fitted):
+    items = fitted.items_[[0, 5, 17]]
+    ids, scores = fitted.similar_items(items, topn=4)
+    for row, item in enumerate(items):
+        expected = fitted.most_similar(item, topn=4)
+        assert ids[row].tolist() == [i for i, _ in expected]
+        np.testing.assert_allclose(scores[row], [s for _, s in expected], atol=1e-6)
+
+
+def test_recommend_excludes_the_history(fitted):
+    history = fitted.items_[:3].tolist()
+    ids, scores = fitted.recommend(history, topn=5)
+    assert len(ids) == 5 and not set(ids.tolist()) & set(history)
+    assert np.all(np.diff(scores) <= 0)
+    # a one-item history is closest to the item itself once it may be shown
+    ids_all, scores_all = fitted.recommend(history[:1], topn=5, exclude_seen=False)
+    assert ids_all[0] == history[0] and scores_all[0] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_transform_returns_the_mean_vector_per_sequence(fitted):
+    a, b = fitted.items_[0], fitted.items_[1]
+    out = fitted.transform([[a, b], [a], ["unknown item"]])
+    assert out.shape == (3, fitted.vector_size) and out.dtype == np.float32
+    np.testing.assert_allclose(out[0], (fitted.get_vector(a) + fitted.get_vector(b)) / 2, atol=1e-6)
+    np.testing.assert_allclose(out[1], fitted.get_vector(a), atol=1e-6)
+    assert not out[2].any()
+
+
+def test_score_is_a_hit_rate_better_than_chance(fitted, small_planted):
+    held_out = small_planted.sequences[:500]
+    score = fitted.score(held_out)
+    assert 0.0 <= score <= 1.0
+    # 10 of ~200 items at random would hit ~5%; planted clusters make it far easier
+    assert score > 0.2
+
+
+def test_queries_before_fit_raise_not_fitted():
+    with pytest.raises(NotFittedError, match="not fitted"):
+        Item2Vec().most_similar("a")
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "message"),
+    [
+        ({"vector_size": 0}, ValueError, "vector_size must be an int >= 1, got 0"),
+        ({"vector_size": 2.5}, TypeError, "vector_size must be an int"),
+        ({"window": 0}, ValueError, "window must be an int >= 1, got 0"),
+        ({"negative": -1}, ValueError, "negative must be an int >= 1, got -1"),
+        ({"alpha": 0.0}, ValueError, "alpha must be > 0"),
+        ({"alpha": -1.0}, ValueError, "alpha must be > 0"),
+        ({"alpha": float("nan")}, ValueError, "alpha must be finite"),
+        ({"min_alpha": -0.1}, ValueError, "min_alpha must be >= 0"),
+        ({"sample": -1e-3}, ValueError, "sample must be >= 0"),
+        ({"epochs": 0}, ValueError, "epochs must be an int >= 1"),
+        ({"min_count": 0}, ValueError, "min_count must be an int >= 1"),
+        ({"n_jobs": 0}, ValueError, "n_jobs must be a non-zero int"),
+        ({"ns_exponent": float("inf")}, ValueError, "ns_exponent must be finite"),
+        ({"sg": "yes"}, ValueError, "sg must be a bool"),
+        ({"random_state": "seed"}, ValueError, "random_state must be"),
+    ],
+)
+def test_invalid_parameters_are_named_in_the_error(params, error, message):
+    with pytest.raises(error, match=message):
+        Item2Vec(**params).fit([["a", "b"]])
+
+
+@pytest.mark.parametrize(
+    ("data", "error", "message"),
+    [
+        ([], ValueError, "X is empty"),
+        ([[], []], ValueError, "X is empty"),
+        ("abc", TypeError, "got a string"),
+        (["ab", "cd"], TypeError, "sequence 0 is a string"),
+    ],
+)
+def test_bad_corpora_are_rejected(data, error, message):
+    with pytest.raises(error, match=message):
+        Item2Vec().fit(data)
+
+
+def test_every_item_under_min_count_is_rejected():
+    with pytest.raises(ValueError, match="min_count=3"):
+        Item2Vec(min_count=3).fit([["a", "b"], ["c"]])
+
+
+def test_unknown_items_and_bad_topn_in_queries(fitted):
+    with pytest.raises(KeyError, match="no such item"):
+        fitted.most_similar("no such item")
+    with pytest.raises(KeyError, match="no such item"):
+        fitted.similar_items(["no such item"])
+    with pytest.raises(KeyError, match="no such item"):
+        fitted.get_vector("no such item")
+    with pytest.raises(KeyError, match="none of the history"):
+        fitted.recommend(["no such item"])
+    with pytest.raises(ValueError, match="topn must be an int >= 1, got 0"):
+        fitted.most_similar(fitted.items_[0], topn=0)
+
+
+def test_diverging_training_stops_with_a_clear_error(small_planted):
+    with pytest.raises(FloatingPointError, match="diverged"):
+        Item2Vec(vector_size=8, epochs=3, alpha=1e30, random_state=0).fit(
+            small_planted.sequences[:200]
+        )
+
+
+def test_repr_shows_only_changed_parameters():
+    assert repr(Item2Vec()) == "Item2Vec()"
+    assert repr(Item2Vec(window=3, sg=False)) == "Item2Vec(sg=False, window=3)"
+
+
+def test_get_and_set_params_round_trip():
+    model = Item2Vec(window=3)
+    assert model.get_params()["window"] == 3
+    assert model.set_params(window=7, epochs=2) is model
+    assert (model.window, model.epochs) == (7, 2)
+    with pytest.raises(ValueError, match="invalid parameter 'windw'"):
+        model.set_params(windw=1)
