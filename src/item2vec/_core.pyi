@@ -1,0 +1,32 @@
+import numpy as np
+import numpy.typing as npt
+
+def train_chunk(
+    syn0: npt.NDArray[np.float32],
+    syn1neg: npt.NDArray[np.float32],
+    codes: npt.NDArray[np.int32],
+    offsets: npt.NDArray[np.int64],
+    seq_begin: int,
+    seq_end: int,
+    keep_prob: npt.NDArray[np.float32],
+    noise_threshold: npt.NDArray[np.uint32],
+    noise_alias: npt.NDArray[np.int32],
+    sg: bool,
+    cbow_mean: bool,
+    window: int,
+    shrink_windows: bool,
+    negative: int,
+    alpha_begin: float,
+    alpha_end: float,
+    seed: int,
+) -> tuple[int, int, int, float]: ...
+def build_alias(
+    prob: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int32]]: ...
+def sample_noise(
+    noise_threshold: npt.NDArray[np.uint32],
+    noise_alias: npt.NDArray[np.int32],
+    n_draws: int,
+    seed: int,
+) -> npt.NDArray[np.int32]: ...
+def sigmoid(x: float) -> tuple[float, float]: ...
