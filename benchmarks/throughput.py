@@ -32,6 +32,12 @@ from item2vec.datasets import planted_sessions
 from item2vec.neighbors import normalize_rows, top_k
 
 CORPORA = {"long": 20.0, "short": 5.0}
+# item2vec's settings per mode; gensim runs the same sg / CBOW choice
+MODES = {
+    "sg": {"sg": True, "shared_negatives": True},
+    "sg-pair": {"sg": True, "shared_negatives": False},
+    "cbow": {"sg": False},
+}
 
 
 def make_corpus(kind: str, n_tokens: float, seed: int = 0):
@@ -87,7 +93,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tokens", type=float, default=10e6, help="tokens per corpus")
     parser.add_argument("--corpora", nargs="+", default=["long", "short"], choices=CORPORA)
-    parser.add_argument("--modes", nargs="+", default=["sg", "cbow"], choices=["sg", "cbow"])
+    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     parser.add_argument("--jobs", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=1)
@@ -110,7 +116,7 @@ def main(argv: list[str] | None = None) -> dict:
             sentences = [[words[c] for c in codes[a:b]] for a, b in itertools.pairwise(bounds)]
         for mode in args.modes:
             params = dict(vector_size=100, window=5, negative=5, sample=1e-3,
-                          sg=mode == "sg", epochs=args.epochs)  # fmt: skip
+                          epochs=args.epochs) | MODES[mode]  # fmt: skip
             for n_jobs in args.jobs:
                 ours, theirs, q_ours, q_theirs = [], [], [], []
                 for repeat in range(args.repeats):

@@ -17,73 +17,62 @@ def _fixed_noise(n_items, item):
     return threshold, alias
 
 
-def _targets(centre, noise, negative):
-    return [(centre, 1.0)] + [(noise, 0.0)] * negative * (noise != centre)
+def _sgns_step(syn0, syn1, inputs, centre, noise, alpha, mean=False):
+    """One prediction of ``centre`` from the sum (or mean) of the ``inputs`` rows."""
+    x = syn0[inputs].sum(axis=0) / (len(inputs) if mean else 1)
+    neu1e = np.zeros_like(x)
+    for target, label in [(centre, 1.0)] + [(u, 0.0) for u in noise if u != centre]:
+        g = alpha * (label - _sigmoid(x @ syn1[target]))
+        neu1e += g * syn1[target]
+        syn1[target] += g * x
+    for c in inputs:
+        syn0[c] += neu1e
 
 
-def _reference_skipgram(syn0, syn1, seq, window, negative, noise, alpha):
+def _reference(syn0, syn1, seq, window, negative, draws, alpha, mode):
+    """word2vec's updates in NumPy (float64), consuming pre-drawn noise items in order."""
     syn0, syn1 = syn0.astype(np.float64), syn1.astype(np.float64)
-    for i, centre in enumerate(seq):
-        for j in range(max(0, i - window), min(len(seq), i + window + 1)):
-            if j == i:
-                continue
-            x = syn0[seq[j]].copy()
-            neu1e = np.zeros_like(x)
-            for target, label in _targets(centre, noise, negative):
-                g = alpha * (label - _sigmoid(x @ syn1[target]))
-                neu1e += g * syn1[target]
-                syn1[target] += g * x
-            syn0[seq[j]] += neu1e
-    return syn0, syn1
-
-
-def _reference_cbow(syn0, syn1, seq, window, negative, noise, alpha, mean):
-    syn0, syn1 = syn0.astype(np.float64), syn1.astype(np.float64)
+    draws = iter(draws.tolist())
     for i, centre in enumerate(seq):
         context = [seq[j] for j in range(max(0, i - window), min(len(seq), i + window + 1))]
         context.pop(i - max(0, i - window))
-        if not context:
+        if mode.startswith("cbow"):
+            if context:
+                noise = [next(draws) for _ in range(negative)]
+                _sgns_step(syn0, syn1, context, centre, noise, alpha, mode == "cbow_mean")
             continue
-        h = syn0[context].sum(axis=0)
-        if mean:
-            h /= len(context)
-        neu1e = np.zeros_like(h)
-        for target, label in _targets(centre, noise, negative):
-            g = alpha * (label - _sigmoid(h @ syn1[target]))
-            neu1e += g * syn1[target]
-            syn1[target] += g * h
+        if mode == "shared":
+            noise = [next(draws) for _ in range(negative)]
         for c in context:
-            syn0[c] += neu1e
+            if mode == "pair":
+                noise = [next(draws) for _ in range(negative)]
+            _sgns_step(syn0, syn1, [c], centre, noise, alpha)
     return syn0, syn1
 
 
-def _train(syn0, syn1, seq, window, negative, noise, alpha, sg, cbow_mean=True):
-    threshold, alias = _fixed_noise(syn0.shape[0], noise)
+def _train(syn0, syn1, seq, window, negative, alpha, mode, noise_table, seed=123):
+    threshold, alias = noise_table
     codes = np.asarray(seq, dtype=np.int32)
     offsets = np.array([0, len(seq)], dtype=np.int64)
     return _core.train_chunk(
         syn0, syn1, codes, offsets, 0, 1, np.empty(0, np.float32), threshold, alias,
-        sg, cbow_mean, window, False, negative, alpha, alpha, 123,
+        not mode.startswith("cbow"), mode == "cbow_mean", window, False, negative,
+        mode == "shared", alpha, alpha, seed,
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("seq", [[0, 1], [0, 1, 2, 1], [3, 0, 2, 2, 1]])
-@pytest.mark.parametrize("mode", ["skipgram", "cbow_mean", "cbow_sum"])
+@pytest.mark.parametrize("seq", [[0, 1], [0, 1, 2, 1], [3, 0, 2, 2, 1, 4, 0]])
+@pytest.mark.parametrize("mode", ["pair", "shared", "cbow_mean", "cbow_sum"])
 def test_update_matches_numpy_reference(seq, mode):
     rng = np.random.default_rng(0)
-    syn0 = rng.uniform(-0.5, 0.5, size=(4, 8)).astype(np.float32)
-    syn1 = rng.uniform(-0.5, 0.5, size=(4, 8)).astype(np.float32)
-    window, negative, noise, alpha = 2, 3, 2, 0.05
-    if mode == "skipgram":
-        expected = _reference_skipgram(syn0, syn1, seq, window, negative, noise, alpha)
-    else:
-        expected = _reference_cbow(
-            syn0, syn1, seq, window, negative, noise, alpha, mean=mode == "cbow_mean"
-        )
-    raw, kept, events, loss = _train(
-        syn0, syn1, seq, window, negative, noise, alpha, sg=mode == "skipgram",
-        cbow_mean=mode == "cbow_mean",
-    )  # fmt: skip
+    syn0 = rng.uniform(-0.5, 0.5, size=(5, 8)).astype(np.float32)
+    syn1 = rng.uniform(-0.5, 0.5, size=(5, 8)).astype(np.float32)
+    window, negative, alpha, seed = 2, 3, 0.05, 123
+    # full windows and no subsampling: the noise draws are the only random numbers
+    noise_table = _core.build_alias(np.full(5, 0.2))
+    draws = _core.sample_noise(*noise_table, 1_000, seed)
+    expected = _reference(syn0, syn1, seq, window, negative, draws, alpha, mode)
+    raw, kept, events, loss = _train(syn0, syn1, seq, window, negative, alpha, mode, noise_table)
     assert raw == kept == len(seq)
     assert events > 0 and np.isfinite(loss) and loss > 0
     np.testing.assert_allclose(syn0, expected[0], atol=1e-6)
@@ -97,7 +86,7 @@ def test_skipgram_loss_is_sum_of_pair_losses():
     # one pair: context 1 predicts centre 0 against noise 2, with a tiny rate
     x, pos, neg = syn0[1].astype(float), syn1[0].astype(float), syn1[2].astype(float)
     expected = -np.log(_sigmoid(x @ pos)) - np.log(_sigmoid(-(x @ neg)))
-    _, _, events, loss = _train(syn0, syn1, [0, 1], 1, 1, 2, 1e-9, sg=True)
+    _, _, events, loss = _train(syn0, syn1, [0, 1], 1, 1, 1e-9, "pair", _fixed_noise(3, 2))
     # two pairs are trained ((0 <- 1) then (1 <- 0)); recompute the second one
     x2, pos2 = syn0[0].astype(float), syn1[1].astype(float)
     expected += -np.log(_sigmoid(x2 @ pos2)) - np.log(_sigmoid(-(x2 @ neg)))
@@ -127,7 +116,7 @@ def test_kernel_rejects_codes_outside_the_vocabulary():
     with pytest.raises(ValueError, match="codes must lie"):
         _core.train_chunk(
             syn0, syn0.copy(), np.array([0, 5], np.int32), np.array([0, 2], np.int64), 0, 1,
-            np.empty(0, np.float32), threshold, alias, True, True, 2, True, 1, 0.1, 0.1, 0,
+            np.empty(0, np.float32), threshold, alias, True, True, 2, True, 1, False, 0.1, 0.1, 0,
         )  # fmt: skip
 
 
@@ -137,7 +126,7 @@ def test_kernel_rejects_decreasing_offsets():
     with pytest.raises(ValueError, match="offsets"):
         _core.train_chunk(
             syn0, syn0.copy(), np.array([0, 1], np.int32), np.array([0, 2, 1], np.int64), 0, 2,
-            np.empty(0, np.float32), threshold, alias, True, True, 2, True, 1, 0.1, 0.1, 0,
+            np.empty(0, np.float32), threshold, alias, True, True, 2, True, 1, False, 0.1, 0.1, 0,
         )  # fmt: skip
 
 
@@ -151,6 +140,6 @@ def test_kernel_trains_read_only_corpus_arrays():
     threshold, alias = _fixed_noise(3, 2)
     _core.train_chunk(
         syn0, np.zeros_like(syn0), codes, offsets, 0, 1, np.empty(0, np.float32), threshold,
-        alias, True, True, 2, True, 2, 0.1, 0.1, 0,
+        alias, True, True, 2, True, 2, False, 0.1, 0.1, 0,
     )  # fmt: skip
     assert not np.array_equal(syn0, before)

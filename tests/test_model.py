@@ -1,5 +1,7 @@
 """The Item2Vec estimator: quality on planted clusters, determinism, queries, errors."""
 
+import copy
+
 import numpy as np
 import pytest
 from conftest import cluster_precision
@@ -112,8 +114,9 @@ def test_recommend_excludes_the_history(fitted):
     ids, scores = fitted.recommend(history, topn=5)
     assert len(ids) == 5 and not set(ids.tolist()) & set(history)
     assert np.all(np.diff(scores) <= 0)
-    # a one-item history is closest to the item itself once it may be shown
-    ids_all, scores_all = fitted.recommend(history[:1], topn=5, exclude_seen=False)
+    # by cosine, a one-item history is closest to the item itself once it may be shown
+    cosine = copy.copy(fitted).set_params(recommend_scoring="cosine")
+    ids_all, scores_all = cosine.recommend(history[:1], topn=5, exclude_seen=False)
     assert ids_all[0] == history[0] and scores_all[0] == pytest.approx(1.0, abs=1e-5)
 
 
@@ -215,3 +218,13 @@ def test_get_and_set_params_round_trip():
     assert (model.window, model.epochs) == (7, 2)
     with pytest.raises(ValueError, match="invalid parameter 'windw'"):
         model.set_params(windw=1)
+
+
+def test_output_scoring_ranks_by_input_output_dot_products(fitted):
+    history = fitted.items_[[3, 4]].tolist()
+    ids, scores = fitted.recommend(history, topn=3)
+    mean = fitted.vectors_[[3, 4]].mean(axis=0)
+    expected = fitted.output_vectors_ @ mean
+    expected[[3, 4]] = -np.inf
+    assert ids.tolist() == fitted.items_[np.argsort(-expected)[:3]].tolist()
+    np.testing.assert_allclose(scores, np.sort(expected)[::-1][:3], rtol=1e-5)

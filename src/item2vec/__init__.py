@@ -1,8 +1,16 @@
 """item2vec: item embeddings from user behaviour, and recommendations from them."""
 
+from item2vec._validation import NotFittedError
 from item2vec._version import __version__
-from item2vec.corpus import Sequences
-from item2vec.model import Item2Vec, NotFittedError
+from item2vec.corpus import Sequences, read_events
+from item2vec.model import Item2Vec
 from item2vec.vocab import Vocabulary
 
-__all__ = ["Item2Vec", "NotFittedError", "Sequences", "Vocabulary", "__version__"]
+__all__ = [
+    "Item2Vec",
+    "NotFittedError",
+    "Sequences",
+    "Vocabulary",
+    "__version__",
+    "read_events",
+]

@@ -16,7 +16,38 @@ from libc.math cimport exp, log1p
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
-from scipy.linalg.cython_blas cimport saxpy, sdot
+
+# Vector primitives: plain loops that the compiler vectorises (setup.py allows
+# reassociation so the dot product's sum vectorises too). They beat SciPy's BLAS
+# sdot/saxpy at these sizes, where BLAS's per-call overhead dominates; a dot
+# product with 32 explicit partial sums measured slower than this one.
+# Skip-gram (per-pair negatives) and CBOW, dim 100, 2M-token planted corpus,
+# one thread, M tokens/s: BLAS 0.150 / 0.576; loops 0.148 / 0.606 (SSE2),
+# 0.171 / 1.040 (AVX2+FMA).
+
+cdef inline float vdot(int n, const float *x, const float *y) noexcept nogil:
+    cdef float s = 0.0
+    cdef int k
+    for k in range(n):
+        s += x[k] * y[k]
+    return s
+
+
+cdef inline void vaxpy(int n, float a, const float *x, float *y) noexcept nogil:
+    cdef int k
+    for k in range(n):
+        y[k] += a * x[k]
+
+
+cdef inline void vupdate(int n, float g, const float *x, float *row, float *acc) noexcept nogil:
+    """``acc += g * row`` and ``row += g * x`` in one pass over ``row``."""
+    cdef int k
+    cdef float r
+    for k in range(n):
+        r = row[k]
+        acc[k] += g * r
+        row[k] = r + g * x[k]
+
 
 cdef extern from *:
     """
@@ -124,6 +155,7 @@ cdef struct Trainer:
     uint64_t rng
     float *neu1e        # accumulated gradient for the input side, dim floats
     float *hidden       # CBOW input vector, dim floats
+    int32_t *noise      # the current noise items, negative ints
     double loss
     int64_t n_events
 
@@ -140,55 +172,70 @@ cdef inline int32_t draw_noise(Trainer *tr) noexcept nogil:
     return tr.noise_alias[k]
 
 
+cdef inline void draw_negatives(Trainer *tr) noexcept nogil:
+    """Fill ``tr.noise`` with ``negative`` draws and start fetching their output rows."""
+    cdef int d
+    for d in range(tr.negative):
+        tr.noise[d] = draw_noise(tr)
+        I2V_PREFETCH(tr.syn1 + <int64_t>tr.noise[d] * tr.dim)
+
+
 cdef inline void train_outputs(Trainer *tr, float *x, int32_t target, float alpha) noexcept nogil:
-    """Score input ``x`` against ``target`` (label 1) and ``negative`` noise items.
+    """Score input ``x`` against ``target`` (label 1) and the noise items in ``tr.noise``.
 
     Updates the output rows in place and adds the input-side gradient to
-    ``tr.neu1e``; the caller applies it. A noise draw equal to the target is
+    ``tr.neu1e``; the caller applies it. A noise item equal to the target is
     skipped, as in word2vec.
     """
-    cdef int d, n = tr.dim, one = 1
+    cdef int d, n = tr.dim
     cdef int32_t item
-    cdef int32_t noise[64]
     cdef float *row
-    cdef float f, s, g, logsig, label
-    cdef int n_noise = tr.negative
-    # Draw all noise items first so their rows can be fetched while the
-    # positive pair is computed; more than 64 are drawn on the fly.
-    cdef int pre = n_noise if n_noise < 64 else 64
-    for d in range(pre):
-        noise[d] = draw_noise(tr)
-        I2V_PREFETCH(tr.syn1 + <int64_t>noise[d] * n)
-    for d in range(n_noise + 1):
+    cdef float f, s, g, logsig
+    for d in range(tr.negative + 1):
         if d == 0:
             item = target
-            label = 1.0
         else:
-            item = noise[d - 1] if d <= pre else draw_noise(tr)
+            item = tr.noise[d - 1]
             if item == target:
                 continue
-            label = 0.0
         row = tr.syn1 + <int64_t>item * n
-        f = sdot(&n, x, &one, row, &one)
-        s = sigmoid_logsig(f if label > 0 else -f, &logsig)
+        f = vdot(n, x, row)
+        if d == 0:
+            # label 1: g = alpha * (1 - sigma(f))
+            s = sigmoid_logsig(f, &logsig)
+            g = alpha * (1.0 - s)
+        else:
+            # label 0: g = -alpha * sigma(f) = -alpha * (1 - sigma(-f))
+            s = sigmoid_logsig(-f, &logsig)
+            g = -alpha * (1.0 - s)
         tr.loss -= logsig
-        # label 1: s = sigma(f), g = alpha * (1 - sigma(f))
-        # label 0: s = sigma(-f) = 1 - sigma(f), g = alpha * (0 - sigma(f)) = -alpha * (1 - s)
-        g = alpha * (1.0 - s) if label > 0 else -alpha * (1.0 - s)
-        saxpy(&n, &g, row, &one, tr.neu1e, &one)
-        saxpy(&n, &g, x, &one, row, &one)
+        vupdate(n, g, x, row, tr.neu1e)
     tr.n_events += 1
 
 
-cdef inline void skipgram_pair(Trainer *tr, int32_t centre, int32_t context,
-                               float alpha) noexcept nogil:
-    """The context item's input vector predicts the centre item (word2vec's order)."""
-    cdef int n = tr.dim, one = 1
-    cdef float unit = 1.0
-    cdef float *l1 = tr.syn0 + <int64_t>context * n
-    memset(tr.neu1e, 0, n * sizeof(float))
-    train_outputs(tr, l1, centre, alpha)
-    saxpy(&n, &unit, tr.neu1e, &one, l1, &one)
+cdef inline void skipgram_window(Trainer *tr, const int32_t *seq, Py_ssize_t i, Py_ssize_t lo,
+                                 Py_ssize_t hi, bint shared, float alpha) noexcept nogil:
+    """Each context item's input vector in seq[lo:hi] except i predicts seq[i].
+
+    This is word2vec's order (context predicts centre). With ``shared``, one
+    set of noise items serves every context of the centre (Ji et al. 2016),
+    so the same few output rows stay in cache for the whole window; otherwise
+    every pair draws its own.
+    """
+    cdef int n = tr.dim
+    cdef Py_ssize_t j
+    cdef float *l1
+    if shared:
+        draw_negatives(tr)
+    for j in range(lo, hi):
+        if j == i:
+            continue
+        if not shared:
+            draw_negatives(tr)
+        l1 = tr.syn0 + <int64_t>seq[j] * n
+        memset(tr.neu1e, 0, n * sizeof(float))
+        train_outputs(tr, l1, seq[i], alpha)
+        vaxpy(n, 1.0, tr.neu1e, l1)
 
 
 cdef inline void cbow_step(Trainer *tr, const int32_t *seq, Py_ssize_t i, Py_ssize_t lo,
@@ -198,14 +245,14 @@ cdef inline void cbow_step(Trainer *tr, const int32_t *seq, Py_ssize_t i, Py_ssi
     As in word2vec, every context vector then receives the whole input-side
     gradient, whether the hidden layer was a sum or a mean.
     """
-    cdef int n = tr.dim, one = 1, k
-    cdef float unit = 1.0, scale
+    cdef int n = tr.dim, k
+    cdef float scale
     cdef Py_ssize_t j
     cdef int count = 0
     memset(tr.hidden, 0, n * sizeof(float))
     for j in range(lo, hi):
         if j != i:
-            saxpy(&n, &unit, tr.syn0 + <int64_t>seq[j] * n, &one, tr.hidden, &one)
+            vaxpy(n, 1.0, tr.syn0 + <int64_t>seq[j] * n, tr.hidden)
             count += 1
     if count == 0:
         return
@@ -214,10 +261,11 @@ cdef inline void cbow_step(Trainer *tr, const int32_t *seq, Py_ssize_t i, Py_ssi
         for k in range(n):
             tr.hidden[k] *= scale
     memset(tr.neu1e, 0, n * sizeof(float))
+    draw_negatives(tr)
     train_outputs(tr, tr.hidden, seq[i], alpha)
     for j in range(lo, hi):
         if j != i:
-            saxpy(&n, &unit, tr.neu1e, &one, tr.syn0 + <int64_t>seq[j] * n, &one)
+            vaxpy(n, 1.0, tr.neu1e, tr.syn0 + <int64_t>seq[j] * n)
 
 
 def train_chunk(
@@ -235,6 +283,7 @@ def train_chunk(
     int window,
     bint shrink_windows,
     int negative,
+    bint shared_negatives,
     double alpha_begin,
     double alpha_end,
     uint64_t seed,
@@ -256,7 +305,7 @@ def train_chunk(
         Alias table of the noise distribution: draw k uniformly, keep it if a
         uniform 32-bit number is below ``noise_threshold[k]``, else take
         ``noise_alias[k]``.
-    sg, cbow_mean, window, shrink_windows, negative
+    sg, cbow_mean, window, shrink_windows, negative, shared_negatives
         As in :class:`item2vec.Item2Vec`.
     alpha_begin, alpha_end : float
         Learning rate at the first and after the last raw token of the chunk;
@@ -339,10 +388,12 @@ def train_chunk(
     cdef int32_t *buf = <int32_t *>malloc((max_len + 1) * sizeof(int32_t))
     tr.neu1e = <float *>malloc(dim * sizeof(float))
     tr.hidden = <float *>malloc(dim * sizeof(float))
-    if buf == NULL or tr.neu1e == NULL or tr.hidden == NULL:
+    tr.noise = <int32_t *>malloc((negative + 1) * sizeof(int32_t))
+    if buf == NULL or tr.neu1e == NULL or tr.hidden == NULL or tr.noise == NULL:
         free(buf)
         free(tr.neu1e)
         free(tr.hidden)
+        free(tr.noise)
         raise MemoryError()
 
     cdef int64_t raw_total = offsets[seq_end] - offsets[seq_begin]
@@ -375,9 +426,7 @@ def train_chunk(
                 lo = i - reach if i > reach else 0
                 hi = i + reach + 1 if i + reach + 1 < n else n
                 if sg:
-                    for j in range(lo, hi):
-                        if j != i:
-                            skipgram_pair(&tr, buf[i], buf[j], alpha)
+                    skipgram_window(&tr, buf, i, lo, hi, shared_negatives, alpha)
                 else:
                     cbow_step(&tr, buf, i, lo, hi, cbow_mean, alpha)
             raw_done += end - start
@@ -385,6 +434,7 @@ def train_chunk(
     free(buf)
     free(tr.neu1e)
     free(tr.hidden)
+    free(tr.noise)
     return raw_total, kept, tr.n_events, tr.loss
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Hashable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from item2vec.vocab import Vocabulary, _as_item_array
 
-__all__ = ["Sequences"]
+__all__ = ["Sequences", "read_events"]
 
 
 class Sequences:
@@ -33,6 +35,8 @@ class Sequences:
         Strength of each event (rating, dwell time, ...).
     times : float64 array of shape (n_tokens,), optional
         Time of each event.
+    users : array of shape (n_sequences,), optional
+        The user (or session key) each sequence belongs to.
 
     Examples
     --------
@@ -50,6 +54,7 @@ class Sequences:
         vocabulary: Vocabulary,
         weights: np.ndarray | None = None,
         times: np.ndarray | None = None,
+        users: np.ndarray | None = None,
     ) -> None:
         self.codes = _as_1d(codes, np.int32, "codes")
         self.offsets = _as_1d(offsets, np.int64, "offsets")
@@ -58,6 +63,7 @@ class Sequences:
         self.vocabulary = vocabulary
         self.weights = None if weights is None else _as_1d(weights, np.float32, "weights")
         self.times = None if times is None else _as_1d(times, np.float64, "times")
+        self.users = None if users is None else np.asarray(users).reshape(-1)
         self._validate()
 
     def _validate(self) -> None:
@@ -79,6 +85,10 @@ class Sequences:
                 raise ValueError(
                     f"{name} must have one entry per token ({n_tokens}), got {extra.shape[0]}"
                 )
+        if self.users is not None and self.users.shape[0] != len(self):
+            raise ValueError(
+                f"users must have one entry per sequence ({len(self)}), got {self.users.shape[0]}"
+            )
         if self.weights is not None and not np.all(np.isfinite(self.weights)):
             raise ValueError("weights must be finite (no NaN or inf)")
         if self.weights is not None and np.any(self.weights < 0):
@@ -111,6 +121,114 @@ class Sequences:
         if isinstance(sequences, list) and sequences and _all_plain_arrays(sequences):
             return _encode_arrays(sequences)
         return _encode_objects(sequences)
+
+    @classmethod
+    def from_events(
+        cls,
+        events: Any,
+        user: str,
+        item: str,
+        time: str | None = None,
+        weight: str | None = None,
+        min_weight: float | None = None,
+        session_gap: float | None = None,
+        min_length: int = 1,
+    ) -> Sequences:
+        """Build one sequence per user (or session) from an event table.
+
+        Parameters
+        ----------
+        events : pandas or polars DataFrame, pyarrow Table, or dict of arrays
+            One row per event.
+        user, item : str
+            Columns holding the user and item ids.
+        time : str, optional
+            Column of event times (numbers or datetimes; datetimes become
+            seconds). Each user's events are ordered by it, ties keeping the
+            table's order. Without it, the table's order is kept.
+        weight : str, optional
+            Column of event strengths (rating, dwell time, ...), kept as
+            ``weights``; must be finite and >= 0.
+        min_weight : float, optional
+            Keep only events whose weight is >= this (e.g. rating >= 4).
+        session_gap : float, optional
+            Start a new sequence when the time since the user's previous
+            event exceeds this (same unit as ``time``; seconds for datetimes).
+        min_length : int, default=1
+            Drop sequences shorter than this after filtering.
+
+        Returns
+        -------
+        Sequences
+            With ``users`` (the user of each sequence), ``times`` and
+            ``weights`` when those columns are given.
+
+        Examples
+        --------
+        >>> events = {"user": [1, 1, 2, 1], "item": ["a", "b", "a", "c"], "t": [3, 1, 2, 2]}
+        >>> Sequences.from_events(events, user="user", item="item", time="t").to_lists()
+        [['b', 'c', 'a'], ['a']]
+        """
+        if session_gap is not None and time is None:
+            raise ValueError("session_gap needs a time column")
+        if session_gap is not None and not session_gap >= 0:
+            raise ValueError(f"session_gap must be >= 0, got {session_gap}")
+        if isinstance(min_length, bool) or not isinstance(min_length, int) or min_length < 1:
+            raise ValueError(f"min_length must be an int >= 1, got {min_length!r}")
+        users = _column(events, user)
+        items = _column(events, item)
+        n = users.shape[0]
+        if items.shape[0] != n:
+            raise ValueError(f"columns {user!r} and {item!r} differ in length")
+        times = None if time is None else _time_column(_column(events, time), time)
+        weights = None
+        if weight is not None:
+            weights = _column(events, weight)
+            if weights.dtype.kind not in "iufb":
+                raise TypeError(f"weight column {weight!r} must be numeric, got {weights.dtype}")
+            weights = weights.astype(np.float64)
+            if not np.all(np.isfinite(weights)):
+                raise ValueError(f"weight column {weight!r} holds NaN or infinite values")
+            if np.any(weights < 0):
+                raise ValueError(f"weight column {weight!r} holds negative values")
+        elif min_weight is not None:
+            raise ValueError("min_weight needs a weight column")
+        _reject_missing(items, item)
+        _reject_missing(users, user)
+
+        rows = np.arange(n)
+        if min_weight is not None:
+            rows = rows[weights >= min_weight]
+        user_codes, user_values = _factorize(users[rows])
+        # order: user, then time, then table order (lexsort's last key is primary)
+        keys = (rows, user_codes) if times is None else (rows, times[rows], user_codes)
+        order = np.lexsort(keys)
+        rows, user_codes = rows[order], user_codes[order]
+        starts = np.ones(rows.shape[0], dtype=bool)
+        starts[1:] = user_codes[1:] != user_codes[:-1]
+        if session_gap is not None:
+            gaps = np.diff(times[rows])
+            starts[1:] |= gaps > session_gap
+        offsets = np.append(np.flatnonzero(starts), rows.shape[0]).astype(np.int64)
+        lengths = np.diff(offsets)
+        if min_length > 1:
+            long_enough = lengths >= min_length
+            token_keep = np.repeat(long_enough, lengths)
+            rows = rows[token_keep]
+            seq_users = user_codes[offsets[:-1][long_enough]]
+            offsets = np.zeros(int(long_enough.sum()) + 1, dtype=np.int64)
+            np.cumsum(lengths[long_enough], out=offsets[1:])
+        else:
+            seq_users = user_codes[offsets[:-1]]
+        codes, vocabulary = _encode_flat(items[rows])
+        return cls(
+            codes,
+            offsets,
+            vocabulary,
+            None if weights is None else weights[rows].astype(np.float32),
+            None if times is None else times[rows],
+            user_values[seq_users],
+        )
 
     # --- access --------------------------------------------------------------
 
@@ -174,26 +292,41 @@ class Sequences:
             self.vocabulary,
             None if self.weights is None else self.weights[token_idx],
             None if self.times is None else self.times[token_idx],
+            None if self.users is None else self.users[idx],
         )
 
     def remap(self, mapping: np.ndarray, vocabulary: Vocabulary) -> Sequences:
         """Recode tokens through ``mapping`` (old code -> new code, -1 drops the token)."""
-        mapping = np.asarray(mapping)
-        new_codes = mapping[self.codes]
+        new_codes = np.asarray(mapping)[self.codes]
         keep = new_codes >= 0
-        if keep.all():
-            offsets = self.offsets
-        else:
-            kept_before = np.zeros(self.n_tokens + 1, dtype=np.int64)
-            np.cumsum(keep, out=kept_before[1:])
-            offsets = kept_before[self.offsets]
+        kept = self.select_tokens(keep) if not keep.all() else self
         return Sequences(
             new_codes[keep].astype(np.int32, copy=False),
-            offsets,
-            vocabulary,
+            kept.offsets, vocabulary, kept.weights, kept.times, kept.users,
+        )  # fmt: skip
+
+    def select_tokens(self, keep: np.ndarray) -> Sequences:
+        """The corpus with only the tokens where ``keep`` is True (every sequence stays)."""
+        keep = np.asarray(keep, dtype=bool)
+        if keep.shape != self.codes.shape:
+            raise ValueError(f"keep must have shape {self.codes.shape}, got {keep.shape}")
+        kept_before = np.zeros(self.n_tokens + 1, dtype=np.int64)
+        np.cumsum(keep, out=kept_before[1:])
+        return Sequences(
+            self.codes[keep],
+            kept_before[self.offsets],
+            self.vocabulary,
             None if self.weights is None else self.weights[keep],
             None if self.times is None else self.times[keep],
+            self.users,
         )
+
+    def codes_in(self, vocabulary: Vocabulary) -> np.ndarray:
+        """The tokens' codes in another vocabulary, as int64 (-1 where an item is unknown)."""
+        if vocabulary is self.vocabulary:
+            return self.codes.astype(np.int64)
+        mapping = vocabulary.codes_of(self.vocabulary.items.tolist(), unknown="ignore")
+        return mapping[self.codes] if self.n_tokens else np.zeros(0, dtype=np.int64)
 
     def pruned(self, min_count: int = 1, max_vocab_size: int | None = None) -> Sequences:
         """Drop items under ``min_count`` (and beyond ``max_vocab_size``) from the corpus."""
@@ -303,3 +436,161 @@ def _encode_objects(sequences: Iterable[Iterable[Hashable]]) -> Sequences:
     items = _as_item_array(list(index))
     vocabulary, rank = _ordered_vocabulary(items, counts, np.arange(n_items))
     return Sequences(rank[provisional], offsets, vocabulary)
+
+
+def _column(events: Any, name: str) -> np.ndarray:
+    """One column of a DataFrame (pandas, polars), pyarrow Table or dict, as a numpy array."""
+    if type(events).__module__.startswith("pyarrow"):
+        if name not in events.column_names:
+            raise KeyError(f"column {name!r} not found; the table has {events.column_names}")
+        column = events.column(name)
+        return np.asarray(column.to_numpy(zero_copy_only=False))
+    try:
+        values = events[name]
+    except (KeyError, IndexError, TypeError) as exc:
+        columns = list(events.keys()) if hasattr(events, "keys") else "unknown"
+        raise KeyError(f"column {name!r} not found; columns are {columns}") from exc
+    except Exception as exc:  # polars raises its own ColumnNotFoundError
+        raise KeyError(f"column {name!r} not found: {exc}") from None
+    if hasattr(values, "to_numpy"):
+        values = values.to_numpy()
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"column {name!r} must be one-dimensional, got shape {arr.shape}")
+    return arr
+
+
+def _time_column(values: np.ndarray, name: str) -> np.ndarray:
+    """Times as float64 (datetimes as seconds since the epoch)."""
+    if values.dtype.kind == "M":
+        if np.isnat(values).any():
+            raise ValueError(f"time column {name!r} holds missing values")
+        return values.astype("datetime64[ns]").astype(np.int64) / 1e9
+    if values.dtype.kind not in "iuf":
+        raise TypeError(
+            f"time column {name!r} must hold numbers or datetimes, got dtype {values.dtype}"
+        )
+    times = values.astype(np.float64)
+    if np.isnan(times).any():
+        raise ValueError(f"time column {name!r} holds NaN values")
+    return times
+
+
+def _reject_missing(values: np.ndarray, name: str) -> None:
+    if values.dtype.kind == "f" and np.isnan(values).any():
+        raise ValueError(f"column {name!r} holds NaN ids")
+    if values.dtype == object:
+        for v in values.tolist():
+            if v is None or (isinstance(v, float) and v != v):
+                raise ValueError(f"column {name!r} holds missing ids (None or NaN)")
+
+
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes in order of first appearance and the distinct values, vectorised where possible."""
+    if values.dtype != object:
+        unique, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.shape[0])
+        return rank[inverse.reshape(-1)], unique[order]
+    try:
+        import pandas as pd
+    except ImportError:
+        index: dict[Any, int] = {}
+        codes = np.fromiter(
+            (index.setdefault(v, len(index)) for v in values.tolist()),
+            dtype=np.int64,
+            count=values.shape[0],
+        )
+        return codes, _as_item_array(list(index))
+    codes, unique = pd.factorize(values, sort=False)
+    return codes.astype(np.int64), _as_item_array(list(unique))
+
+
+def _encode_flat(items: np.ndarray) -> tuple[np.ndarray, Vocabulary]:
+    """Codes and vocabulary (count descending, then first appearance) of a flat id array."""
+    provisional, values = _factorize(items)
+    counts = np.bincount(provisional, minlength=values.shape[0]).astype(np.int64)
+    vocabulary, rank = _ordered_vocabulary(values, counts, np.arange(values.shape[0]))
+    return rank[provisional], vocabulary
+
+
+def read_events(path: str | os.PathLike[str], **kwargs: Any) -> Sequences:
+    r"""Read an event table from CSV or Parquet and build :class:`Sequences` from it.
+
+    Parameters
+    ----------
+    path : str or path
+        A ``.parquet`` / ``.pq`` file (needs pyarrow), or a delimited text
+        file (``.csv``, ``.tsv``, ...; the delimiter is sniffed from the
+        header line). Text files are read with pyarrow when it is installed
+        and with the standard library otherwise; numeric columns are detected.
+    **kwargs
+        Passed to :meth:`Sequences.from_events` (``user``, ``item``, ``time``,
+        ``weight``, ``min_weight``, ``session_gap``, ``min_length``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "events.csv"
+    >>> _ = path.write_text("user,item,time\nu1,a,2\nu1,b,1\nu2,c,5\n")
+    >>> read_events(path, user="user", item="item", time="time").to_lists()
+    [['b', 'a'], ['c']]
+    """
+    return Sequences.from_events(read_table(path), **kwargs)
+
+
+def read_table(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """Columns of a CSV/TSV or Parquet file as numpy arrays."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise ImportError(
+                "reading Parquet needs pyarrow: pip install 'item2vec[arrow]'"
+            ) from None
+        table = pq.read_table(path)
+        return {name: _column(table, name) for name in table.column_names}
+    with path.open(newline="", encoding="utf-8") as handle:
+        header = handle.readline()
+    if not header.strip():
+        raise ValueError(f"{path} is empty")
+    delimiter = max(("\t", ",", ";", "|"), key=header.count)
+    try:
+        import pyarrow.csv as pacsv
+    except ImportError:
+        return _read_delimited(path, delimiter)
+    table = pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=delimiter))
+    return {name: _column(table, name) for name in table.column_names}
+
+
+def _read_delimited(path: Path, delimiter: str) -> dict[str, np.ndarray]:
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        names = next(reader)
+        columns: list[list[str]] = [[] for _ in names]
+        for line_no, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            if len(row) != len(names):
+                raise ValueError(
+                    f"{path}, line {line_no}: expected {len(names)} fields, got {len(row)}"
+                )
+            for column, value in zip(columns, row, strict=True):
+                column.append(value)
+    return {name: _infer_numeric(values) for name, values in zip(names, columns, strict=True)}
+
+
+def _infer_numeric(values: list[str]) -> np.ndarray:
+    """int64 if every value is an integer, float64 if every one is a number, else str."""
+    for dtype in (np.int64, np.float64):
+        try:
+            return np.array(values, dtype=dtype)
+        except (ValueError, OverflowError):
+            continue
+    return np.array(values, dtype=object)

@@ -1,12 +1,166 @@
-"""Data sets: a synthetic session generator with planted item clusters."""
+"""Data sets: MovieLens readers and a synthetic session generator with planted clusters."""
 
 from __future__ import annotations
 
+import csv
+import os
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["PlantedSessions", "planted_sessions"]
+from item2vec.corpus import _infer_numeric, read_table
+
+__all__ = ["MovieLens", "PlantedSessions", "load_movielens", "planted_sessions"]
+
+_ML100K_GENRES = (
+    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
+    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
+    "Romance", "Sci-Fi", "Thriller", "War", "Western",
+)  # fmt: skip
+
+
+class MovieLens(NamedTuple):
+    """A MovieLens data set as read by :func:`load_movielens`.
+
+    Attributes
+    ----------
+    events : dict of str to ndarray
+        Columns ``user``, ``item``, ``rating`` (float) and ``timestamp``
+        (seconds), one row per rating, ready for ``Sequences.from_events``.
+    titles : dict
+        Item id to title.
+    genres : dict
+        Item id to a list of genres.
+    """
+
+    events: dict[str, np.ndarray]
+    titles: dict
+    genres: dict
+
+
+def load_movielens(path: str | os.PathLike[str]) -> MovieLens:
+    r"""Read MovieLens from a folder in any of its distributed layouts.
+
+    Recognised: ml-100k (``u.data``, ``u.item``), ml-1m / ml-10m
+    (``ratings.dat``, ``movies.dat``), ml-latest / ml-25m (``ratings.csv``,
+    ``movies.csv``) and RecBole atomic files (``*.inter``, ``*.item``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "ratings.dat").write_text("1::10::5::978300760\n2::10::3::978300761\n")
+    >>> _ = (folder / "movies.dat").write_text("10::GoldenEye (1995)::Action|Thriller\n")
+    >>> data = load_movielens(folder)
+    >>> data.events["item"].tolist(), data.titles[10], data.genres[10]
+    ([10, 10], 'GoldenEye (1995)', ['Action', 'Thriller'])
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no such folder: {folder}")
+    if (folder / "u.data").exists():
+        return _load_100k(folder)
+    if (folder / "ratings.dat").exists():
+        return _load_dat(folder)
+    if (folder / "ratings.csv").exists():
+        return _load_latest(folder)
+    inter = sorted(folder.glob("*.inter"))
+    if inter:
+        return _load_atomic(inter[0])
+    raise FileNotFoundError(
+        f"{folder} holds no MovieLens ratings (u.data, ratings.dat, ratings.csv or *.inter)"
+    )
+
+
+def _events(user, item, rating, timestamp) -> dict[str, np.ndarray]:
+    return {
+        "user": np.asarray(user),
+        "item": np.asarray(item),
+        "rating": np.asarray(rating, dtype=np.float64),
+        "timestamp": np.asarray(timestamp, dtype=np.float64),
+    }
+
+
+def _load_100k(folder: Path) -> MovieLens:
+    table = np.loadtxt(folder / "u.data", dtype=np.int64, ndmin=2)
+    titles, genres = {}, {}
+    item_file = folder / "u.item"
+    if item_file.exists():
+        for line in item_file.read_text(encoding="latin-1").splitlines():
+            fields = line.split("|")
+            if len(fields) < 5:
+                continue
+            item = int(fields[0])
+            titles[item] = fields[1]
+            flags = fields[5:]
+            genres[item] = [g for g, f in zip(_ML100K_GENRES, flags, strict=False) if f == "1"]
+    return MovieLens(_events(*table.T[:4]), titles, genres)
+
+
+def _load_dat(folder: Path) -> MovieLens:
+    rows = [
+        line.split("::")
+        for line in (folder / "ratings.dat").read_text(encoding="latin-1").splitlines()
+        if line.strip()
+    ]
+    table = np.array(rows, dtype=np.float64).reshape(-1, 4)
+    titles, genres = {}, {}
+    movies = folder / "movies.dat"
+    if movies.exists():
+        for line in movies.read_text(encoding="latin-1").splitlines():
+            fields = line.split("::")
+            if len(fields) == 3:
+                item = int(fields[0])
+                titles[item] = fields[1]
+                genres[item] = fields[2].split("|")
+    events = _events(table[:, 0].astype(np.int64), table[:, 1].astype(np.int64), *table.T[2:])
+    return MovieLens(events, titles, genres)
+
+
+def _load_latest(folder: Path) -> MovieLens:
+    columns = read_table(folder / "ratings.csv")
+    events = _events(columns["userId"], columns["movieId"], columns["rating"], columns["timestamp"])
+    titles, genres = {}, {}
+    movies = folder / "movies.csv"
+    if movies.exists():
+        with movies.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                item = int(row["movieId"])
+                titles[item] = row["title"]
+                genres[item] = row["genres"].split("|")
+    return MovieLens(events, titles, genres)
+
+
+def _load_atomic(inter: Path) -> MovieLens:
+    """RecBole atomic files: tab-separated, headers like ``user_id:token``."""
+    columns = _read_atomic(inter)
+    events = _events(
+        columns["user_id"], columns["item_id"], columns["rating"], columns["timestamp"]
+    )
+    titles, genres = {}, {}
+    item_file = inter.with_suffix(".item")
+    if item_file.exists():
+        items = _read_atomic(item_file)
+        ids = items["item_id"].tolist()
+        titles = dict(
+            zip(ids, items.get("movie_title", np.array([""] * len(ids))).tolist(), strict=True)
+        )
+        if "class" in items:
+            genres = {i: str(g).split() for i, g in zip(ids, items["class"].tolist(), strict=True)}
+    return MovieLens(events, titles, genres)
+
+
+def _read_atomic(path: Path) -> dict[str, np.ndarray]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        names = [name.split(":")[0] for name in next(reader)]
+        columns: list[list[str]] = [[] for _ in names]
+        for row in reader:
+            if len(row) == len(names):
+                for column, value in zip(columns, row, strict=True):
+                    column.append(value)
+    return {name: _infer_numeric(values) for name, values in zip(names, columns, strict=True)}
 
 
 class PlantedSessions(NamedTuple):

@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from item2vec import _core
+from item2vec._kernels import core as _core
+from item2vec._validation import NotFittedError, check_int, check_real
 from item2vec.corpus import Sequences
-from item2vec.neighbors import normalize_rows, top_k
+from item2vec.evaluation import evaluate, leave_last_out
+from item2vec.neighbors import RecommenderMixin, history_matrix, normalize_rows, top_k
 
 __all__ = ["Item2Vec", "NotFittedError"]
 
@@ -25,10 +27,6 @@ __all__ = ["Item2Vec", "NotFittedError"]
 # negligible, small enough to spread work over threads and report progress.
 CHUNK_TOKENS = 32768
 _UINT64 = (1 << 64) - 1
-
-
-class NotFittedError(ValueError, AttributeError):
-    """Raised when a query is made before :meth:`Item2Vec.fit`."""
 
 
 class _ParamsMixin:
@@ -98,7 +96,7 @@ def _same_value(a: Any, b: Any) -> bool:
         return False
 
 
-class Item2Vec(_ParamsMixin):
+class Item2Vec(RecommenderMixin, _ParamsMixin):
     """Item embeddings learned from behaviour sequences with skip-gram or CBOW.
 
     Each sequence (a user's ordered events, a session, a basket) is treated
@@ -140,6 +138,18 @@ class Item2Vec(_ParamsMixin):
         Draw each centre item's window uniformly from ``1..window`` (as
         word2vec and gensim do), weighting near items more; False always uses
         the full window.
+    shared_negatives : bool, default=False
+        Skip-gram only: draw one set of noise items per centre item and use it
+        for every context in its window (Ji et al. 2016) instead of a fresh set
+        per pair. Far fewer output rows are touched, so training is faster.
+    recommend_scoring : {"output", "cosine"}, default="output"
+        How :meth:`recommend` and :meth:`score` rank items for a history,
+        whose aggregate ``h`` is the (weighted) mean of its items' vectors.
+        "output": ``h . output_vectors_[i]``, the score skip-gram/CBOW train to
+        predict co-occurrence (best for next-item recommendation: on
+        MovieLens-100K leave-last-out, HR@10 0.160 against 0.051 for cosine).
+        "cosine": cosine between the mean of the history's unit vectors and
+        each item's vector, the item-to-item similarity of :meth:`most_similar`.
     n_jobs : int or None, default=None
         Training threads; None or -1 uses all cores, -2 all but one, etc.
     random_state : int, numpy Generator or None, default=None
@@ -189,6 +199,8 @@ class Item2Vec(_ParamsMixin):
         sg: bool = True,
         cbow_mean: bool = True,
         shrink_windows: bool = True,
+        shared_negatives: bool = False,
+        recommend_scoring: str = "output",
         n_jobs: int | None = None,
         random_state: int | np.random.Generator | np.random.RandomState | None = None,
         verbose: int = 0,
@@ -206,6 +218,8 @@ class Item2Vec(_ParamsMixin):
         self.sg = sg
         self.cbow_mean = cbow_mean
         self.shrink_windows = shrink_windows
+        self.shared_negatives = shared_negatives
+        self.recommend_scoring = recommend_scoring
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
@@ -261,26 +275,30 @@ class Item2Vec(_ParamsMixin):
         return self.fit(X).transform(X)
 
     def _validate_params(self) -> None:
-        _check_int("vector_size", self.vector_size, 1)
-        _check_int("window", self.window, 1)
-        _check_int("negative", self.negative, 1)
-        _check_real("ns_exponent", self.ns_exponent)
-        _check_real("sample", self.sample, low=0.0)
-        _check_int("min_count", self.min_count, 1)
+        check_int("vector_size", self.vector_size, 1)
+        check_int("window", self.window, 1)
+        check_int("negative", self.negative, 1)
+        check_real("ns_exponent", self.ns_exponent)
+        check_real("sample", self.sample, low=0.0)
+        check_int("min_count", self.min_count, 1)
         if self.max_vocab_size is not None:
-            _check_int("max_vocab_size", self.max_vocab_size, 1)
-        _check_int("epochs", self.epochs, 1)
-        _check_real("alpha", self.alpha, low=0.0, low_inclusive=False)
-        _check_real("min_alpha", self.min_alpha, low=0.0)
-        for name in ("sg", "cbow_mean", "shrink_windows"):
+            check_int("max_vocab_size", self.max_vocab_size, 1)
+        check_int("epochs", self.epochs, 1)
+        check_real("alpha", self.alpha, low=0.0, low_inclusive=False)
+        check_real("min_alpha", self.min_alpha, low=0.0)
+        if self.recommend_scoring not in ("output", "cosine"):
+            raise ValueError(
+                f"recommend_scoring must be 'output' or 'cosine', got {self.recommend_scoring!r}"
+            )
+        for name in ("sg", "cbow_mean", "shrink_windows", "shared_negatives"):
             value = getattr(self, name)
             if not isinstance(value, bool | np.bool_ | int) or value not in (0, 1):
                 raise ValueError(f"{name} must be a bool, got {value!r}")
         if self.n_jobs is not None:
-            _check_int("n_jobs", self.n_jobs, None)
+            check_int("n_jobs", self.n_jobs, None)
             if self.n_jobs == 0:
                 raise ValueError("n_jobs must be a non-zero int or None, got 0")
-        _check_int("verbose", self.verbose, 0)
+        check_int("verbose", self.verbose, 0)
         rs = self.random_state
         if not (
             rs is None
@@ -311,7 +329,8 @@ class Item2Vec(_ParamsMixin):
             return _core.train_chunk(
                 vectors, output, codes, offsets, seq_begin, seq_end, keep, threshold, alias,
                 bool(self.sg), bool(self.cbow_mean), int(self.window),
-                bool(self.shrink_windows), int(self.negative), a_begin, a_end, chunk_seed,
+                bool(self.shrink_windows), int(self.negative), bool(self.shared_negatives),
+                a_begin, a_end, chunk_seed,
             )  # fmt: skip
 
         history: list[float] = []
@@ -349,12 +368,6 @@ class Item2Vec(_ParamsMixin):
         return history
 
     # --- queries -------------------------------------------------------------
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "vectors_"):
-            raise NotFittedError(
-                f"this {type(self).__name__} is not fitted yet; call fit(sequences) first"
-            )
 
     @property
     def normed_vectors(self) -> np.ndarray:
@@ -407,7 +420,7 @@ class Item2Vec(_ParamsMixin):
             If an item is not in the vocabulary.
         """
         self._check_fitted()
-        _check_int("topn", topn, 1)
+        check_int("topn", topn, 1)
         normed = self.normed_vectors
         query = np.zeros(normed.shape[1], dtype=np.float64)
         used: list[int] = []
@@ -486,7 +499,7 @@ class Item2Vec(_ParamsMixin):
             Their cosine similarities.
         """
         self._check_fitted()
-        _check_int("topn", topn, 1)
+        check_int("topn", topn, 1)
         codes = self.vocabulary_.codes_of(items)
         normed = self.normed_vectors
         n_items = normed.shape[0]
@@ -497,45 +510,6 @@ class Item2Vec(_ParamsMixin):
         itself = sp.csr_array((np.ones(len(codes)), (rows, codes)), shape=(len(codes), n_items))
         idx, scores = top_k(normed[codes], normed, k, itself)
         return self.items_[idx], scores
-
-    def recommend(
-        self, history: Iterable[Hashable], topn: int = 10, exclude_seen: bool = True
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Items to recommend after a history of items.
-
-        The history is aggregated as the mean of its items' unit vectors
-        (items not in the vocabulary are ignored) and items are ranked by
-        cosine to it.
-
-        Parameters
-        ----------
-        history : sequence of item ids
-        topn : int, default=10
-        exclude_seen : bool, default=True
-            Leave out items that occur in the history.
-
-        Returns
-        -------
-        ids, scores : ndarrays of shape (k,)
-            ``k = min(topn, number of items that may be recommended)``.
-
-        Raises
-        ------
-        KeyError
-            If no item of the history is in the vocabulary.
-        """
-        self._check_fitted()
-        _check_int("topn", topn, 1)
-        if isinstance(history, str | bytes):
-            raise TypeError("history must be a sequence of items, got a string")
-        codes = self.vocabulary_.codes_of(history, unknown="ignore")
-        known = codes[codes >= 0]
-        if known.size == 0:
-            raise KeyError("none of the history's items is in the vocabulary")
-        normed = self.normed_vectors
-        query = normed[known].mean(axis=0, dtype=np.float64)
-        codes, scores = self._rank_codes(query, topn, known.tolist() if exclude_seen else [])
-        return self.items_[codes], scores
 
     def transform(self, X: Iterable[Iterable[Hashable]] | Sequences) -> np.ndarray:
         """One vector per sequence: the mean of its items' vectors.
@@ -548,10 +522,9 @@ class Item2Vec(_ParamsMixin):
         ndarray of shape (n_sequences, vector_size), float32
         """
         self._check_fitted()
-        codes, offsets = self._encode(X)
-        return (_mean_matrix(codes, offsets, len(self.items_)) @ self.vectors_).astype(
-            np.float32, copy=False
-        )
+        codes, offsets = self._codes_in_vocabulary(X)
+        weights = history_matrix(codes, offsets, len(self.items_))
+        return np.asarray(weights @ self.vectors_, dtype=np.float32)
 
     def score(self, X: Iterable[Iterable[Hashable]] | Sequences, y: Any = None) -> float:
         """Next-item hit rate at 10 by leave-last-out on held-out sequences.
@@ -572,50 +545,16 @@ class Item2Vec(_ParamsMixin):
             If no sequence has at least two items.
         """
         self._check_fitted()
-        codes, offsets = self._encode(X)
-        lengths = np.diff(offsets)
-        evaluable = np.flatnonzero(lengths >= 2)
-        if evaluable.size == 0:
+        split = leave_last_out(Sequences.from_iterable(X))
+        if split.targets.shape[0] == 0:
             raise ValueError("score needs at least one sequence with two or more items")
-        targets = codes[offsets[evaluable + 1] - 1]
-        hist_lengths = lengths[evaluable] - 1
-        hist_offsets = np.zeros(evaluable.size + 1, dtype=np.int64)
-        np.cumsum(hist_lengths, out=hist_offsets[1:])
-        starts = offsets[evaluable]
-        seq_of_token = np.repeat(np.arange(evaluable.size), hist_lengths)
-        token_idx = starts[seq_of_token] + (
-            np.arange(hist_offsets[-1]) - hist_offsets[:-1][seq_of_token]
-        )
-        hist_codes = codes[token_idx]
+        return evaluate(self, split, k=10)["hr"]
+
+    def _scores(self, weights: sp.csr_array, start: int, stop: int) -> np.ndarray:
+        if self.recommend_scoring == "output":
+            return (weights[start:stop] @ self.vectors_) @ self.output_vectors_.T
         normed = self.normed_vectors
-        means = _mean_matrix(hist_codes, hist_offsets, normed.shape[0])
-        queries = means @ normed
-        k = min(10, normed.shape[0])
-        idx, _ = top_k(queries, normed, k, exclude=means)
-        has_history = np.diff(means.indptr) > 0
-        hits = (idx == targets[:, None]).any(axis=1) & (targets >= 0) & has_history
-        return float(hits.mean())
-
-    def _encode(self, X: Iterable[Iterable[Hashable]] | Sequences) -> tuple[np.ndarray, np.ndarray]:
-        """Codes in this model's vocabulary (-1 for unknown items) and offsets of X."""
-        corpus = Sequences.from_iterable(X)
-        if corpus.vocabulary is self.vocabulary_:
-            return corpus.codes.astype(np.int64), corpus.offsets
-        mapping = self.vocabulary_.codes_of(corpus.vocabulary.items.tolist(), unknown="ignore")
-        return mapping[corpus.codes], corpus.offsets
-
-
-def _mean_matrix(codes: np.ndarray, offsets: np.ndarray, n_items: int) -> sp.csr_array:
-    """Sparse (n_sequences, n_items) matrix averaging each sequence's known items."""
-    n_seqs = offsets.shape[0] - 1
-    rows = np.repeat(np.arange(n_seqs), np.diff(offsets))
-    known = codes >= 0
-    rows, cols = rows[known], codes[known]
-    per_row = np.bincount(rows, minlength=n_seqs)
-    data = 1.0 / per_row[rows]
-    matrix = sp.csr_array((data.astype(np.float32), (rows, cols)), shape=(n_seqs, n_items))
-    matrix.sum_duplicates()
-    return matrix
+        return (weights[start:stop] @ normed) @ normed.T
 
 
 def _chunk_bounds(offsets: np.ndarray, target: int) -> list[tuple[int, int, int, int]]:
@@ -648,22 +587,3 @@ def _seed_from(random_state: Any) -> int:
     if isinstance(random_state, np.random.RandomState):
         return int(random_state.randint(0, 2**31 - 1))
     return int(random_state)
-
-
-def _check_int(name: str, value: Any, low: int | None) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if low is not None and value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value}")
-
-
-def _check_real(
-    name: str, value: Any, low: float | None = None, low_inclusive: bool = True
-) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if low is not None and (value < low or (value == low and not low_inclusive)):
-        bound = ">=" if low_inclusive else ">"
-        raise ValueError(f"{name} must be {bound} {low}, got {value}")

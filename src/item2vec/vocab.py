@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from item2vec import _core
+from item2vec._kernels import core as _core
 
 __all__ = ["Vocabulary"]
 
