@@ -18,8 +18,11 @@ def _tail_precision(vectors, items, cluster_of, ranks):
     return float((cluster_of[items[neighbours]] == cluster_of[items[ranks]][:, None]).mean())
 
 
-@pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
-def test_neighbour_quality_is_within_002_of_gensim(sg):
+@pytest.mark.parametrize(
+    ("sg", "shared"), [(True, True), (True, False), (False, False)],
+    ids=["skipgram-shared", "skipgram-pair", "cbow"],
+)  # fmt: skip
+def test_neighbour_quality_is_within_002_of_gensim(sg, shared):
     data = planted_sessions(
         n_sessions=6_000,
         n_items=3_000,
@@ -29,7 +32,8 @@ def test_neighbour_quality_is_within_002_of_gensim(sg):
         random_state=11,
     )  # half the events are noise, so neither library saturates
     params = dict(vector_size=50, window=5, negative=5, sample=1e-3, epochs=5)
-    ours = Item2Vec(**params, sg=sg, n_jobs=1, random_state=0).fit(data.sequences)
+    ours = Item2Vec(**params, sg=sg, shared_negatives=shared, n_jobs=1, random_state=0)
+    ours.fit(data.sequences)
     theirs = gensim_models.Word2Vec(
         [s.tolist() for s in data.sequences], **params, sg=int(sg), hs=0, min_count=1,
         workers=1, seed=0,

@@ -228,3 +228,30 @@ def test_output_scoring_ranks_by_input_output_dot_products(fitted):
     expected[[3, 4]] = -np.inf
     assert ids.tolist() == fitted.items_[np.argsort(-expected)[:3]].tolist()
     np.testing.assert_allclose(scores, np.sort(expected)[::-1][:3], rtol=1e-5)
+
+
+def test_export_similar_items_writes_the_whole_table(fitted, tmp_path):
+    import csv
+
+    path = tmp_path / "sim.csv"
+    rows = fitted.export_similar_items(path, topn=3, block=7)
+    n = len(fitted.items_)
+    assert rows == 3 * n
+    with path.open() as handle:
+        table = list(csv.DictReader(handle))
+    assert len(table) == rows
+    first = [r for r in table if r["item"] == str(fitted.items_[5])]
+    ids, scores = fitted.similar_items([fitted.items_[5]], topn=3)
+    assert [r["neighbor"] for r in first] == [str(i) for i in ids[0]]
+    assert [int(r["rank"]) for r in first] == [1, 2, 3]
+    np.testing.assert_allclose([float(r["score"]) for r in first], scores[0], rtol=1e-5)
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_export_similar_items_writes_parquet(fitted, tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    path = tmp_path / "sim.parquet"
+    fitted.export_similar_items(path, topn=2)
+    table = pq.read_table(path)
+    assert table.column_names == ["item", "rank", "neighbor", "score"]
+    assert table.num_rows == 2 * len(fitted.items_)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import inspect
 import itertools
 import numbers
 import os
 import sys
 import time
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -138,10 +141,14 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
         Draw each centre item's window uniformly from ``1..window`` (as
         word2vec and gensim do), weighting near items more; False always uses
         the full window.
-    shared_negatives : bool, default=False
+    shared_negatives : bool, default=True
         Skip-gram only: draw one set of noise items per centre item and use it
         for every context in its window (Ji et al. 2016) instead of a fresh set
-        per pair. Far fewer output rows are touched, so training is faster.
+        per pair (word2vec's exact scheme, ``False``). Far fewer output rows
+        are touched, so training is faster (1.1x on long sessions, 1.9x on
+        short baskets), with equal or better quality in our benchmarks
+        (planted-cluster precision@10 0.978 vs 0.969; MovieLens-100K HR@10
+        0.164 vs 0.163).
     recommend_scoring : {"output", "cosine"}, default="output"
         How :meth:`recommend` and :meth:`score` rank items for a history,
         whose aggregate ``h`` is the (weighted) mean of its items' vectors.
@@ -199,7 +206,7 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
         sg: bool = True,
         cbow_mean: bool = True,
         shrink_windows: bool = True,
-        shared_negatives: bool = False,
+        shared_negatives: bool = True,
         recommend_scoring: str = "output",
         n_jobs: int | None = None,
         random_state: int | np.random.Generator | np.random.RandomState | None = None,
@@ -511,6 +518,51 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
         idx, scores = top_k(normed[codes], normed, k, itself)
         return self.items_[idx], scores
 
+    def export_similar_items(
+        self, path: str | os.PathLike[str], topn: int = 10, block: int = 4096
+    ) -> int:
+        """Write every item's ``topn`` nearest neighbours to a CSV or Parquet table.
+
+        The classic item2vec "item sim" table, computed in blocks of ``block``
+        items so memory stays flat: columns ``item``, ``rank`` (1 = nearest),
+        ``neighbor`` and ``score`` (cosine). A ``.parquet`` / ``.pq`` path
+        writes Parquet (needs pyarrow); anything else writes CSV. The file is
+        written to a temporary name and renamed, so a failure never leaves a
+        partial table behind.
+
+        Returns
+        -------
+        int
+            Rows written.
+        """
+        self._check_fitted()
+        check_int("topn", topn, 1)
+        check_int("block", block, 1)
+        path = Path(path)
+        parquet = path.suffix.lower() in (".parquet", ".pq")
+        n_items = len(self.items_)
+        k = min(topn, n_items - 1)
+        if k < 1:
+            raise ValueError("the model has a single item: no neighbours to export")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        rows = 0
+        try:
+            with _table_writer(tmp, parquet) as write:
+                for start in range(0, n_items, block):
+                    chunk = self.items_[start : start + block]
+                    ids, scores = self.similar_items(chunk, topn=k)
+                    write(
+                        np.repeat(chunk, k),
+                        np.tile(np.arange(1, k + 1), len(chunk)),
+                        ids.ravel(),
+                        scores.ravel(),
+                    )
+                    rows += ids.size
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return rows
+
     def transform(self, X: Iterable[Iterable[Hashable]] | Sequences) -> np.ndarray:
         """One vector per sequence: the mean of its items' vectors.
 
@@ -587,3 +639,43 @@ def _seed_from(random_state: Any) -> int:
     if isinstance(random_state, np.random.RandomState):
         return int(random_state.randint(0, 2**31 - 1))
     return int(random_state)
+
+
+@contextlib.contextmanager
+def _table_writer(path: Path, parquet: bool) -> Iterator[Callable[..., None]]:
+    """A function that appends (item, rank, neighbor, score) columns to a CSV or Parquet file."""
+    names = ["item", "rank", "neighbor", "score"]
+    if parquet:
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise ImportError(
+                "writing Parquet needs pyarrow: pip install 'item2vec[arrow]'"
+            ) from None
+        writer = None
+
+        def write_parquet(*columns: np.ndarray) -> None:
+            nonlocal writer
+            table = pa.table(
+                [pa.array(c.tolist() if c.dtype == object else c) for c in columns], names=names
+            )
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table)
+
+        try:
+            yield write_parquet
+        finally:
+            if writer is not None:
+                writer.close()
+        return
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(names)
+
+        def write_csv(*columns: np.ndarray) -> None:
+            scores = [f"{x:.6g}" for x in columns[3].tolist()]
+            out.writerows(zip(*(c.tolist() for c in columns[:3]), scores, strict=True))
+
+        yield write_csv
