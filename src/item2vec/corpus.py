@@ -480,9 +480,10 @@ def _reject_missing(values: np.ndarray, name: str) -> None:
     if values.dtype.kind == "f" and np.isnan(values).any():
         raise ValueError(f"column {name!r} holds NaN ids")
     if values.dtype == object:
-        for v in values.tolist():
-            if v is None or (isinstance(v, float) and v != v):
-                raise ValueError(f"column {name!r} holds missing ids (None or NaN)")
+        # elementwise in C: None compares equal to None, NaN unequal to itself
+        missing = np.equal(values, None) | np.not_equal(values, values)
+        if missing.any():
+            raise ValueError(f"column {name!r} holds missing ids (None or NaN)")
 
 
 def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
