@@ -26,7 +26,7 @@ import numpy as np
 from item2vec import Item2Vec, Sequences
 from item2vec.baselines import ItemKNN, Popularity
 from item2vec.datasets import load_movielens
-from item2vec.evaluation import leave_last_out, ranking_metrics
+from item2vec.evaluation import evaluate, leave_last_out
 
 # The settings we recommend for next-item recommendation on data of this size:
 # no subsampling (the catalogue is small and every event matters), more epochs
@@ -55,12 +55,6 @@ def gensim_as_item2vec(train: Sequences, params: dict, seed: int) -> Item2Vec:
     model.output_vectors_ = w2v.syn1neg[rows]
     model._normed = None
     return model
-
-
-def evaluate_model(model, split, query: dict) -> dict[str, float]:
-    ids, scores = model.recommend_batch(split.histories, topn=10, exclude_seen=True, **query)
-    n_items = int(np.count_nonzero(np.bincount(split.train.codes)))
-    return ranking_metrics(ids, split.targets, 10, n_items=n_items, valid=np.isfinite(scores))
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -123,7 +117,7 @@ def main(argv: list[str] | None = None) -> dict:
             else:
                 model.fit(split.train)
             seconds.append(time.perf_counter() - started)
-            runs.append(evaluate_model(model, split, query))
+            runs.append(evaluate(model, split, 10, **query))
         summary = {
             "model": name,
             "query": query,

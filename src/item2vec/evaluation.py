@@ -159,19 +159,24 @@ def ranking_metrics(
     return result
 
 
-def evaluate(recommender: Recommender, split: Split, k: int = 10) -> dict[str, float]:
-    """Fit-free evaluation: rank for every history of ``split`` and score the targets.
+def evaluate(
+    recommender: Recommender, split: Split, k: int = 10, **recommend_kwargs: Any
+) -> dict[str, float]:
+    """Rank for every history of ``split`` and score the held-out targets.
 
     The recommender must already be fitted on ``split.train``. Seen items are
-    excluded from the recommendations. Coverage is relative to the items of
-    ``split.train``.
+    excluded from the recommendations; ``recommend_kwargs`` (e.g.
+    ``half_life=3``) go to its ``recommend_batch``. Coverage is relative to
+    the items of ``split.train``.
 
     Returns
     -------
     dict
         ``hr``, ``ndcg``, ``mrr``, ``coverage`` at ``k`` and ``n_users``.
     """
-    recommended, scores = recommender.recommend_batch(split.histories, topn=k, exclude_seen=True)
+    recommended, scores = recommender.recommend_batch(
+        split.histories, topn=k, exclude_seen=True, **recommend_kwargs
+    )
     n_items = int(np.count_nonzero(np.bincount(split.train.codes)))
     metrics = ranking_metrics(
         recommended, split.targets, k, n_items=n_items, valid=np.isfinite(scores)

@@ -518,6 +518,40 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
         idx, scores = top_k(normed[codes], normed, k, itself)
         return self.items_[idx], scores
 
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Save the fitted model to a ``.npz`` file (no pickle; written atomically).
+
+        See :func:`item2vec.io.save_model`.
+        """
+        from item2vec.io import save_model
+
+        save_model(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], mmap: bool = False) -> Item2Vec:
+        """Load a model saved by :meth:`save`; ``mmap=True`` maps the vectors read-only.
+
+        See :func:`item2vec.io.load_model`.
+        """
+        from item2vec.io import load_model
+
+        return load_model(path, mmap=mmap)
+
+    def save_word2vec_format(self, path: str | os.PathLike[str], binary: bool = False) -> None:
+        """Write the item vectors in word2vec's text or binary format (gensim reads both)."""
+        from item2vec.io import save_word2vec_format
+
+        save_word2vec_format(self, path, binary=binary)
+
+    @classmethod
+    def load_word2vec_format(
+        cls, path: str | os.PathLike[str], binary: bool = False, item_type: type = str
+    ) -> Item2Vec:
+        """Read vectors in word2vec's text or binary format (e.g. written by gensim)."""
+        from item2vec.io import load_word2vec_format
+
+        return load_word2vec_format(path, binary=binary, item_type=item_type)
+
     def export_similar_items(
         self, path: str | os.PathLike[str], topn: int = 10, block: int = 4096
     ) -> int:
@@ -603,7 +637,8 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
         return evaluate(self, split, k=10)["hr"]
 
     def _scores(self, weights: sp.csr_array, start: int, stop: int) -> np.ndarray:
-        if self.recommend_scoring == "output":
+        # vectors read from the word2vec format have no output weights: cosine then
+        if self.recommend_scoring == "output" and self.output_vectors_ is not None:
             return (weights[start:stop] @ self.vectors_) @ self.output_vectors_.T
         normed = self.normed_vectors
         return (weights[start:stop] @ normed) @ normed.T

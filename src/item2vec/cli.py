@@ -1,0 +1,206 @@
+"""Command line: ``item2vec fit | similar | recommend | evaluate | export``."""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from item2vec.model import Item2Vec
+
+__all__ = ["main"]
+
+# training parameters exposed as --options, with the type used to parse them
+_TRAIN_OPTIONS: dict[str, type] = {
+    "vector_size": int, "window": int, "negative": int, "ns_exponent": float,
+    "sample": float, "min_count": int, "max_vocab_size": int, "epochs": int,
+    "alpha": float, "min_alpha": float, "n_jobs": int, "random_state": int,
+}  # fmt: skip
+_TRAIN_FLAGS = ("sg", "cbow_mean", "shrink_windows", "shared_negatives")
+
+
+class CommandError(Exception):
+    """A problem to report in one line, with exit status 2."""
+
+
+def _add_event_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("events", help="CSV/TSV or Parquet file of events")
+    parser.add_argument("--user", required=True, help="column of user ids")
+    parser.add_argument("--item", required=True, help="column of item ids")
+    parser.add_argument("--time", help="column of event times (orders each user's events)")
+    parser.add_argument("--weight", help="column of event strengths (e.g. rating)")
+    parser.add_argument("--min-weight", type=float, help="keep events with weight >= this")
+    parser.add_argument("--session-gap", type=float, help="split sequences at larger time gaps")
+    parser.add_argument("--min-length", type=int, default=1, help="drop shorter sequences")
+
+
+def _add_train_options(parser: argparse.ArgumentParser) -> None:
+    defaults = inspect.signature(Item2Vec.__init__).parameters
+    group = parser.add_argument_group("training parameters (see Item2Vec)")
+    for name, kind in _TRAIN_OPTIONS.items():
+        default = defaults[name].default
+        group.add_argument(
+            f"--{name.replace('_', '-')}", type=kind, default=default,
+            help=f"default: {default}",
+        )  # fmt: skip
+    for name in _TRAIN_FLAGS:
+        default = defaults[name].default
+        group.add_argument(
+            f"--{name.replace('_', '-')}", action=argparse.BooleanOptionalAction,
+            default=default, help=f"default: {default}",
+        )  # fmt: skip
+    group.add_argument("--verbose", type=int, default=1, help="1 prints a line per epoch")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="item2vec", description="Item embeddings from user behaviour, and recommendations."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    fit = commands.add_parser("fit", help="train a model on an event log and save it")
+    _add_event_options(fit)
+    _add_train_options(fit)
+    fit.add_argument("-o", "--output", required=True, help="model file to write (.npz)")
+
+    similar = commands.add_parser("similar", help="items most similar to an item")
+    similar.add_argument("model", help="model file written by 'item2vec fit'")
+    similar.add_argument("item", help="item id")
+    similar.add_argument("-k", "--topn", type=int, default=10)
+
+    recommend = commands.add_parser("recommend", help="recommendations after a history")
+    recommend.add_argument("model", help="model file written by 'item2vec fit'")
+    recommend.add_argument(
+        "--history", required=True, help="comma-separated item ids, oldest first"
+    )
+    recommend.add_argument("-k", "--topn", type=int, default=10)
+    recommend.add_argument("--half-life", type=float, help="recency weighting, in events")
+    recommend.add_argument("--keep-seen", action="store_true", help="allow history items")
+
+    evaluate = commands.add_parser(
+        "evaluate", help="leave-last-out HR/NDCG/MRR/coverage against Popularity and ItemKNN"
+    )
+    _add_event_options(evaluate)
+    _add_train_options(evaluate)
+    evaluate.add_argument("-k", type=int, default=10, help="cut-off of the metrics")
+    evaluate.add_argument("--half-life", type=float, help="recency weighting of histories")
+    evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    export = commands.add_parser("export", help="write vectors or the item-similarity table")
+    export.add_argument("model", help="model file written by 'item2vec fit'")
+    export.add_argument(
+        "--format", required=True,
+        choices=["word2vec-text", "word2vec-binary", "similar-csv", "similar-parquet"],
+    )  # fmt: skip
+    export.add_argument("-o", "--output", required=True)
+    export.add_argument(
+        "-k", "--topn", type=int, default=10, help="neighbours per item (similar-*)"
+    )
+    return parser
+
+
+def _read_corpus(args: argparse.Namespace) -> Any:
+    from item2vec.corpus import read_events
+
+    return read_events(
+        args.events, user=args.user, item=args.item, time=args.time, weight=args.weight,
+        min_weight=args.min_weight, session_gap=args.session_gap, min_length=args.min_length,
+    )  # fmt: skip
+
+
+def _make_model(args: argparse.Namespace) -> Item2Vec:
+    params = {name: getattr(args, name) for name in (*_TRAIN_OPTIONS, *_TRAIN_FLAGS)}
+    return Item2Vec(**params, verbose=args.verbose)
+
+
+def _item(model: Item2Vec, text: str) -> Any:
+    """The model's item for a command-line id (ids read from files may be ints)."""
+    if text in model.vocabulary_:
+        return text
+    try:
+        number = int(text)
+    except ValueError:
+        number = None
+    if number is not None and number in model.vocabulary_:
+        return number
+    raise CommandError(f"item {text!r} is not in the model")
+
+
+def _run(args: argparse.Namespace) -> None:
+    if args.command == "fit":
+        corpus = _read_corpus(args)
+        model = _make_model(args).fit(corpus)
+        model.save(args.output)
+        print(
+            f"trained on {corpus.n_tokens:,} events in {len(corpus):,} sequences: "
+            f"{len(model.items_):,} items; saved {args.output}"
+        )
+    elif args.command == "similar":
+        model = Item2Vec.load(args.model)
+        for item, score in model.most_similar(_item(model, args.item), topn=args.topn):
+            print(f"{item}\t{score:.4f}")
+    elif args.command == "recommend":
+        model = Item2Vec.load(args.model)
+        history = [_item(model, part.strip()) for part in args.history.split(",") if part.strip()]
+        if not history:
+            raise CommandError("--history needs at least one item id")
+        ids, scores = model.recommend(
+            history, topn=args.topn, exclude_seen=not args.keep_seen, half_life=args.half_life
+        )
+        for item, score in zip(ids.tolist(), scores.tolist(), strict=True):
+            print(f"{item}\t{score:.4f}")
+    elif args.command == "evaluate":
+        _evaluate(args)
+    elif args.command == "export":
+        model = Item2Vec.load(args.model)
+        if args.format.startswith("word2vec"):
+            model.save_word2vec_format(args.output, binary=args.format == "word2vec-binary")
+        else:
+            model.export_similar_items(args.output, topn=args.topn)
+        print(f"wrote {args.output}")
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from item2vec.baselines import ItemKNN, Popularity
+    from item2vec.evaluation import evaluate, leave_last_out
+
+    split = leave_last_out(_read_corpus(args))
+    if split.targets.shape[0] == 0:
+        raise CommandError("no sequence has two or more events to hold one out")
+    query = {} if args.half_life is None else {"half_life": args.half_life}
+    rows = {}
+    for name, model in (
+        ("Popularity", Popularity()), ("ItemKNN", ItemKNN()), ("Item2Vec", _make_model(args)),
+    ):  # fmt: skip
+        model.fit(split.train)
+        rows[name] = evaluate(model, split, k=args.k, **(query if name != "Popularity" else {}))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    print(f"{'model':12s} {'HR':>8s} {'NDCG':>8s} {'MRR':>8s} {'coverage':>9s}  (k={args.k})")
+    for name, m in rows.items():
+        print(f"{name:12s} {m['hr']:8.4f} {m['ndcg']:8.4f} {m['mrr']:8.4f} {m['coverage']:9.3f}")
+    print(f"{int(rows['Item2Vec']['n_users']):,} held-out events")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        _run(args)
+    except (CommandError, ValueError, TypeError, KeyError, FileNotFoundError, ImportError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"item2vec {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"item2vec {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,293 @@
+"""Saving and loading models without pickle, word2vec formats, atomic writes."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from item2vec.vocab import Vocabulary
+
+__all__ = [
+    "FORMAT_VERSION",
+    "atomic_write",
+    "load_model",
+    "load_word2vec_format",
+    "save_model",
+    "save_word2vec_format",
+]
+
+# Version of the .npz layout written by save_model; load_model refuses newer ones.
+FORMAT_VERSION = 1
+_MAGIC = "item2vec-model"
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path``; on success, flush it to disk and rename it.
+
+    A crash or an exception before the rename leaves any earlier file at
+    ``path`` untouched and removes the temporary one.
+    """
+    path = Path(path)
+    handle = tempfile.NamedTemporaryFile(
+        mode, dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.",
+        suffix=".tmp", delete=False,
+    )  # fmt: skip
+    try:
+        with handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(handle.name)
+
+
+def _items_to_arrays(items: np.ndarray) -> tuple[dict[str, np.ndarray], Any]:
+    """Item ids as an array entry (int or str ids) or as JSON (mixed str/int ids)."""
+    if items.dtype.kind in "iuU":
+        return {"items": items}, None
+    values = items.tolist()
+    if all(isinstance(v, str) for v in values):
+        return {"items": np.array(values, dtype=str)}, None
+    for v in values:
+        if not isinstance(v, str | int) or isinstance(v, bool):
+            raise TypeError(
+                f"only str and int item ids can be saved, got {v!r} of type {type(v).__name__}"
+            )
+    return {}, values
+
+
+def save_model(model: Any, path: str | os.PathLike[str]) -> None:
+    """Write a fitted :class:`~item2vec.Item2Vec` to ``path`` (a ``.npz`` file), atomically.
+
+    The file holds the item vectors, the output weights, the vocabulary with
+    its counts, the parameters and the format version; it is read back with
+    ``allow_pickle=False``. Item ids must be str or int.
+    """
+    model._check_fitted()
+    arrays, json_items = _items_to_arrays(model.items_)
+    meta = {
+        "format": _MAGIC,
+        "format_version": FORMAT_VERSION,
+        "class": type(model).__name__,
+        "params": model.get_params(),
+        "loss_history": list(model.loss_history_),
+        "items_json": json_items,
+    }
+    try:
+        meta_text = json.dumps(meta)
+    except TypeError as exc:
+        raise TypeError(f"model parameters must be JSON-serialisable to save: {exc}") from None
+    arrays["vectors"] = model.vectors_
+    if model.output_vectors_ is not None:
+        arrays["output_vectors"] = model.output_vectors_
+    arrays["counts"] = model.vocabulary_.counts
+    arrays["meta"] = np.array(meta_text)
+    with atomic_write(path) as handle:
+        # stored, not compressed: the vectors can then be memory-mapped in place
+        np.savez(handle, **arrays)
+
+
+def load_model(path: str | os.PathLike[str], mmap: bool = False) -> Any:
+    """Read a model written by :func:`save_model`.
+
+    Parameters
+    ----------
+    path : str or path
+    mmap : bool, default=False
+        Map the vector matrices from the file read-only instead of reading
+        them into memory (for large models; the file must stay in place).
+        Such a model answers queries but cannot be trained further.
+
+    Raises
+    ------
+    ValueError
+        If the file is not an item2vec model, is truncated or corrupt, or
+        comes from a newer version of item2vec.
+    """
+    from item2vec.model import Item2Vec
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    with path.open("rb") as handle:
+        if handle.read(4) != b"PK\x03\x04":
+            raise ValueError(f"{path} is not a readable item2vec model (not an .npz archive)")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            names = set(data.files)
+            if "meta" not in names:
+                raise ValueError(f"{path} is not an item2vec model (no metadata)")
+            meta = json.loads(str(data["meta"]))
+            small = {name: data[name] for name in ("items", "counts") if name in names}
+            if not mmap:
+                small["vectors"] = data["vectors"]
+                if "output_vectors" in names:
+                    small["output_vectors"] = data["output_vectors"]
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError, json.JSONDecodeError) as exc:
+        raise ValueError(
+            f"{path} is not a readable item2vec model (truncated or corrupt): {exc}"
+        ) from None
+    except ValueError as exc:
+        if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
+            raise ValueError(f"{path} holds pickled objects, which are never loaded") from None
+        raise ValueError(f"{path} is not a readable item2vec model: {exc}") from None
+    if not isinstance(meta, dict) or meta.get("format") != _MAGIC:
+        raise ValueError(f"{path} is not an item2vec model")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ValueError(
+            f"{path} was written in model format {version}, newer than this item2vec "
+            f"reads ({FORMAT_VERSION}); upgrade item2vec"
+        )
+    if mmap:
+        small["vectors"] = _mmap_member(path, "vectors.npy")
+        if "output_vectors.npy" in _members(path):
+            small["output_vectors"] = _mmap_member(path, "output_vectors.npy")
+    items = small["items"] if meta.get("items_json") is None else meta["items_json"]
+    vocabulary = Vocabulary(items, small["counts"])
+    vectors = small["vectors"]
+    output = small.get("output_vectors")
+    if vectors.ndim != 2 or vectors.shape[0] != len(vocabulary):
+        raise ValueError(f"{path} is corrupt: vectors do not match the vocabulary")
+    if output is not None and output.shape != vectors.shape:
+        raise ValueError(f"{path} is corrupt: output vectors do not match the vectors")
+    model = Item2Vec(**meta["params"])
+    model.vocabulary_ = vocabulary
+    model.items_ = vocabulary.items
+    model.vectors_ = vectors
+    model.output_vectors_ = output
+    model.loss_history_ = list(meta.get("loss_history", []))
+    model._normed = None
+    return model
+
+
+def _members(path: Path) -> set[str]:
+    with zipfile.ZipFile(path) as archive:
+        return set(archive.namelist())
+
+
+def _mmap_member(path: Path, name: str) -> np.ndarray:
+    """Memory-map one uncompressed .npy member of a .npz archive."""
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(name)
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise ValueError(f"{path}: {name} is compressed and cannot be memory-mapped")
+        with open(path, "rb") as raw:
+            raw.seek(info.header_offset)
+            local = raw.read(30)
+            if local[:4] != b"PK\x03\x04":
+                raise ValueError(f"{path} is corrupt: bad zip entry for {name}")
+            name_len = int.from_bytes(local[26:28], "little")
+            extra_len = int.from_bytes(local[28:30], "little")
+            start = info.header_offset + 30 + name_len + extra_len
+            raw.seek(start)
+            version = np.lib.format.read_magic(raw)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(raw)
+            else:
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(raw)
+            offset = raw.tell()
+    if fortran or dtype.hasobject:
+        raise ValueError(f"{path}: {name} cannot be memory-mapped")
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)
+
+
+def save_word2vec_format(model: Any, path: str | os.PathLike[str], binary: bool = False) -> None:
+    """Write the item vectors in word2vec's text or binary format, atomically.
+
+    The first line is ``"<n_items> <dim>"``; then one item per line: its id as
+    UTF-8 text, a space and the values (text: decimal, binary: little-endian
+    float32 followed by a newline, as word2vec.c writes). gensim's
+    ``KeyedVectors.load_word2vec_format`` reads both. The format separates
+    fields by spaces, so ids containing whitespace are refused.
+    """
+    model._check_fitted()
+    keys = [str(item) for item in model.items_.tolist()]
+    for key in keys:
+        if not key or any(ch.isspace() for ch in key):
+            raise ValueError(
+                f"item id {key!r} is empty or contains whitespace, which the word2vec "
+                f"format cannot hold; map ids to whitespace-free strings first"
+            )
+    vectors = np.asarray(model.vectors_, dtype="<f4")
+    with atomic_write(path) as handle:
+        handle.write(f"{vectors.shape[0]} {vectors.shape[1]}\n".encode())
+        for key, row in zip(keys, vectors, strict=True):
+            if binary:
+                handle.write(key.encode("utf-8") + b" " + row.tobytes() + b"\n")
+            else:
+                values = " ".join(repr(float(v)) for v in row)
+                handle.write(f"{key} {values}\n".encode())
+
+
+def load_word2vec_format(
+    path: str | os.PathLike[str], binary: bool = False, item_type: type = str
+) -> Any:
+    """Read vectors in word2vec's text or binary format into an :class:`~item2vec.Item2Vec`.
+
+    Item ids are read as UTF-8 text and converted with ``item_type`` (e.g.
+    ``int``). The model answers similarity queries and recommends by cosine
+    (the format has no output weights or counts, so it cannot be trained
+    further).
+    """
+    from item2vec.model import Item2Vec
+
+    path = Path(path)
+    keys: list[Any] = []
+    with path.open("rb") as handle:
+        header = handle.readline().split()
+        if len(header) != 2 or not all(h.isdigit() for h in header):
+            raise ValueError(f"{path} does not start with a word2vec header '<count> <dim>'")
+        n_items, dim = int(header[0]), int(header[1])
+        vectors = np.empty((n_items, dim), dtype=np.float32)
+        for row in range(n_items):
+            if binary:
+                key = _read_binary_key(handle, path)
+                data = handle.read(4 * dim)
+                if len(data) != 4 * dim:
+                    raise ValueError(f"{path} is truncated at item {row + 1} of {n_items}")
+                vectors[row] = np.frombuffer(data, dtype="<f4")
+            else:
+                line = handle.readline()
+                if not line:
+                    raise ValueError(f"{path} is truncated at item {row + 1} of {n_items}")
+                parts = line.rstrip(b"\r\n").split(b" ")
+                if len(parts) != dim + 1:
+                    raise ValueError(
+                        f"{path}, item {row + 1}: expected {dim} values, got {len(parts) - 1}"
+                    )
+                key = parts[0].decode("utf-8")
+                vectors[row] = np.array(parts[1:], dtype=np.float32)
+            keys.append(item_type(key))
+    model = Item2Vec(vector_size=dim, recommend_scoring="cosine")
+    model.vocabulary_ = Vocabulary(keys, np.zeros(n_items, dtype=np.int64))
+    model.items_ = model.vocabulary_.items
+    model.vectors_ = vectors
+    model.output_vectors_ = None
+    model.loss_history_ = []
+    model._normed = None
+    return model
+
+
+def _read_binary_key(handle: IO[bytes], path: Path) -> str:
+    chunks = bytearray()
+    while True:
+        ch = handle.read(1)
+        if not ch:
+            raise ValueError(f"{path} is truncated inside an item id")
+        if ch == b" ":
+            break
+        if ch != b"\n" or chunks:  # word2vec.c ends each vector with a newline
+            chunks += ch
+    return chunks.decode("utf-8")

@@ -1,0 +1,85 @@
+"""The command line, end to end on a generated event log."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from item2vec.cli import main
+from item2vec.datasets import planted_sessions
+
+
+@pytest.fixture(scope="module")
+def events_csv(tmp_path_factory):
+    data = planted_sessions(n_sessions=600, n_items=100, n_clusters=5, mean_length=15)
+    path = tmp_path_factory.mktemp("cli") / "events.csv"
+    rng = np.random.default_rng(0)
+    lines = ["user,item,ts,rating"]
+    for user, seq in enumerate(data.sequences):
+        for t, item in enumerate(seq.tolist()):
+            lines.append(f"u{user},sku{item},{t},{rng.integers(1, 6)}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_fit_similar_recommend_evaluate_export(events_csv, tmp_path, capsys):
+    model = tmp_path / "model.npz"
+    common = ["--user", "user", "--item", "item", "--time", "ts"]
+    assert main(["fit", str(events_csv), *common, "--epochs", "3", "--vector-size", "16",
+                 "--n-jobs", "1", "--random-state", "0", "--verbose", "0",
+                 "-o", str(model)]) == 0  # fmt: skip
+    assert "saved" in capsys.readouterr().out and model.exists()
+
+    assert main(["similar", str(model), "sku3", "-k", "4"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 4 and all(line.startswith("sku") for line in lines)
+
+    assert main(["recommend", str(model), "--history", "sku3,sku8", "-k", "5"]) == 0
+    recs = [line.split("\t")[0] for line in capsys.readouterr().out.strip().splitlines()]
+    assert len(recs) == 5 and not {"sku3", "sku8"} & set(recs)
+
+    assert main(["evaluate", str(events_csv), *common, "--weight", "rating", "--min-weight", "2",
+                 "--epochs", "2", "--vector-size", "8", "--n-jobs", "1", "--verbose", "0",
+                 "--json"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    import json
+
+    table = json.loads(out)
+    assert set(table) == {"Popularity", "ItemKNN", "Item2Vec"}
+    assert all(0 <= row["hr"] <= 1 for row in table.values())
+
+    for fmt, name in (("word2vec-text", "v.txt"), ("word2vec-binary", "v.bin"),
+                      ("similar-csv", "sim.csv")):  # fmt: skip
+        assert main(["export", str(model), "--format", fmt, "-o", str(tmp_path / name)]) == 0
+        assert (tmp_path / name).stat().st_size > 0
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["similar", "{model}", "no-such-item"], "item 'no-such-item' is not in the model"),
+        (["similar", "{missing}", "sku1"], "no such file"),
+        (["fit", "{events}", "--user", "nope", "--item", "item", "-o", "{out}"], "column 'nope'"),
+        (["fit", "{events}", "--user", "user", "--item", "item", "--window", "0", "-o", "{out}"],
+         "window must be an int >= 1, got 0"),
+    ],
+)  # fmt: skip
+def test_errors_are_one_line_and_exit_2(events_csv, tmp_path, capsys, argv, message):
+    model = tmp_path / "m.npz"
+    assert main(["fit", str(events_csv), "--user", "user", "--item", "item", "--epochs", "1",
+                 "--verbose", "0", "-o", str(model)]) == 0  # fmt: skip
+    capsys.readouterr()
+    paths = {"model": model, "missing": tmp_path / "missing.npz", "events": events_csv,
+             "out": tmp_path / "out.npz"}  # fmt: skip
+    assert main([a.format(**paths) for a in argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err
+
+
+def test_help_runs_as_a_module():
+    result = subprocess.run(
+        [sys.executable, "-m", "item2vec.cli", "fit", "--help"], capture_output=True, text=True
+    )
+    assert result.returncode == 0 and "--min-weight" in result.stdout

@@ -1,0 +1,166 @@
+"""Saving, loading, word2vec formats and atomic writes."""
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from item2vec import Item2Vec
+from item2vec.io import FORMAT_VERSION
+
+
+@pytest.fixture(scope="module")
+def model(small_planted):
+    return Item2Vec(vector_size=16, epochs=2, n_jobs=1, random_state=0).fit(small_planted.sequences)
+
+
+@pytest.fixture(scope="module")
+def str_model():
+    seqs = [["café-au-lait", "b"], ["b", "ü-item"], ["a", "b"]] * 20
+    return Item2Vec(vector_size=8, epochs=1, sample=0, n_jobs=1, random_state=0).fit(seqs)
+
+
+@pytest.mark.parametrize("mmap", [False, True])
+def test_save_load_round_trip(model, tmp_path, mmap):
+    path = tmp_path / "model.npz"
+    model.save(path)
+    loaded = Item2Vec.load(path, mmap=mmap)
+    assert loaded.get_params() == model.get_params()
+    assert loaded.items_.tolist() == model.items_.tolist()
+    np.testing.assert_allclose(loaded.vectors_, model.vectors_, atol=1e-6)
+    np.testing.assert_allclose(loaded.output_vectors_, model.output_vectors_, atol=1e-6)
+    assert loaded.vocabulary_.counts.tolist() == model.vocabulary_.counts.tolist()
+    assert loaded.loss_history_ == model.loss_history_
+    assert loaded.most_similar(model.items_[0], topn=3) == model.most_similar(
+        model.items_[0], topn=3
+    )
+    if mmap:
+        assert isinstance(loaded.vectors_, np.memmap)
+
+
+def test_mixed_str_and_int_ids_survive_a_round_trip(tmp_path):
+    seqs = [[1, "1", "x"], ["x", 1]] * 10
+    model = Item2Vec(vector_size=4, epochs=1, n_jobs=1, random_state=0).fit(seqs)
+    model.save(tmp_path / "m.npz")
+    loaded = Item2Vec.load(tmp_path / "m.npz")
+    assert loaded.items_.tolist() == model.items_.tolist()
+    assert [type(i) for i in loaded.items_.tolist()] == [type(i) for i in model.items_.tolist()]
+
+
+def test_newer_format_version_is_refused(model, tmp_path):
+    path = tmp_path / "m.npz"
+    model.save(path)
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["meta"] = np.array(str(arrays["meta"]).replace(
+        f'"format_version": {FORMAT_VERSION}', f'"format_version": {FORMAT_VERSION + 1}'
+    ))  # fmt: skip
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match="newer than this item2vec reads"):
+        Item2Vec.load(path)
+
+
+def test_truncated_file_gives_a_clear_error(model, tmp_path):
+    path = tmp_path / "m.npz"
+    model.save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated or corrupt"):
+        Item2Vec.load(path)
+
+
+def test_foreign_file_is_refused(tmp_path):
+    path = tmp_path / "other.npz"
+    np.savez(path, x=np.arange(3))
+    with pytest.raises(ValueError, match="not an item2vec model"):
+        Item2Vec.load(path)
+    text = tmp_path / "text.npz"
+    text.write_text("hello")
+    with pytest.raises(ValueError, match="not a readable item2vec model"):
+        Item2Vec.load(text)
+
+
+def test_pickled_content_is_never_loaded(tmp_path):
+    path = tmp_path / "evil.npz"
+    np.savez(path, meta=np.array([{"format": "item2vec-model"}], dtype=object))
+    with pytest.raises(ValueError, match="pickled objects"):
+        Item2Vec.load(path)
+
+
+def test_failed_save_keeps_the_earlier_file(model, tmp_path, monkeypatch):
+    path = tmp_path / "m.npz"
+    model.save(path)
+    before = path.read_bytes()
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", broken)
+    with pytest.raises(OSError, match="disk full"):
+        model.save(path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
+def test_kill_during_save_leaves_the_earlier_file_loadable(model, tmp_path):
+    path = tmp_path / "m.npz"
+    model.save(path)
+    # a child process saves a large model over the file and is killed mid-write
+    script = textwrap.dedent(f"""
+        import os, signal, numpy as np
+        from item2vec import Item2Vec
+        model = Item2Vec.load({str(path)!r})
+        model.vectors_ = np.ones((3_000_000, 16), dtype=np.float32)
+        real = np.savez
+        def savez_then_die(handle, **arrays):
+            real(handle, **arrays)
+            handle.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+        np.savez = savez_then_die  # io.save_model looks it up on the numpy module
+        model.save({str(path)!r})
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True)
+    loaded = Item2Vec.load(path)
+    np.testing.assert_allclose(loaded.vectors_, model.vectors_, atol=1e-6)
+    assert result.returncode == -9  # killed, not a Python error
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_word2vec_format_round_trip(str_model, tmp_path, binary):
+    path = tmp_path / ("v.bin" if binary else "v.txt")
+    str_model.save_word2vec_format(path, binary=binary)
+    loaded = Item2Vec.load_word2vec_format(path, binary=binary)
+    assert loaded.items_.tolist() == str_model.items_.tolist()
+    np.testing.assert_allclose(loaded.vectors_, str_model.vectors_, atol=1e-6)
+    assert loaded.most_similar("b", topn=2)[0][0] == str_model.most_similar("b", topn=2)[0][0]
+
+
+def test_ids_with_spaces_are_refused_by_word2vec_format(str_model, tmp_path):
+    model = Item2Vec(vector_size=4, epochs=1, n_jobs=1, random_state=0).fit([["a b", "c"]])
+    with pytest.raises(ValueError, match="whitespace"):
+        model.save_word2vec_format(tmp_path / "v.txt")
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_gensim_reads_our_files_and_we_read_its(str_model, tmp_path, binary):
+    keyed = pytest.importorskip("gensim.models").KeyedVectors
+    ours = tmp_path / "ours"
+    str_model.save_word2vec_format(ours, binary=binary)
+    kv = keyed.load_word2vec_format(str(ours), binary=binary)
+    for item in str_model.items_.tolist():
+        np.testing.assert_allclose(kv[item], str_model.get_vector(item), atol=1e-6)
+    theirs = tmp_path / "theirs"
+    kv.save_word2vec_format(str(theirs), binary=binary)
+    loaded = Item2Vec.load_word2vec_format(theirs, binary=binary)
+    for item in str_model.items_.tolist():
+        np.testing.assert_allclose(loaded.get_vector(item), kv[item], atol=1e-6)
+
+
+def test_int_ids_read_back_as_ints(model, tmp_path):
+    model.save_word2vec_format(tmp_path / "v.txt")
+    loaded = Item2Vec.load_word2vec_format(tmp_path / "v.txt", item_type=int)
+    assert loaded.items_.tolist() == model.items_.tolist()
+    ids, _ = loaded.recommend([int(model.items_[0])], topn=3)
+    assert len(ids) == 3
