@@ -76,13 +76,20 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> None:
     """
     model._check_fitted()
     arrays, json_items = _items_to_arrays(model.items_)
+    params = model.get_params()
+    params["callbacks"] = None  # code is not saved; pass callbacks again after loading
+    pending = getattr(model, "_pending_counts", {})
     meta = {
         "format": _MAGIC,
         "format_version": FORMAT_VERSION,
         "class": type(model).__name__,
-        "params": model.get_params(),
+        "params": params,
         "loss_history": list(model.loss_history_),
         "items_json": json_items,
+        "seed": getattr(model, "_seed", 0),
+        "n_updates": getattr(model, "n_updates_", 0),
+        # counts of items still under min_count, for update(); str/int ids only
+        "pending": [[k, v] for k, v in pending.items() if isinstance(k, str | int)],
     }
     try:
         meta_text = json.dumps(meta)
@@ -168,6 +175,9 @@ def load_model(path: str | os.PathLike[str], mmap: bool = False) -> Any:
     model.vectors_ = vectors
     model.output_vectors_ = output
     model.loss_history_ = list(meta.get("loss_history", []))
+    model._seed = int(meta.get("seed", 0))
+    model.n_updates_ = int(meta.get("n_updates", 0))
+    model._pending_counts = {k: v for k, v in meta.get("pending", [])}
     model._normed = None
     return model
 
@@ -276,6 +286,9 @@ def load_word2vec_format(
     model.vectors_ = vectors
     model.output_vectors_ = None
     model.loss_history_ = []
+    model.n_updates_ = 0
+    model._seed = 0
+    model._pending_counts = {}
     model._normed = None
     return model
 
