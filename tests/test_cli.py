@@ -55,6 +55,13 @@ def test_fit_similar_recommend_evaluate_export(events_csv, tmp_path, capsys):
         assert (tmp_path / name).stat().st_size > 0
     capsys.readouterr()
 
+    pytest.importorskip("matplotlib")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("item,label\n" + "".join(f"sku{i},c{i % 5}\n" for i in range(100)))
+    picture = tmp_path / "map.png"
+    assert main(["plot", str(model), "-o", str(picture), "--labels", str(labels)]) == 0
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
 
 @pytest.mark.parametrize(
     ("argv", "message"),

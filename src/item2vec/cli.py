@@ -1,4 +1,4 @@
-"""Command line: ``item2vec fit | similar | recommend | evaluate | export``."""
+"""Command line: ``item2vec fit | similar | recommend | evaluate | export | plot``."""
 
 from __future__ import annotations
 
@@ -99,6 +99,12 @@ def _build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "-k", "--topn", type=int, default=10, help="neighbours per item (similar-*)"
     )
+
+    plot = commands.add_parser("plot", help="draw a 2-D map of the item vectors (matplotlib)")
+    plot.add_argument("model", help="model file written by 'item2vec fit'")
+    plot.add_argument("-o", "--output", required=True, help="image file, e.g. map.png")
+    plot.add_argument("--labels", help="CSV/TSV with columns item,label to colour the points")
+    plot.add_argument("--annotate", type=int, default=15, help="name the N most frequent items")
     return parser
 
 
@@ -154,6 +160,19 @@ def _run(args: argparse.Namespace) -> None:
             print(f"{item}\t{score:.4f}")
     elif args.command == "evaluate":
         _evaluate(args)
+    elif args.command == "plot":
+        from item2vec.corpus import read_table
+        from item2vec.plotting import embedding_map
+
+        model = Item2Vec.load(args.model)
+        labels = None
+        if args.labels:
+            table = read_table(args.labels)
+            if "item" not in table or "label" not in table:
+                raise CommandError(f"{args.labels} needs columns 'item' and 'label'")
+            labels = dict(zip(table["item"].tolist(), table["label"].tolist(), strict=True))
+        embedding_map(model, labels=labels, path=args.output, annotate=args.annotate)
+        print(f"wrote {args.output}")
     elif args.command == "export":
         model = Item2Vec.load(args.model)
         if args.format.startswith("word2vec"):
