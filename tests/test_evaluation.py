@@ -71,7 +71,7 @@ def test_item_knn_keeps_only_the_nearest_neighbours():
     assert np.diff(model.similarity_.indptr).max() == 1
 
 
-@pytest.mark.parametrize("factory", [Popularity, ItemKNN, lambda: Item2Vec(n_jobs=1)])
+@pytest.mark.parametrize("factory", [Popularity, ItemKNN, lambda: Item2Vec(sample=0, n_jobs=1)])
 def test_batch_recommendations_pad_rows_without_enough_items(factory):
     model = factory().fit([["a", "b", "c"], ["a", "b"], ["c", "d"]] * 5)
     ids, scores = model.recommend_batch([["a", "b", "c"], ["zz"]], topn=3)

@@ -138,7 +138,8 @@ def test_word2vec_format_round_trip(str_model, tmp_path, binary):
 
 
 def test_ids_with_spaces_are_refused_by_word2vec_format(str_model, tmp_path):
-    model = Item2Vec(vector_size=4, epochs=1, n_jobs=1, random_state=0).fit([["a b", "c"]])
+    model = Item2Vec(vector_size=4, epochs=1, sample=0, n_jobs=1, random_state=0)
+    model.fit([["a b", "c"]])
     with pytest.raises(ValueError, match="whitespace"):
         model.save_word2vec_format(tmp_path / "v.txt")
 

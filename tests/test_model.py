@@ -69,10 +69,13 @@ def test_fit_accepts_generators_arrays_and_sequences(small_planted):
 
 def test_min_count_and_max_vocab_size_limit_the_vocabulary():
     seqs = [["a", "b", "c"], ["a", "b"], ["a", "d"]] * 3
-    model = Item2Vec(vector_size=4, epochs=1, min_count=4, random_state=0).fit(seqs)
+    model = Item2Vec(vector_size=4, epochs=1, min_count=4, sample=0, random_state=0).fit(seqs)
     assert model.items_.tolist() == ["a", "b"]
-    model = Item2Vec(vector_size=4, epochs=1, max_vocab_size=1, random_state=0).fit(seqs)
-    assert model.items_.tolist() == ["a"]
+    model = Item2Vec(vector_size=4, epochs=1, max_vocab_size=2, sample=0, random_state=0)
+    assert model.fit(seqs).items_.tolist() == ["a", "b"]
+    model = Item2Vec(vector_size=4, epochs=1, max_vocab_size=1, sample=0, random_state=0)
+    with pytest.raises(ValueError, match="nothing was trained"):
+        model.fit(seqs)  # a single item has no context to learn from
 
 
 def test_most_similar_excludes_the_query_and_ranks_by_cosine(fitted):
@@ -255,3 +258,8 @@ def test_export_similar_items_writes_parquet(fitted, tmp_path):
     table = pq.read_table(path)
     assert table.column_names == ["item", "rank", "neighbor", "score"]
     assert table.num_rows == 2 * len(fitted.items_)
+
+
+def test_a_corpus_with_nothing_to_train_is_an_error():
+    with pytest.raises(ValueError, match="nothing was trained"):
+        Item2Vec(vector_size=4, n_jobs=1).fit([["a"], ["b"], ["c"]])

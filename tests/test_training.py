@@ -43,7 +43,8 @@ def test_update_with_nothing_new_keeps_the_vocabulary(split_corpus):
 
 def test_min_count_applies_to_accumulated_counts():
     base = [["a", "b"]] * 20 + [["a", "rare"], ["b", "rare"]]
-    model = Item2Vec(vector_size=4, epochs=1, min_count=3, n_jobs=1, random_state=0).fit(base)
+    model = Item2Vec(vector_size=4, epochs=1, min_count=3, sample=0, n_jobs=1, random_state=0)
+    model.fit(base)
     assert "rare" not in model
     model.update([["a", "rare"]])  # 2 + 1 = 3 occurrences now
     assert "rare" in model
@@ -52,7 +53,7 @@ def test_min_count_applies_to_accumulated_counts():
 
 
 def test_partial_fit_fits_then_updates():
-    model = Item2Vec(vector_size=4, epochs=1, n_jobs=1, random_state=0)
+    model = Item2Vec(vector_size=4, epochs=1, sample=0, n_jobs=1, random_state=0)
     model.partial_fit([["a", "b"]] * 5)
     model.partial_fit([["c", "b"]] * 5)
     assert set(model.items_.tolist()) == {"a", "b", "c"}
@@ -97,13 +98,15 @@ def test_interrupted_fit_leaves_the_model_unfitted(small_planted):
 
 
 def test_loss_is_the_same_whatever_the_number_of_threads(small_planted):
+    # Hogwild changes the order of updates, not the size of the tally: a loss that lost
+    # updates across threads, or saturated, would be off by far more than 10%
     losses = [
-        Item2Vec(vector_size=16, epochs=2, n_jobs=n, random_state=0)
+        Item2Vec(vector_size=16, epochs=3, n_jobs=n, random_state=0)
         .fit(small_planted.sequences)
         .loss_history_
         for n in (1, 2)
     ]
-    np.testing.assert_allclose(losses[0], losses[1], rtol=0.05)
+    np.testing.assert_allclose(losses[0], losses[1], rtol=0.1)
 
 
 def test_verbose_prints_progress_without_tqdm(small_planted, capsys, monkeypatch):
@@ -122,3 +125,15 @@ def test_verbose_prints_progress_without_tqdm(small_planted, capsys, monkeypatch
     )
     err = capsys.readouterr().err
     assert "epoch 1/2: loss" in err and "epoch 2/2: loss" in err and "tok/s" in err
+
+
+def test_a_failed_update_leaves_the_model_as_it_was(split_corpus):
+    old, new, _ = split_corpus
+    model = Item2Vec(vector_size=8, epochs=1, n_jobs=1, random_state=0).fit(old)
+    before = (model.items_.tolist(), model.vectors_.copy(), list(model.loss_history_))
+    model.set_params(alpha=1e30)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        model.update(new)
+    assert model.items_.tolist() == before[0]
+    assert np.array_equal(model.vectors_, before[1])
+    assert model.loss_history_ == before[2] and model.n_updates_ == 0

@@ -16,6 +16,7 @@ def train_chunk(
     window: int,
     shrink_windows: bool,
     negative: int,
+    shared_negatives: bool,
     alpha_begin: float,
     alpha_end: float,
     seed: int,

@@ -211,7 +211,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         _run(args)
-    except (CommandError, ValueError, TypeError, KeyError, FileNotFoundError, ImportError) as exc:
+    except (
+        CommandError,
+        ValueError,
+        TypeError,
+        KeyError,
+        OSError,
+        ImportError,
+        ArithmeticError,
+    ) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"item2vec {args.command}: error: {message}", file=sys.stderr)
         return 2

@@ -275,9 +275,19 @@ class Sequences:
     # --- derived corpora -----------------------------------------------------
 
     def subset(self, indices: Iterable[int] | np.ndarray) -> Sequences:
-        """The sequences at ``indices`` (same vocabulary)."""
-        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+        """The sequences at ``indices`` (int positions, or a boolean mask of ``len(self)``).
+
+        The items and codes stay the same; the counts are those of the subset.
+        """
+        idx = np.asarray(indices)
         n = len(self)
+        if idx.dtype == bool:
+            if idx.shape != (n,):
+                raise IndexError(f"a boolean mask must have length {n}, got shape {idx.shape}")
+            idx = np.flatnonzero(idx)
+        elif idx.size and idx.dtype.kind not in "iu":
+            raise TypeError(f"sequence indices must be integers, got dtype {idx.dtype}")
+        idx = idx.astype(np.int64).reshape(-1)
         if idx.size and (idx.min() < -n or idx.max() >= n):
             raise IndexError(f"sequence index out of range for {n} sequences")
         idx = np.where(idx < 0, idx + n, idx)
@@ -286,10 +296,11 @@ class Sequences:
         offsets = np.zeros(idx.shape[0] + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         token_idx = _ranges(starts, lengths)
+        codes = self.codes[token_idx]
         return Sequences(
-            self.codes[token_idx],
+            codes,
             offsets,
-            self.vocabulary,
+            self._recounted(codes),
             None if self.weights is None else self.weights[token_idx],
             None if self.times is None else self.times[token_idx],
             None if self.users is None else self.users[idx],
@@ -305,17 +316,26 @@ class Sequences:
             kept.offsets, vocabulary, kept.weights, kept.times, kept.users,
         )  # fmt: skip
 
+    def _recounted(self, codes: np.ndarray) -> Vocabulary:
+        """This vocabulary with the counts of ``codes``, so counts always describe the tokens."""
+        counts = np.bincount(codes, minlength=len(self.vocabulary))
+        return self.vocabulary.with_counts(counts)
+
     def select_tokens(self, keep: np.ndarray) -> Sequences:
-        """The corpus with only the tokens where ``keep`` is True (every sequence stays)."""
+        """The corpus with only the tokens where ``keep`` is True (every sequence stays).
+
+        The items and codes stay the same; the counts are those of the kept tokens.
+        """
         keep = np.asarray(keep, dtype=bool)
         if keep.shape != self.codes.shape:
             raise ValueError(f"keep must have shape {self.codes.shape}, got {keep.shape}")
         kept_before = np.zeros(self.n_tokens + 1, dtype=np.int64)
         np.cumsum(keep, out=kept_before[1:])
+        codes = self.codes[keep]
         return Sequences(
-            self.codes[keep],
+            codes,
             kept_before[self.offsets],
-            self.vocabulary,
+            self._recounted(codes),
             None if self.weights is None else self.weights[keep],
             None if self.times is None else self.times[keep],
             self.users,
@@ -323,14 +343,18 @@ class Sequences:
 
     def codes_in(self, vocabulary: Vocabulary) -> np.ndarray:
         """The tokens' codes in another vocabulary, as int64 (-1 where an item is unknown)."""
-        if vocabulary is self.vocabulary:
+        if vocabulary is self.vocabulary or vocabulary.items is self.vocabulary.items:
             return self.codes.astype(np.int64)
         mapping = vocabulary.codes_of(self.vocabulary.items.tolist(), unknown="ignore")
         return mapping[self.codes] if self.n_tokens else np.zeros(0, dtype=np.int64)
 
     def pruned(self, min_count: int = 1, max_vocab_size: int | None = None) -> Sequences:
-        """Drop items under ``min_count`` (and beyond ``max_vocab_size``) from the corpus."""
-        vocabulary, mapping = self.vocabulary.pruned(min_count, max_vocab_size)
+        """Drop items under ``min_count`` (and beyond ``max_vocab_size``) from the corpus.
+
+        Counts are taken from the tokens themselves, whatever the vocabulary
+        says, so items absent from this corpus never survive.
+        """
+        vocabulary, mapping = self._recounted(self.codes).pruned(min_count, max_vocab_size)
         return self.remap(mapping, vocabulary)
 
 
@@ -367,7 +391,7 @@ def _all_plain_arrays(sequences: list) -> bool:
             return False
         if kind is None:
             kind = seq.dtype.kind
-        elif seq.dtype.kind != kind and {seq.dtype.kind, kind} != {"i", "u"}:
+        elif seq.dtype.kind != kind:  # e.g. int64 with uint64 would promote to float
             return False
     return True
 
@@ -452,8 +476,16 @@ def _column(events: Any, name: str) -> np.ndarray:
         raise KeyError(f"column {name!r} not found; columns are {columns}") from exc
     except Exception as exc:  # polars raises its own ColumnNotFoundError
         raise KeyError(f"column {name!r} not found: {exc}") from None
+    if getattr(getattr(values, "dt", None), "tz", None) is not None:
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)  # pandas, time zone aware
     if hasattr(values, "to_numpy"):
         values = values.to_numpy()
+    if isinstance(values, list | tuple):
+        # np.asarray would turn [1, "1"] into two equal strings
+        arr = _as_item_array(values) if values else np.asarray(values)
+        if arr.dtype == object and all(isinstance(v, float | int) for v in values):
+            arr = np.asarray(values, dtype=np.float64)
+        return arr
     arr = np.asarray(values)
     if arr.ndim != 1:
         raise ValueError(f"column {name!r} must be one-dimensional, got shape {arr.shape}")
@@ -465,7 +497,9 @@ def _time_column(values: np.ndarray, name: str) -> np.ndarray:
     if values.dtype.kind == "M":
         if np.isnat(values).any():
             raise ValueError(f"time column {name!r} holds missing values")
-        return values.astype("datetime64[ns]").astype(np.int64) / 1e9
+        # seconds since the epoch without a detour through int64 nanoseconds (which
+        # overflows outside 1678-2262)
+        return (values - np.datetime64(0, "s")) / np.timedelta64(1, "s")
     if values.dtype.kind not in "iuf":
         raise TypeError(
             f"time column {name!r} must hold numbers or datetimes, got dtype {values.dtype}"
@@ -538,11 +572,20 @@ def read_events(path: str | os.PathLike[str], **kwargs: Any) -> Sequences:
     >>> read_events(path, user="user", item="item", time="time").to_lists()
     [['b', 'a'], ['c']]
     """
-    return Sequences.from_events(read_table(path), **kwargs)
+    ids = tuple(kwargs[key] for key in ("user", "item") if isinstance(kwargs.get(key), str))
+    return Sequences.from_events(read_table(path, text_columns=ids), **kwargs)
 
 
-def read_table(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
-    """Columns of a CSV/TSV or Parquet file as numpy arrays."""
+def read_table(
+    path: str | os.PathLike[str], text_columns: Iterable[str] = ()
+) -> dict[str, np.ndarray]:
+    """Columns of a CSV/TSV or Parquet file as numpy arrays.
+
+    In text files, ``text_columns`` (such as id columns) are kept as strings,
+    so "001" and "1" stay different; other columns become int64 or float64
+    when every value parses as one.
+    """
+    text_columns = set(text_columns)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {path}")
@@ -555,23 +598,30 @@ def read_table(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
             ) from None
         table = pq.read_table(path)
         return {name: _column(table, name) for name in table.column_names}
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
         header = handle.readline()
     if not header.strip():
         raise ValueError(f"{path} is empty")
     delimiter = max(("\t", ",", ";", "|"), key=header.count)
     try:
+        import pyarrow as pa
         import pyarrow.csv as pacsv
     except ImportError:
-        return _read_delimited(path, delimiter)
-    table = pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=delimiter))
+        return _read_delimited(path, delimiter, text_columns)
+    table = pacsv.read_csv(
+        path,
+        parse_options=pacsv.ParseOptions(delimiter=delimiter),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in text_columns}
+        ),
+    )
     return {name: _column(table, name) for name in table.column_names}
 
 
-def _read_delimited(path: Path, delimiter: str) -> dict[str, np.ndarray]:
+def _read_delimited(path: Path, delimiter: str, text_columns: set[str]) -> dict[str, np.ndarray]:
     import csv
 
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         names = next(reader)
         columns: list[list[str]] = [[] for _ in names]
@@ -584,14 +634,24 @@ def _read_delimited(path: Path, delimiter: str) -> dict[str, np.ndarray]:
                 )
             for column, value in zip(columns, row, strict=True):
                 column.append(value)
-    return {name: _infer_numeric(values) for name, values in zip(names, columns, strict=True)}
+    return {
+        name: np.array(values, dtype=object) if name in text_columns else _infer_numeric(values)
+        for name, values in zip(names, columns, strict=True)
+    }
 
 
 def _infer_numeric(values: list[str]) -> np.ndarray:
-    """int64 if every value is an integer, float64 if every one is a number, else str."""
-    for dtype in (np.int64, np.float64):
-        try:
-            return np.array(values, dtype=dtype)
-        except (ValueError, OverflowError):
-            continue
-    return np.array(values, dtype=object)
+    """int64 if every value is an integer, float64 if every one is a number, else str.
+
+    Integers too large for int64 stay text rather than losing digits as floats.
+    """
+    try:
+        return np.array(values, dtype=np.int64)
+    except OverflowError:
+        return np.array(values, dtype=object)
+    except ValueError:
+        pass
+    try:
+        return np.array(values, dtype=np.float64)
+    except ValueError:
+        return np.array(values, dtype=object)

@@ -98,9 +98,15 @@ def temporal_split(
         if not 0 < quantile < 1:
             raise ValueError(f"quantile must be in (0, 1), got {quantile}")
         cutoff = float(np.quantile(sequences.times, quantile))
+    seq_of_token = np.repeat(np.arange(len(sequences)), sequences.lengths)
+    steps = np.diff(sequences.times)
+    same_sequence = seq_of_token[1:] == seq_of_token[:-1]
+    if np.any(steps[same_sequence] < 0):
+        raise ValueError(
+            "temporal_split needs each sequence's times in order (Sequences.from_events sorts them)"
+        )
     before = sequences.times < cutoff
     train = sequences.select_tokens(before)
-    seq_of_token = np.repeat(np.arange(len(sequences)), sequences.lengths)
     n_before = np.bincount(seq_of_token[before], minlength=len(sequences))
     has_after = n_before < sequences.lengths
     evaluated = np.flatnonzero((n_before > 0) & has_after)

@@ -46,6 +46,10 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        # temporary files are private (0600); give the result the usual umask mode
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(handle.name, 0o666 & ~umask)
         os.replace(handle.name, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -54,11 +58,9 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[
 
 def _items_to_arrays(items: np.ndarray) -> tuple[dict[str, np.ndarray], Any]:
     """Item ids as an array entry (int or str ids) or as JSON (mixed str/int ids)."""
-    if items.dtype.kind in "iuU":
-        return {"items": items}, None
+    if items.dtype.kind in "iu":
+        return {"items": items.astype(np.int64)}, None
     values = items.tolist()
-    if all(isinstance(v, str) for v in values):
-        return {"items": np.array(values, dtype=str)}, None
     for v in values:
         if not isinstance(v, str | int) or isinstance(v, bool):
             raise TypeError(
@@ -76,7 +78,9 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> None:
     """
     model._check_fitted()
     arrays, json_items = _items_to_arrays(model.items_)
-    params = model.get_params()
+    params = {
+        k: v.item() if isinstance(v, np.generic) else v for k, v in model.get_params().items()
+    }
     params["callbacks"] = None  # code is not saved; pass callbacks again after loading
     pending = getattr(model, "_pending_counts", {})
     meta = {
@@ -224,6 +228,10 @@ def save_word2vec_format(model: Any, path: str | os.PathLike[str], binary: bool 
     """
     model._check_fitted()
     keys = [str(item) for item in model.items_.tolist()]
+    if len(set(keys)) != len(keys):
+        raise ValueError(
+            "two item ids have the same text (e.g. 1 and '1'); the format would merge them"
+        )
     for key in keys:
         if not key or any(ch.isspace() for ch in key):
             raise ValueError(
@@ -272,7 +280,8 @@ def load_word2vec_format(
                 line = handle.readline()
                 if not line:
                     raise ValueError(f"{path} is truncated at item {row + 1} of {n_items}")
-                parts = line.rstrip(b"\r\n").split(b" ")
+                # word2vec.c and fastText end each line with a space
+                parts = line.rstrip().split(b" ")
                 if len(parts) != dim + 1:
                     raise ValueError(
                         f"{path}, item {row + 1}: expected {dim} values, got {len(parts) - 1}"
@@ -280,6 +289,8 @@ def load_word2vec_format(
                 key = parts[0].decode("utf-8")
                 vectors[row] = np.array(parts[1:], dtype=np.float32)
             keys.append(item_type(key))
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"{path} holds the same item id more than once")
     model = Item2Vec(vector_size=dim, recommend_scoring="cosine")
     model.vocabulary_ = Vocabulary(keys, np.zeros(n_items, dtype=np.int64))
     model.items_ = model.vocabulary_.items

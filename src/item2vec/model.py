@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import inspect
+import io
 import itertools
 import numbers
 import os
@@ -341,17 +342,28 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
             _as_item_array(old.items.tolist() + ready),
             np.concatenate([counts, np.asarray(added_counts, dtype=np.int64)]),
         )
-        self.n_updates_ += 1
-        seed = (self._seed * 0x9E3779B97F4A7C15 + self.n_updates_) & _UINT64
+        seed = (self._seed * 0x9E3779B97F4A7C15 + self.n_updates_ + 1) & _UINT64
         fresh = _initial_vectors(len(ready), self.vector_size, seed)
-        self.vectors_ = np.concatenate([self.vectors_, fresh])
-        self.output_vectors_ = np.concatenate([self.output_vectors_, np.zeros_like(fresh)])
+        mapping = vocabulary.codes_of(new_items, unknown="ignore").astype(np.int32)
+        corpus = corpus.remap(mapping, vocabulary)
+        names = ("vocabulary_", "items_", "vectors_", "output_vectors_", "_pending_counts")
+        saved = {name: getattr(self, name) for name in names}
+        n_epochs_before = len(self.loss_history_)
         self.vocabulary_ = vocabulary
         self.items_ = vocabulary.items
+        self.vectors_ = np.concatenate([saved["vectors_"], fresh])
+        self.output_vectors_ = np.concatenate([saved["output_vectors_"], np.zeros_like(fresh)])
         self._pending_counts = pending
         self._normed = None
-        mapping = vocabulary.codes_of(new_items, unknown="ignore").astype(np.int32)
-        self._train(corpus.remap(mapping, vocabulary), seed, int(epochs))
+        try:
+            self._train(corpus, seed, int(epochs))
+        except BaseException:
+            # restore the model as it was; the weights trained so far were copies
+            self.__dict__.update(saved)
+            del self.loss_history_[n_epochs_before:]
+            self._normed = None
+            raise
+        self.n_updates_ += 1
         return self
 
     def partial_fit(self, X: Iterable[Iterable[Hashable]] | Sequences, y: Any = None) -> Item2Vec:
@@ -439,6 +451,7 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
 
         executor = ThreadPoolExecutor(n_jobs) if n_jobs > 1 and len(chunks) > 1 else None
         progress = _Progress(int(total), epochs) if self.verbose else None
+        total_events = 0
         try:
             for epoch in range(epochs):
                 started = time.perf_counter()
@@ -474,6 +487,7 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
                 }  # fmt: skip
                 if progress is not None:
                     progress.epoch_done(stats)
+                total_events += events
                 if any([bool(callback(self, stats)) for callback in callbacks]):
                     break
         finally:
@@ -481,6 +495,11 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
                 executor.shutdown(wait=True, cancel_futures=True)
             if progress is not None:
                 progress.close()
+        if total_events == 0:
+            raise ValueError(
+                "nothing was trained: no sequence has two items left after min_count and "
+                f"subsampling (sample={self.sample}); use longer sequences or lower sample"
+            )
 
     # --- queries -------------------------------------------------------------
 
@@ -539,6 +558,7 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
         normed = self.normed_vectors
         query = np.zeros(normed.shape[1], dtype=np.float64)
         used: list[int] = []
+        given = 0
         for group, sign in ((positive, 1.0), (negative, -1.0)):
             if group is None:
                 continue
@@ -547,14 +567,18 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
                     raise ValueError(
                         f"a query vector must have shape ({normed.shape[1]},), got {group.shape}"
                     )
+                if not np.all(np.isfinite(group)):
+                    raise ValueError("a query vector must be finite (no NaN or inf)")
+                given += 1
                 norm = np.linalg.norm(group)
                 query += sign * group / (norm if norm > 0 else 1.0)
                 continue
             codes = self._codes_of_group(group)
+            given += codes.size
             used.extend(codes.tolist())
             query += sign * normed[codes].sum(axis=0, dtype=np.float64)
-        if positive is None and negative is None:
-            raise ValueError("most_similar needs positive and/or negative items")
+        if given == 0:
+            raise ValueError("most_similar needs positive and/or negative items (or a vector)")
         norm = np.linalg.norm(query)
         if norm > 0:
             query /= norm
@@ -574,7 +598,9 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
 
     def _ranked(self, query: np.ndarray, topn: int, exclude: list[int]) -> list[tuple[Any, float]]:
         codes, scores = self._rank_codes(query, topn, exclude)
-        return list(zip(self.items_[codes].tolist(), scores.astype(float).tolist(), strict=True))
+        found = codes >= 0  # -1: no candidate (e.g. NaN vectors)
+        items = self.items_[codes[found]].tolist()
+        return list(zip(items, scores[found].astype(float).tolist(), strict=True))
 
     def _rank_codes(
         self, query: np.ndarray, topn: int, exclude: list[int]
@@ -608,9 +634,9 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
 
         Returns
         -------
-        ids : ndarray of shape (len(items), topn)
+        ids : ndarray of shape (len(items), min(topn, n_items - 1))
             Neighbour ids, best first (the item itself is left out).
-        scores : float32 ndarray of shape (len(items), topn)
+        scores : float32 ndarray of the same shape
             Their cosine similarities.
         """
         self._check_fitted()
@@ -624,7 +650,11 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
         rows = np.arange(len(codes))
         itself = sp.csr_array((np.ones(len(codes)), (rows, codes)), shape=(len(codes), n_items))
         idx, scores = top_k(normed[codes], normed, k, itself)
-        return self.items_[idx], scores
+        ids = self.items_[np.maximum(idx, 0)]
+        if (idx < 0).any():  # only with non-finite vectors
+            ids = ids.astype(object)
+            ids[idx < 0] = None
+        return ids, scores
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save the fitted model to a ``.npz`` file (no pickle; written atomically).
@@ -686,23 +716,20 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
         k = min(topn, n_items - 1)
         if k < 1:
             raise ValueError("the model has a single item: no neighbours to export")
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        from item2vec.io import atomic_write
+
         rows = 0
-        try:
-            with _table_writer(tmp, parquet) as write:
-                for start in range(0, n_items, block):
-                    chunk = self.items_[start : start + block]
-                    ids, scores = self.similar_items(chunk, topn=k)
-                    write(
-                        np.repeat(chunk, k),
-                        np.tile(np.arange(1, k + 1), len(chunk)),
-                        ids.ravel(),
-                        scores.ravel(),
-                    )
-                    rows += ids.size
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic_write(path, "wb") as handle, _table_writer(handle, parquet) as write:
+            for start in range(0, n_items, block):
+                chunk = self.items_[start : start + block]
+                ids, scores = self.similar_items(chunk, topn=k)
+                write(
+                    np.repeat(chunk, k),
+                    np.tile(np.arange(1, k + 1), len(chunk)),
+                    ids.ravel(),
+                    scores.ravel(),
+                )
+                rows += ids.size
         return rows
 
     def transform(self, X: Iterable[Iterable[Hashable]] | Sequences) -> np.ndarray:
@@ -785,7 +812,7 @@ def _seed_from(random_state: Any) -> int:
 
 
 @contextlib.contextmanager
-def _table_writer(path: Path, parquet: bool) -> Iterator[Callable[..., None]]:
+def _table_writer(handle: Any, parquet: bool) -> Iterator[Callable[..., None]]:
     """A function that appends (item, rank, neighbor, score) columns to a CSV or Parquet file."""
     names = ["item", "rank", "neighbor", "score"]
     if parquet:
@@ -804,7 +831,7 @@ def _table_writer(path: Path, parquet: bool) -> Iterator[Callable[..., None]]:
                 [pa.array(c.tolist() if c.dtype == object else c) for c in columns], names=names
             )
             if writer is None:
-                writer = pq.ParquetWriter(path, table.schema)
+                writer = pq.ParquetWriter(handle, table.schema)
             writer.write_table(table)
 
         try:
@@ -813,15 +840,17 @@ def _table_writer(path: Path, parquet: bool) -> Iterator[Callable[..., None]]:
             if writer is not None:
                 writer.close()
         return
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        out = csv.writer(handle)
-        out.writerow(names)
+    text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+    out = csv.writer(text)
+    out.writerow(names)
 
-        def write_csv(*columns: np.ndarray) -> None:
-            scores = [f"{x:.6g}" for x in columns[3].tolist()]
-            out.writerows(zip(*(c.tolist() for c in columns[:3]), scores, strict=True))
+    def write_csv(*columns: np.ndarray) -> None:
+        scores = [f"{x:.6g}" for x in columns[3].tolist()]
+        out.writerows(zip(*(c.tolist() for c in columns[:3]), scores, strict=True))
 
-        yield write_csv
+    yield write_csv
+    text.flush()
+    text.detach()  # leave the binary handle open for atomic_write to finish
 
 
 def _non_empty(X: Iterable[Iterable[Hashable]] | Sequences) -> Sequences:

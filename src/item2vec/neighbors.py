@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
@@ -126,8 +127,14 @@ def history_matrix(
     use = codes >= 0
     if last_n is not None:
         use &= from_end < last_n
-    weights = np.ones(codes.shape[0]) if half_life is None else 0.5 ** (from_end / half_life)
-    rows, cols, weights = rows[use], codes[use], weights[use]
+    rows, cols, from_end = rows[use], codes[use], from_end[use]
+    if half_life is None:
+        weights = np.ones(cols.shape[0])
+    else:
+        # relative to each row's newest known event, so weights never all underflow
+        newest = np.full(n_rows, np.inf)
+        np.minimum.at(newest, rows, from_end)
+        weights = 0.5 ** ((from_end - newest[rows]) / half_life)
     totals = np.bincount(rows, weights=weights, minlength=n_rows)
     data = (weights / totals[rows]).astype(np.float32)
     matrix = sp.csr_array((data, (rows, cols)), shape=(n_rows, n_items))
@@ -198,8 +205,9 @@ class RecommenderMixin:
         -------
         ids : ndarray of shape (n_histories, min(topn, n_items))
             Best first. Rows with fewer recommendable items, or whose history
-            has no known item, are padded with -1 (int ids), "" (str ids) or
-            None (other ids).
+            has no known item, are padded (with -1 for int64 ids, "" for
+            fixed-width str ids, None otherwise); test ``np.isfinite(scores)``
+            rather than the padding value, which could be a real id.
         scores : float32 ndarray of the same shape
             -inf where padded.
         """
@@ -207,7 +215,12 @@ class RecommenderMixin:
         check_int("topn", topn, 1)
         if last_n is not None:
             check_int("last_n", last_n, 1)
-        if half_life is not None and not (isinstance(half_life, int | float) and half_life > 0):
+        if half_life is not None and not (
+            isinstance(half_life, numbers.Real)
+            and not isinstance(half_life, bool)
+            and np.isfinite(half_life)
+            and half_life > 0
+        ):
             raise ValueError(f"half_life must be a number > 0, got {half_life!r}")
         codes, offsets = self._codes_in_vocabulary(histories)
         n_items = len(self.items_)

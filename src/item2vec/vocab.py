@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Hashable, Iterable
 from typing import Any
 
@@ -98,6 +99,12 @@ class Vocabulary:
                 out.append(-1)
         return np.asarray(out, dtype=np.int64)
 
+    def with_counts(self, counts: np.ndarray) -> Vocabulary:
+        """The same items (and codes) with other counts; shares the id index."""
+        other = Vocabulary(self.items, counts)
+        other._index = self._index
+        return other
+
     def keep_probabilities(self, sample: float) -> np.ndarray:
         """Probability of keeping each item under frequent-item subsampling.
 
@@ -153,9 +160,12 @@ def _as_item_array(items: Iterable[Hashable] | np.ndarray) -> np.ndarray:
     if isinstance(items, np.ndarray) and items.dtype != object:
         return items.reshape(-1)
     values = list(items)
-    if values and all(type(v) is int for v in values):
+    if values and all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool | np.bool_) for v in values
+    ):
         try:
-            return np.asarray(values, dtype=np.int64)
+            return np.asarray([int(v) for v in values], dtype=np.int64)
         except OverflowError:
-            pass
+            values = [int(v) for v in values]
+    values = [v.item() if isinstance(v, np.generic) else v for v in values]
     return np.fromiter(values, dtype=object, count=len(values))
