@@ -175,10 +175,12 @@ class Sequences:
             raise ValueError(f"session_gap must be >= 0, got {session_gap}")
         if isinstance(min_length, bool) or not isinstance(min_length, int) or min_length < 1:
             raise ValueError(f"min_length must be an int >= 1, got {min_length!r}")
-        users = _column(events, user)
-        items = _column(events, item)
-        n = users.shape[0]
-        if items.shape[0] != n:
+        # ids become integer codes first: everything after works on int arrays, and
+        # string columns (pandas, Arrow) are hashed without a Python object per event
+        user_codes_all, user_values = _id_codes(events, user)
+        item_codes_all, item_values = _id_codes(events, item)
+        n = user_codes_all.shape[0]
+        if item_codes_all.shape[0] != n:
             raise ValueError(f"columns {user!r} and {item!r} differ in length")
         times = None if time is None else _time_column(_column(events, time), time)
         weights = None
@@ -193,13 +195,14 @@ class Sequences:
                 raise ValueError(f"weight column {weight!r} holds negative values")
         elif min_weight is not None:
             raise ValueError("min_weight needs a weight column")
-        _reject_missing(items, item)
-        _reject_missing(users, user)
+        for name, column in (("time", times), ("weight", weights)):
+            if column is not None and column.shape[0] != n:
+                raise ValueError(f"the {name} column differs in length from the id columns")
 
         rows = np.arange(n)
         if min_weight is not None:
             rows = rows[weights >= min_weight]
-        user_codes, user_values = _factorize(users[rows])
+        user_codes = user_codes_all[rows]
         # order: user, then time, then table order (lexsort's last key is primary)
         keys = (rows, user_codes) if times is None else (rows, times[rows], user_codes)
         order = np.lexsort(keys)
@@ -220,7 +223,7 @@ class Sequences:
             np.cumsum(lengths[long_enough], out=offsets[1:])
         else:
             seq_users = user_codes[offsets[:-1]]
-        codes, vocabulary = _encode_flat(items[rows])
+        codes, vocabulary = _encode_codes(item_codes_all[rows], item_values)
         return cls(
             codes,
             offsets,
@@ -462,20 +465,53 @@ def _encode_objects(sequences: Iterable[Iterable[Hashable]]) -> Sequences:
     return Sequences(rank[provisional], offsets, vocabulary)
 
 
-def _column(events: Any, name: str) -> np.ndarray:
-    """One column of a DataFrame (pandas, polars), pyarrow Table or dict, as a numpy array."""
+def _raw_column(events: Any, name: str) -> Any:
+    """One column as its library holds it (pandas/polars Series, Arrow array, list, array)."""
     if type(events).__module__.startswith("pyarrow"):
         if name not in events.column_names:
             raise KeyError(f"column {name!r} not found; the table has {events.column_names}")
-        column = events.column(name)
-        return np.asarray(column.to_numpy(zero_copy_only=False))
+        return events.column(name)
     try:
-        values = events[name]
+        return events[name]
     except (KeyError, IndexError, TypeError) as exc:
         columns = list(events.keys()) if hasattr(events, "keys") else "unknown"
         raise KeyError(f"column {name!r} not found; columns are {columns}") from exc
     except Exception as exc:  # polars raises its own ColumnNotFoundError
         raise KeyError(f"column {name!r} not found: {exc}") from None
+
+
+def _id_codes(events: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """An id column as int64 codes (first appearance order) and the distinct ids.
+
+    pandas and Arrow columns are factorised by their own hash tables, so a
+    string column never becomes one Python object per event.
+    """
+    values = _raw_column(events, name)
+    module = type(values).__module__
+    if module.startswith("pandas"):
+        import pandas as pd
+
+        if values.isna().any():
+            raise ValueError(f"column {name!r} holds missing ids (None or NaN)")
+        codes, uniques = pd.factorize(values, sort=False)
+        return codes.astype(np.int64, copy=False), _as_item_array(list(uniques))
+    if module.startswith("pyarrow"):
+        if values.null_count:
+            raise ValueError(f"column {name!r} holds missing ids (null)")
+        array = values.combine_chunks() if hasattr(values, "combine_chunks") else values
+        encoded = array.dictionary_encode()
+        codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+        return codes, _as_item_array(encoded.dictionary.to_pylist())
+    array = _column(events, name)
+    _reject_missing(array, name)
+    return _factorize(array)
+
+
+def _column(events: Any, name: str) -> np.ndarray:
+    """One column of a DataFrame (pandas, polars), pyarrow Table or dict, as a numpy array."""
+    values = _raw_column(events, name)
+    if type(values).__module__.startswith("pyarrow"):
+        return np.asarray(values.to_numpy(zero_copy_only=False))
     if getattr(getattr(values, "dt", None), "tz", None) is not None:
         values = values.dt.tz_convert("UTC").dt.tz_localize(None)  # pandas, time zone aware
     if hasattr(values, "to_numpy"):
@@ -521,33 +557,43 @@ def _reject_missing(values: np.ndarray, name: str) -> None:
 
 
 def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes in order of first appearance and the distinct values, vectorised where possible."""
+    """Codes in order of first appearance and the distinct values.
+
+    pandas' hash table when pandas is installed (linear time, any dtype);
+    otherwise a sort for numeric and str arrays, a dict for object arrays.
+    """
+    try:
+        import pandas as pd
+    except ImportError:
+        pd = None
+    if pd is not None:
+        codes, unique = pd.factorize(values, sort=False)
+        unique = np.asarray(unique) if values.dtype != object else _as_item_array(list(unique))
+        return codes.astype(np.int64, copy=False), unique
     if values.dtype != object:
         unique, first, inverse = np.unique(values, return_index=True, return_inverse=True)
         order = np.argsort(first, kind="stable")
         rank = np.empty_like(order)
         rank[order] = np.arange(order.shape[0])
         return rank[inverse.reshape(-1)], unique[order]
-    try:
-        import pandas as pd
-    except ImportError:
-        index: dict[Any, int] = {}
-        codes = np.fromiter(
-            (index.setdefault(v, len(index)) for v in values.tolist()),
-            dtype=np.int64,
-            count=values.shape[0],
-        )
-        return codes, _as_item_array(list(index))
-    codes, unique = pd.factorize(values, sort=False)
-    return codes.astype(np.int64), _as_item_array(list(unique))
+    index: dict[Any, int] = {}
+    codes = np.fromiter(
+        (index.setdefault(v, len(index)) for v in values.tolist()),
+        dtype=np.int64,
+        count=values.shape[0],
+    )
+    return codes, _as_item_array(list(index))
 
 
-def _encode_flat(items: np.ndarray) -> tuple[np.ndarray, Vocabulary]:
-    """Codes and vocabulary (count descending, then first appearance) of a flat id array."""
-    provisional, values = _factorize(items)
-    counts = np.bincount(provisional, minlength=values.shape[0]).astype(np.int64)
-    vocabulary, rank = _ordered_vocabulary(values, counts, np.arange(values.shape[0]))
-    return rank[provisional], vocabulary
+def _encode_codes(provisional: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, Vocabulary]:
+    """Codes and vocabulary (count descending, then first appearance) of coded events.
+
+    ``provisional`` indexes ``values``; ids that do not occur are left out.
+    """
+    codes, present = _factorize(provisional)
+    counts = np.bincount(codes, minlength=present.shape[0]).astype(np.int64)
+    vocabulary, rank = _ordered_vocabulary(values[present], counts, np.arange(present.shape[0]))
+    return rank[codes], vocabulary
 
 
 def read_events(path: str | os.PathLike[str], **kwargs: Any) -> Sequences:
