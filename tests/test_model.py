@@ -263,3 +263,21 @@ def test_export_similar_items_writes_parquet(fitted, tmp_path):
 def test_a_corpus_with_nothing_to_train_is_an_error():
     with pytest.raises(ValueError, match="nothing was trained"):
         Item2Vec(vector_size=4, n_jobs=1).fit([["a"], ["b"], ["c"]])
+
+
+@pytest.mark.parametrize("k", [1, 5, 50])
+def test_top_k_matches_a_full_sort_on_wide_score_matrices(k):
+    import scipy.sparse as sp
+
+    from item2vec.neighbors import top_k
+
+    rng = np.random.default_rng(k)
+    items = rng.standard_normal((20_000, 8)).astype(np.float32)
+    queries = rng.standard_normal((7, 8)).astype(np.float32)
+    exclude = sp.random(7, 20_000, density=0.01, random_state=1, format="csr")
+    idx, scores = top_k(queries, items, k, exclude)
+    full = queries @ items.T
+    full[exclude.toarray() != 0] = -np.inf
+    expected = np.argsort(-full, axis=1, kind="stable")[:, :k]
+    np.testing.assert_allclose(scores, np.take_along_axis(full, expected, axis=1), rtol=1e-5)
+    assert all(set(a) == set(b) for a, b in zip(idx.tolist(), expected.tolist(), strict=True))

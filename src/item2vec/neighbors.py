@@ -14,8 +14,10 @@ from item2vec.corpus import Sequences
 
 __all__ = ["RecommenderMixin", "history_matrix", "normalize_rows", "top_k", "top_k_scores"]
 
-# scores held at once per block: 2**24 float32 = 64 MiB
-_BLOCK_SCORES = 1 << 24
+# scores held at once per block: 2**25 float32 = 128 MiB
+_BLOCK_SCORES = 1 << 25
+# below this many items per wanted neighbour, a plain argpartition is as fast
+_PRUNE_RATIO = 256
 
 
 def normalize_rows(vectors: np.ndarray) -> np.ndarray:
@@ -91,7 +93,9 @@ def top_k_scores(
             sims[rows, part.indices] = -np.inf
         if banned is not None and banned.size:
             sims[:, banned] = -np.inf
-        if k < n_items:
+        if k * _PRUNE_RATIO <= n_items:
+            candidates = _top_candidates(sims, k)
+        elif k < n_items:
             candidates = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         else:
             candidates = np.broadcast_to(np.arange(n_items), (stop - start, n_items))
@@ -102,6 +106,28 @@ def top_k_scores(
         indices[start:stop] = np.where(np.isneginf(best_scores), -1, best)
         scores[start:stop] = best_scores
     return indices, scores
+
+
+def _top_candidates(sims: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of each row's ``k`` largest values (unordered), for wide rows.
+
+    The k-th largest value among the first ``m`` columns is a lower bound of
+    the row's k-th largest, so one vectorised comparison leaves about
+    ``k * n / m`` candidates; only those are partitioned. This replaces a full
+    selection over every row (several passes over memory) with one pass.
+    """
+    n_rows, n_cols = sims.shape
+    m = min(n_cols, max(64 * k, 8192))
+    bound = np.partition(sims[:, :m], m - k, axis=1)[:, m - k]
+    rows, cols = np.nonzero(sims >= bound[:, None])
+    splits = np.searchsorted(rows, np.arange(1, n_rows))
+    out = np.empty((n_rows, k), dtype=np.int64)
+    for row, row_cols in enumerate(np.split(cols, splits)):
+        if row_cols.shape[0] > k:
+            row_scores = sims[row, row_cols]
+            row_cols = row_cols[np.argpartition(-row_scores, k - 1)[:k]]
+        out[row] = row_cols[:k]
+    return out
 
 
 def history_matrix(
