@@ -12,6 +12,14 @@ python -m venv "$work/venv"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 (cd "$work" && ITEM2VEC_DEBUG=1 "$work/venv/bin/pip" install --quiet -e ".[test]")
 
+# make sure the sanitizers really are compiled in
+for so in "$work"/src/item2vec/_core*.so; do
+    if ! nm -D "$so" | grep -q __asan_report; then
+        echo "error: $so was not built with AddressSanitizer" >&2
+        exit 1
+    fi
+done
+
 asan=$(gcc -print-file-name=libasan.so)
 ubsan=$(gcc -print-file-name=libubsan.so)
 # Leak checking is off: CPython keeps its own allocations alive until exit, which
