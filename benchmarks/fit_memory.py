@@ -20,23 +20,12 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from _report import peak_rss_mb, write_report
 
 
 def rss_mb() -> float:
     with open("/proc/self/statm") as handle:
         return int(handle.read().split()[1]) * resource.getpagesize() / 2**20
-
-
-def peak_rss_mb() -> float:
-    """VmHWM: the peak resident size of this process image.
-
-    Not ``ru_maxrss``, which Linux carries over from the parent across exec.
-    """
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def child(folder: Path, epochs: int, n_jobs: int) -> dict:
@@ -93,8 +82,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"{report['tokens']:,} tokens, {report['items']:,} items: fit raised peak RSS by "
           f"{report['fit_peak_increase_mb']:.0f} MB (weights {report['weights_mb']:.0f} MB; "
           f"budget weights + 16 B/token + 100 MB = {report['budget_mb']:.0f} MB)")  # fmt: skip
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2))
+    write_report(args.json, report)
     return report
 
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _report import peak_rss_mb, write_report
 
 
 def make_events(n_events: int, kind: str, seed: int = 0) -> dict:
@@ -41,15 +42,6 @@ def make_events(n_events: int, kind: str, seed: int = 0) -> dict:
         ]
         return pd.DataFrame(events)
     return events
-
-
-def peak_rss_mb() -> float:
-    """VmHWM of this process image (``ru_maxrss`` would include the parent's peak)."""
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def child(n_events: int, kind: str) -> dict:
@@ -94,8 +86,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
               f"{row['tokens']:,} tokens in {row['seconds']:.2f} s "
               f"({row['events_per_s'] / 1e6:.2f}M events/s); peak RSS {row['peak_rss_mb']:.0f} MB "
               f"(input built: {row['rss_before_mb']:.0f} MB)", flush=True)  # fmt: skip
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=2))
+    write_report(args.json, results)
     print(f"wrote {args.json}")
     return results
 

@@ -15,13 +15,13 @@ Example::
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import time
 from pathlib import Path
 
 import numpy as np
+from _report import write_report
 
 from item2vec import Item2Vec, Sequences
 from item2vec.baselines import ItemKNN, Popularity
@@ -138,9 +138,7 @@ def main(argv: list[str] | None = None) -> dict:
         "recommended": RECOMMENDED, "query": QUERY, "platform": platform.platform(),
         "results": rows,
     }  # fmt: skip
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2))
-    print(f"\nwrote {args.json}")
+    write_report(args.json, report)
     return report
 
 

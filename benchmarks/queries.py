@@ -12,12 +12,12 @@ Example::
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from pathlib import Path
 
 import numpy as np
+from _report import write_report
 
 from item2vec import Item2Vec, Vocabulary
 
@@ -67,8 +67,7 @@ def main(argv: list[str] | None = None) -> dict:
           f"{args.repeats}: similar_items {report['similar_items_seconds']:.2f} s, "
           f"recommend_batch {report['recommend_batch_seconds']:.2f} s "
           f"(normalising once: {normalise:.2f} s)")  # fmt: skip
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2))
+    write_report(args.json, report)
     return report
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import platform
 import statistics
@@ -26,6 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _report import write_report
 
 from item2vec import Item2Vec, Sequences
 from item2vec.datasets import planted_sessions
@@ -157,9 +157,7 @@ def main(argv: list[str] | None = None) -> dict:
         "settings": vars(args) | {"json": str(args.json)},
         "results": results,
     }  # fmt: skip
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2))
-    print(f"\nwrote {args.json}")
+    write_report(args.json, report)
     return report
 
 

@@ -1,3 +1,5 @@
+import builtins
+
 import numpy as np
 import pytest
 
@@ -25,3 +27,20 @@ def cluster_precision(model, cluster_of, items, k=10):
     items = np.asarray(items)
     ids, _ = model.similar_items(items, topn=k)
     return float((cluster_of[ids.astype(np.int64)] == cluster_of[items][:, None]).mean())
+
+
+@pytest.fixture
+def without_module(monkeypatch):
+    """Make importing the named optional modules fail, as if they were not installed."""
+
+    def block(*prefixes):
+        real_import = builtins.__import__
+
+        def guarded(name, *args, **kwargs):
+            if name.startswith(prefixes):
+                raise ImportError(name)
+            return real_import(name, *args, **kwargs)
+
+        monkeypatch.setattr(builtins, "__import__", guarded)
+
+    return block

@@ -94,19 +94,10 @@ def test_pandas_frames_are_accepted(events):
     assert corpus.to_lists() == [[13, 10], [12, 11, 14, 15]]
 
 
-def test_read_events_reads_csv_with_the_standard_library(tmp_path, monkeypatch):
+def test_read_events_reads_csv_with_the_standard_library(tmp_path, without_module):
     path = tmp_path / "events.csv"
     path.write_text("user,item,time,rating\nu1,a,2,5\nu1,b,1,3\nu2,c,5,4\n")
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_pyarrow(name, *args, **kwargs):
-        if name.startswith("pyarrow"):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+    without_module("pyarrow", "pandas")
     corpus = read_events(path, user="user", item="item", time="time", weight="rating", min_weight=4)
     assert corpus.to_lists() == [["a"], ["c"]]
 

@@ -109,17 +109,8 @@ def test_loss_is_the_same_whatever_the_number_of_threads(small_planted):
     np.testing.assert_allclose(losses[0], losses[1], rtol=0.1)
 
 
-def test_verbose_prints_progress_without_tqdm(small_planted, capsys, monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_tqdm(name, *args, **kwargs):
-        if name.startswith("tqdm"):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_tqdm)
+def test_verbose_prints_progress_without_tqdm(small_planted, capsys, without_module):
+    without_module("tqdm")
     Item2Vec(vector_size=8, epochs=2, verbose=1, n_jobs=1, random_state=0).fit(
         small_planted.sequences
     )
