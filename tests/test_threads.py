@@ -1,0 +1,60 @@
+"""Concurrency: queries from many threads, fits side by side, Ctrl-C during fit."""
+
+import _thread
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from item2vec import Item2Vec
+
+
+def test_concurrent_queries_match_serial_ones(small_planted):
+    model = Item2Vec(vector_size=16, epochs=2, n_jobs=1, random_state=0).fit(
+        small_planted.sequences
+    )
+    items = model.items_[:40]
+    histories = [s[:5].tolist() for s in small_planted.sequences[:40]]
+    serial = (model.similar_items(items, topn=5), model.recommend_batch(histories, topn=5))
+
+    def query(_):
+        return model.similar_items(items, topn=5), model.recommend_batch(histories, topn=5)
+
+    with ThreadPoolExecutor(4) as pool:
+        for similar, recommended in pool.map(query, range(8)):
+            assert np.array_equal(similar[0], serial[0][0])
+            assert np.array_equal(recommended[0], serial[1][0])
+
+
+def test_two_models_fit_at_once_in_two_threads(small_planted):
+    params = [dict(sg=True, random_state=1), dict(sg=False, random_state=2)]
+    serial = [Item2Vec(vector_size=8, epochs=2, n_jobs=1, **p).fit(small_planted.sequences)
+              for p in params]  # fmt: skip
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(
+            lambda p: Item2Vec(vector_size=8, epochs=2, n_jobs=1, **p).fit(
+                small_planted.sequences), params,
+        ))  # fmt: skip
+    for a, b in zip(serial, together, strict=True):
+        assert np.array_equal(a.vectors_, b.vectors_)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_ctrl_c_stops_fit_within_a_second_and_leaves_it_unfitted(planted, n_jobs):
+    model = Item2Vec(vector_size=32, epochs=1_000, n_jobs=n_jobs, random_state=0)
+    sent = []
+
+    def interrupt():
+        sent.append(time.perf_counter())
+        _thread.interrupt_main()
+
+    timer = threading.Timer(0.5, interrupt)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(planted.sequences)
+    stopped = time.perf_counter()
+    timer.join()
+    assert sent and stopped - sent[0] < 1.0
+    assert not hasattr(model, "vectors_")
