@@ -168,6 +168,19 @@ def test_cli_reports_missing_model_files_in_one_line(argv, capsys):
 
 
 def test_the_matrix_has_at_least_thirty_cases():
-    n_cases = len(ERRORS) + len(MODEL_FILES) + 1 + len(BEHAVIOURS) + 4 + 3
+    n_cases = len(ERRORS) + len(MODEL_FILES) + 1 + len(BEHAVIOURS) + 4 + 3 + 2
     print(f"\nbad-input matrix: {n_cases} cases")
     assert n_cases >= 30
+
+
+@pytest.mark.parametrize(
+    ("n_items", "n_tokens", "message"),
+    [(2**31, 10, "int32 codes"), (10, 2**63, "int64 offsets")],
+    ids=["too many items", "too many events"],
+)
+def test_size_limits_are_checked_before_allocating(n_items, n_tokens, message):
+    from item2vec._validation import check_limits
+
+    with pytest.raises(ValueError, match=message):
+        check_limits(n_items, n_tokens)
+    check_limits(2**31 - 2, 2**63 - 1)  # the largest sizes that fit

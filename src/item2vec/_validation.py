@@ -7,7 +7,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["NotFittedError", "check_int", "check_real"]
+__all__ = ["NotFittedError", "check_int", "check_limits", "check_real"]
+
+# codes are int32 (the largest value marks nothing); offsets are int64
+MAX_ITEMS = 2**31 - 2
+MAX_TOKENS = 2**63 - 1
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -29,3 +33,17 @@ def check_real(name: str, value: Any, low: float | None = None, low_inclusive: b
     if low is not None and (value < low or (value == low and not low_inclusive)):
         bound = ">=" if low_inclusive else ">"
         raise ValueError(f"{name} must be {bound} {low}, got {value}")
+
+
+def check_limits(n_items: int, n_tokens: int) -> None:
+    """Refuse corpora whose sizes do not fit the int32 codes or int64 offsets.
+
+    Checked on the counts themselves, before anything of that size is allocated.
+    """
+    if n_items > MAX_ITEMS:
+        raise ValueError(
+            f"{n_items:,} distinct items exceed the {MAX_ITEMS:,} that int32 codes can hold; "
+            f"use min_count or max_vocab_size, or split the catalogue"
+        )
+    if n_tokens > MAX_TOKENS:
+        raise ValueError(f"{n_tokens:,} events exceed the int64 offsets ({MAX_TOKENS:,})")

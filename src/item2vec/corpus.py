@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from item2vec._validation import check_limits
 from item2vec.vocab import Vocabulary, _as_item_array
 
 __all__ = ["Sequences", "read_events"]
@@ -179,6 +180,7 @@ class Sequences:
         # string columns (pandas, Arrow) are hashed without a Python object per event
         user_codes_all, user_values = _id_codes(events, user)
         item_codes_all, item_values = _id_codes(events, item)
+        check_limits(item_values.shape[0], item_codes_all.shape[0])
         n = user_codes_all.shape[0]
         if item_codes_all.shape[0] != n:
             raise ValueError(f"columns {user!r} and {item!r} differ in length")
@@ -451,6 +453,7 @@ def _encode_objects(sequences: Iterable[Iterable[Hashable]]) -> Sequences:
                 ) from None
             raise TypeError(f"sequence {position} holds an unhashable item: {exc}") from None
         lengths.append(len(flat) - before)
+    check_limits(len(index), len(flat))
     for item in index:
         if item is None or (isinstance(item, float | np.floating) and item != item):
             raise ValueError(f"item ids must not be None or NaN, found {item!r}")

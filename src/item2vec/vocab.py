@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from item2vec._kernels import core as _core
+from item2vec._validation import check_limits
 
 __all__ = ["Vocabulary"]
 
@@ -44,11 +45,7 @@ class Vocabulary:
                 f"items and counts must have the same length, got {self.items.shape[0]} "
                 f"and {self.counts.shape[0]}"
             )
-        if self.items.shape[0] >= np.iinfo(np.int32).max:
-            raise ValueError(
-                f"a vocabulary holds at most {np.iinfo(np.int32).max - 1} items "
-                f"(int32 codes), got {self.items.shape[0]}"
-            )
+        check_limits(self.items.shape[0], 0)
         if np.any(self.counts < 0):
             raise ValueError("counts must be >= 0")
         self._index: dict[Any, int] | None = None
