@@ -14,7 +14,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # make sure the sanitizers really are compiled in
 for so in "$work"/src/item2vec/_core*.so; do
-    if ! nm -D "$so" | grep -q __asan_report; then
+    if ! nm -D "$so" | grep __asan_report > /dev/null; then  # not -q: SIGPIPE under pipefail
         echo "error: $so was not built with AddressSanitizer" >&2
         exit 1
     fi
