@@ -20,6 +20,7 @@ def train_chunk(
     alpha_begin: float,
     alpha_end: float,
     seed: int,
+    stop: npt.NDArray[np.int32] | None = None,
 ) -> tuple[int, int, int, float]: ...
 def build_alias(
     prob: npt.NDArray[np.float64],

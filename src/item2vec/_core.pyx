@@ -51,6 +51,8 @@ cdef inline void vupdate(int n, float g, const float *x, float *row, float *acc)
 
 cdef extern from *:
     """
+    /* A flag another thread sets; volatile so every read goes to memory. */
+    static inline int i2v_read_flag(const volatile int *flag) { return *flag; }
     #if defined(__GNUC__) || defined(__clang__)
     #define I2V_PREFETCH(p) __builtin_prefetch((p), 1, 3)
     #else
@@ -58,6 +60,7 @@ cdef extern from *:
     #endif
     """
     void I2V_PREFETCH(const void *p) noexcept nogil
+    int read_flag "i2v_read_flag"(const int *flag) noexcept nogil
 
 
 # Sigmoid and log-sigmoid on [-SIGMOID_MAX, SIGMOID_MAX] come from tables with
@@ -287,6 +290,7 @@ def train_chunk(
     double alpha_begin,
     double alpha_end,
     uint64_t seed,
+    const int[::1] stop=None,
 ):
     """Train on sequences ``seq_begin <= s < seq_end`` of a CSR corpus.
 
@@ -312,6 +316,9 @@ def train_chunk(
         interpolated linearly in between.
     seed : int
         Seed of this call's random numbers.
+    stop : int32 array of shape (1,), optional
+        Checked before every sequence; once another thread sets it to a
+        non-zero value the call returns early (interruption).
 
     Returns
     -------
@@ -385,6 +392,10 @@ def train_chunk(
     tr.n_events = 0
 
     cdef bint subsample = keep_prob.shape[0] != 0
+    cdef int no_stop = 0
+    if stop is not None and stop.shape[0] < 1:
+        raise ValueError("stop must hold one flag")
+    cdef const int *stop_flag = &stop[0] if stop is not None else &no_stop
     cdef int32_t *buf = <int32_t *>malloc((max_len + 1) * sizeof(int32_t))
     tr.neu1e = <float *>malloc(dim * sizeof(float))
     tr.hidden = <float *>malloc(dim * sizeof(float))
@@ -404,6 +415,8 @@ def train_chunk(
 
     with nogil:
         for s in range(seq_begin, seq_end):
+            if read_flag(stop_flag):
+                break
             start = offsets[s]
             end = offsets[s + 1]
             n = 0

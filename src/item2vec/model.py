@@ -446,10 +446,13 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
                 vectors, output, codes, offsets, seq_begin, seq_end, keep, threshold, alias,
                 bool(self.sg), bool(self.cbow_mean), int(self.window),
                 bool(self.shrink_windows), int(self.negative), bool(self.shared_negatives),
-                a_begin, a_end, chunk_seed,
+                a_begin, a_end, chunk_seed, stop,
             )  # fmt: skip
 
-        executor = ThreadPoolExecutor(n_jobs) if n_jobs > 1 and len(chunks) > 1 else None
+        # The main thread only waits, so Ctrl-C reaches it at once; it then raises
+        # the stop flag, which the kernels check before every sequence.
+        stop = np.zeros(1, dtype=np.intc)
+        executor = ThreadPoolExecutor(min(n_jobs, len(chunks)))
         progress = _Progress(int(total), epochs) if self.verbose else None
         total_events = 0
         try:
@@ -464,9 +467,7 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
                     tasks.append((seq_begin, seq_end, a_begin, a_end, chunk_seed & _UINT64))
                 kept = events = 0
                 loss = 0.0  # summed in float64 over chunks and threads
-                for raw, kept_chunk, events_chunk, loss_chunk in (
-                    executor.map(run, tasks) if executor else map(run, tasks)
-                ):
+                for raw, kept_chunk, events_chunk, loss_chunk in executor.map(run, tasks):
                     kept += kept_chunk
                     events += events_chunk
                     loss += loss_chunk
@@ -490,9 +491,11 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
                 total_events += events
                 if any([bool(callback(self, stats)) for callback in callbacks]):
                     break
+        except BaseException:
+            stop[0] = 1
+            raise
         finally:
-            if executor is not None:
-                executor.shutdown(wait=True, cancel_futures=True)
+            executor.shutdown(wait=True, cancel_futures=True)
             if progress is not None:
                 progress.close()
         if total_events == 0:
