@@ -382,10 +382,9 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
     def fit_transform(
         self, X: Iterable[Iterable[Hashable]] | Sequences, y: Any = None
     ) -> np.ndarray:
-        """Fit, then return :meth:`transform` of the same sequences."""
-        if not isinstance(X, Sequences) and not isinstance(X, list | tuple | np.ndarray):
-            X = Sequences.from_iterable(X)  # a generator must be read once only
-        return self.fit(X).transform(X)
+        """Fit, then return :meth:`transform` of the same sequences (encoded once)."""
+        corpus = Sequences.from_iterable(X)
+        return self.fit(corpus).transform(corpus)
 
     def _validate_params(self) -> None:
         check_int("vector_size", self.vector_size, 1)
