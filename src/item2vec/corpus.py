@@ -401,14 +401,14 @@ def _all_plain_arrays(sequences: list) -> bool:
     return True
 
 
-def _ordered_vocabulary(
-    provisional_items: np.ndarray, counts: np.ndarray, first_seen: np.ndarray
-) -> tuple[Vocabulary, np.ndarray]:
-    """Vocabulary ordered by count descending then first appearance, and the recoding map."""
-    order = np.lexsort((first_seen, -counts))
+def _ordered_vocabulary(items: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, Vocabulary]:
+    """Recode ``codes`` (indices into ``items``, numbered in order of first appearance)
+    so the vocabulary runs by count descending, then first appearance."""
+    counts = np.bincount(codes, minlength=items.shape[0]).astype(np.int64)
+    order = np.argsort(-counts, kind="stable")
     rank = np.empty(order.shape[0], dtype=np.int32)
     rank[order] = np.arange(order.shape[0], dtype=np.int32)
-    return Vocabulary(provisional_items[order], counts[order]), rank
+    return rank[codes], Vocabulary(items[order], counts[order])
 
 
 def _encode_arrays(sequences: list[np.ndarray]) -> Sequences:
@@ -418,11 +418,9 @@ def _encode_arrays(sequences: list[np.ndarray]) -> Sequences:
     flat = np.concatenate(sequences)
     if flat.size == 0:
         return Sequences(np.zeros(0, np.int32), offsets, Vocabulary([], []))
-    unique, first, inverse, counts = np.unique(
-        flat, return_index=True, return_inverse=True, return_counts=True
-    )
-    vocabulary, rank = _ordered_vocabulary(unique, counts, first)
-    return Sequences(rank[inverse.reshape(-1)], offsets, vocabulary)
+    codes, values = _factorize(flat)
+    codes, vocabulary = _ordered_vocabulary(values, codes)
+    return Sequences(codes, offsets, vocabulary)
 
 
 def _encode_objects(sequences: Iterable[Iterable[Hashable]]) -> Sequences:
@@ -459,13 +457,11 @@ def _encode_objects(sequences: Iterable[Iterable[Hashable]]) -> Sequences:
             raise ValueError(f"item ids must not be None or NaN, found {item!r}")
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(np.asarray(lengths, dtype=np.int64), out=offsets[1:])
-    provisional = np.asarray(flat, dtype=np.int64)
-    n_items = len(index)
-    counts = np.bincount(provisional, minlength=n_items).astype(np.int64)
     # dicts keep insertion order, which is the provisional code order
-    items = _as_item_array(list(index))
-    vocabulary, rank = _ordered_vocabulary(items, counts, np.arange(n_items))
-    return Sequences(rank[provisional], offsets, vocabulary)
+    codes, vocabulary = _ordered_vocabulary(
+        _as_item_array(list(index)), np.asarray(flat, dtype=np.int64)
+    )
+    return Sequences(codes, offsets, vocabulary)
 
 
 def _raw_column(events: Any, name: str) -> Any:
@@ -594,9 +590,7 @@ def _encode_codes(provisional: np.ndarray, values: np.ndarray) -> tuple[np.ndarr
     ``provisional`` indexes ``values``; ids that do not occur are left out.
     """
     codes, present = _factorize(provisional)
-    counts = np.bincount(codes, minlength=present.shape[0]).astype(np.int64)
-    vocabulary, rank = _ordered_vocabulary(values[present], counts, np.arange(present.shape[0]))
-    return rank[codes], vocabulary
+    return _ordered_vocabulary(values[present], codes)
 
 
 def read_events(path: str | os.PathLike[str], **kwargs: Any) -> Sequences:

@@ -252,8 +252,9 @@ class RecommenderMixin:
         n_items = len(self.items_)
         weights = history_matrix(codes, offsets, n_items, last_n, half_life)
         seen = None
-        if exclude_seen:
-            seen = history_matrix(codes, offsets, n_items)
+        if exclude_seen:  # the aggregation weights already mark every seen item unless trimmed
+            trimmed = last_n is not None or half_life is not None
+            seen = history_matrix(codes, offsets, n_items) if trimmed else weights
         banned = None
         if filter_items is not None:
             banned = self.vocabulary_.codes_of(list(filter_items), unknown="ignore")
