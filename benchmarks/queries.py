@@ -1,7 +1,7 @@
 """Query speed: exact top-10 neighbours for 1,000 items among 1M x 100 vectors.
 
-Times ``similar_items`` (blocked matrix products over the cached normalised
-matrix, then ``argpartition``) and ``recommend_batch`` on a model whose
+Times ``similar_items`` (tiled matrix products over the cached normalised
+matrix, each tile merged into running top-k lists) and ``recommend_batch`` on a model whose
 vectors are random (the speed does not depend on their values).
 
 Example::

@@ -281,3 +281,27 @@ def test_top_k_matches_a_full_sort_on_wide_score_matrices(k):
     expected = np.argsort(-full, axis=1, kind="stable")[:, :k]
     np.testing.assert_allclose(scores, np.take_along_axis(full, expected, axis=1), rtol=1e-5)
     assert all(set(a) == set(b) for a, b in zip(idx.tolist(), expected.tolist(), strict=True))
+
+
+def test_top_k_merge_keeps_ties_in_column_order_and_skips_nan_and_banned():
+    from item2vec.neighbors import top_k, top_k_scores
+
+    items = np.array([[1.0], [np.nan], [1.0], [2.0], [0.5], [2.0]], dtype=np.float32)
+    idx, scores = top_k(np.ones((1, 1), np.float32), items, 4, banned=np.array([5]))
+    assert idx.tolist() == [[3, 0, 2, 4]]
+    assert scores.tolist() == [[2.0, 1.0, 1.0, 0.5]]
+    # a generic score callback gives the same answer, padded when too few are finite
+    idx2, scores2 = top_k_scores(lambda a, b: (items @ np.ones(1, np.float32))[None], 1, 6, 6)
+    assert idx2.tolist() == [[3, 5, 0, 2, 4, -1]]
+    assert np.isneginf(scores2[0, -1])
+
+
+def test_top_k_spans_several_tiles():
+    from item2vec.neighbors import _ITEM_BLOCK, _QUERY_BLOCK, top_k
+
+    rng = np.random.default_rng(3)
+    items = rng.standard_normal((2 * _ITEM_BLOCK + 17, 4)).astype(np.float32)
+    queries = rng.standard_normal((_QUERY_BLOCK + 5, 4)).astype(np.float32)
+    idx, _ = top_k(queries, items, 3)
+    expected = np.argsort(-(queries @ items.T), axis=1, kind="stable")[:, :3]
+    assert (idx == expected).mean() > 0.999  # float32 rounding may swap near-ties

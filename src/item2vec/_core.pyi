@@ -32,3 +32,9 @@ def sample_noise(
     seed: int,
 ) -> npt.NDArray[np.int32]: ...
 def sigmoid(x: float) -> tuple[float, float]: ...
+def topk_merge(
+    scores: npt.NDArray[np.float32],
+    col0: int,
+    best: npt.NDArray[np.float32],
+    best_idx: npt.NDArray[np.int64],
+) -> None: ...

@@ -773,12 +773,12 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
             raise ValueError("score needs at least one sequence with two or more items")
         return evaluate(self, split, k=10)["hr"]
 
-    def _scores(self, weights: sp.csr_array, start: int, stop: int) -> np.ndarray:
+    def _history_vectors(self, weights: sp.csr_array) -> tuple[np.ndarray, np.ndarray]:
         # vectors read from the word2vec format have no output weights: cosine then
         if self.recommend_scoring == "output" and self.output_vectors_ is not None:
-            return (weights[start:stop] @ self.vectors_) @ self.output_vectors_.T
+            return weights @ self.vectors_, self.output_vectors_
         normed = self.normed_vectors
-        return (weights[start:stop] @ normed) @ normed.T
+        return weights @ normed, normed
 
 
 def _chunk_bounds(offsets: np.ndarray, target: int) -> list[tuple[int, int, int, int]]:

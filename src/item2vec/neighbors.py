@@ -9,15 +9,20 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from item2vec._kernels import core
 from item2vec._validation import NotFittedError, check_int
 from item2vec.corpus import Sequences
 
 __all__ = ["RecommenderMixin", "history_matrix", "normalize_rows", "top_k", "top_k_scores"]
 
-# scores held at once per block: 2**25 float32 = 128 MiB
+# Tiles of the score matrix: 512 queries x 4096 items (8 MiB of float32). The
+# matrix product runs per tile and its top-k merge follows while the tile is
+# still in cache; 1,000 queries over 1M x 100 items take about 1.5 s on two
+# cores (see benchmarks/queries.py), where the product alone is about 1.3 s.
+_QUERY_BLOCK = 512
+_ITEM_BLOCK = 4096
+# generic score callbacks produce whole rows: at most 2**25 scores per call
 _BLOCK_SCORES = 1 << 25
-# below this many items per wanted neighbour, a plain argpartition is as fast
-_PRUNE_RATIO = 256
 
 
 def normalize_rows(vectors: np.ndarray) -> np.ndarray:
@@ -30,34 +35,68 @@ def normalize_rows(vectors: np.ndarray) -> np.ndarray:
 
 def top_k(
     queries: np.ndarray,
-    normed: np.ndarray,
+    items: np.ndarray,
     k: int,
     exclude: sp.csr_array | None = None,
+    banned: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` rows of ``normed`` with the largest dot product with each query.
+    """The ``k`` rows of ``items`` with the largest dot product with each query.
+
+    Exact search: the score matrix is computed tile by tile (a matrix product
+    per tile) and merged into running top-k lists in compiled code, so memory
+    stays at one tile whatever the sizes.
 
     Parameters
     ----------
     queries : array of shape (n_queries, dim)
-    normed : array of shape (n_items, dim)
-        Unit-norm item vectors, so the dot products are cosines for unit queries.
+    items : array of shape (n_items, dim)
+        With unit-norm rows and unit queries, the dot products are cosines.
     k : int
-        How many to return per query; at most ``n_items``.
+        How many to return per query; in [1, n_items].
     exclude : sparse matrix of shape (n_queries, n_items), optional
-        Non-zero entries mark items that must not be returned for that query.
+        Stored entries mark items that must not be returned for that query.
+    banned : int array, optional
+        Item indices never returned.
 
     Returns
     -------
     indices : int64 array of shape (n_queries, k)
-        Best first. Where fewer than ``k`` items are allowed, the tail holds -1.
+        Best first, ties by lower index. Where fewer than ``k`` items have a
+        finite score (exclusions, NaN vectors), the tail holds -1.
     scores : float32 array of shape (n_queries, k)
         The dot products; -inf where ``indices`` is -1.
     """
     queries = np.ascontiguousarray(queries, dtype=np.float32)
-    normed_t = normed.T
-    return top_k_scores(
-        lambda a, b: queries[a:b] @ normed_t, queries.shape[0], normed.shape[0], k, exclude
-    )
+    items = np.ascontiguousarray(items, dtype=np.float32)
+    n_queries, n_items = queries.shape[0], items.shape[0]
+    if queries.ndim != 2 or items.ndim != 2 or queries.shape[1] != items.shape[1]:
+        raise ValueError(
+            f"queries and items must be 2-D with equal widths, got {queries.shape} and "
+            f"{items.shape}"
+        )
+    best, best_idx = _empty_top(n_queries, n_items, k)
+    ex_rows, ex_cols = _exclusions_by_column(exclude)
+    banned = np.unique(np.asarray(banned if banned is not None else [], dtype=np.int64))
+    q_block = min(_QUERY_BLOCK, max(n_queries, 1))
+    scratch = np.empty(q_block * _ITEM_BLOCK, dtype=np.float32)
+    for c0 in range(0, n_items, _ITEM_BLOCK):
+        c1 = min(c0 + _ITEM_BLOCK, n_items)
+        block_t = items[c0:c1].T
+        lo, hi = np.searchsorted(banned, [c0, c1])
+        banned_here = banned[lo:hi] - c0
+        lo, hi = np.searchsorted(ex_cols, [c0, c1])
+        rows_here, cols_here = ex_rows[lo:hi], ex_cols[lo:hi] - c0
+        for q0 in range(0, n_queries, q_block):
+            q1 = min(q0 + q_block, n_queries)
+            tile = scratch[: (q1 - q0) * (c1 - c0)].reshape(q1 - q0, c1 - c0)
+            np.matmul(queries[q0:q1], block_t, out=tile)
+            if banned_here.size:
+                tile[:, banned_here] = -np.inf
+            if rows_here.size:
+                mine = (rows_here >= q0) & (rows_here < q1)
+                tile[rows_here[mine] - q0, cols_here[mine]] = -np.inf
+            core.topk_merge(tile, c0, best[q0:q1], best_idx[q0:q1])
+    return _finish_top(best, best_idx)
 
 
 def top_k_scores(
@@ -70,64 +109,48 @@ def top_k_scores(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top ``k`` columns per row of a score matrix produced block by block.
 
-    ``score_block(start, stop)`` returns the dense float32 scores of queries
-    ``start:stop`` against all items. Blocks hold at most 2**24 scores, so
-    memory stays flat whatever the number of queries. ``exclude`` marks
-    (query, item) pairs to leave out, ``banned`` items left out for every query.
-    Returns indices and scores as :func:`top_k` does.
+    ``score_block(start, stop)`` returns the dense scores of queries
+    ``start:stop`` against all items; it is called with at most 2**25 scores
+    at a time, so memory stays flat whatever the number of queries.
+    ``exclude`` and ``banned`` are as in :func:`top_k`, and so is the result.
     """
-    if not 1 <= k <= n_items:
-        raise ValueError(f"k must be in [1, {n_items}], got {k}")
-    indices = np.empty((n_queries, k), dtype=np.int64)
-    scores = np.empty((n_queries, k), dtype=np.float32)
-    if exclude is not None:
-        exclude = sp.csr_array(exclude)
+    best, best_idx = _empty_top(n_queries, n_items, k)
+    ex_rows, ex_cols = _exclusions_by_column(exclude)
+    banned = np.unique(np.asarray(banned if banned is not None else [], dtype=np.int64))
     block = max(1, _BLOCK_SCORES // max(n_items, 1))
     for start in range(0, n_queries, block):
         stop = min(start + block, n_queries)
-        sims = np.array(score_block(start, stop), dtype=np.float32, copy=True)
-        sims[np.isnan(sims)] = -np.inf
-        if exclude is not None:
-            part = exclude[start:stop]
-            rows = np.repeat(np.arange(stop - start), np.diff(part.indptr))
-            sims[rows, part.indices] = -np.inf
-        if banned is not None and banned.size:
+        sims = np.array(score_block(start, stop), dtype=np.float32, order="C", copy=True)
+        if banned.size:
             sims[:, banned] = -np.inf
-        if k * _PRUNE_RATIO <= n_items:
-            candidates = _top_candidates(sims, k)
-        elif k < n_items:
-            candidates = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        else:
-            candidates = np.broadcast_to(np.arange(n_items), (stop - start, n_items))
-        cand_scores = np.take_along_axis(sims, candidates, axis=1)
-        order = np.argsort(-cand_scores, axis=1, kind="stable")
-        best = np.take_along_axis(candidates, order, axis=1)
-        best_scores = np.take_along_axis(cand_scores, order, axis=1)
-        indices[start:stop] = np.where(np.isneginf(best_scores), -1, best)
-        scores[start:stop] = best_scores
-    return indices, scores
+        mine = (ex_rows >= start) & (ex_rows < stop)
+        sims[ex_rows[mine] - start, ex_cols[mine]] = -np.inf
+        core.topk_merge(sims, 0, best[start:stop], best_idx[start:stop])
+    return _finish_top(best, best_idx)
 
 
-def _top_candidates(sims: np.ndarray, k: int) -> np.ndarray:
-    """Column indices of each row's ``k`` largest values (unordered), for wide rows.
+def _empty_top(n_queries: int, n_items: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    if not 1 <= k <= n_items:
+        raise ValueError(f"k must be in [1, {n_items}], got {k}")
+    return (
+        np.full((n_queries, k), -np.inf, dtype=np.float32),
+        np.full((n_queries, k), -1, dtype=np.int64),
+    )
 
-    The k-th largest value among the first ``m`` columns is a lower bound of
-    the row's k-th largest, so one vectorised comparison leaves about
-    ``k * n / m`` candidates; only those are partitioned. This replaces a full
-    selection over every row (several passes over memory) with one pass.
-    """
-    n_rows, n_cols = sims.shape
-    m = min(n_cols, max(64 * k, 8192))
-    bound = np.partition(sims[:, :m], m - k, axis=1)[:, m - k]
-    rows, cols = np.nonzero(sims >= bound[:, None])
-    splits = np.searchsorted(rows, np.arange(1, n_rows))
-    out = np.empty((n_rows, k), dtype=np.int64)
-    for row, row_cols in enumerate(np.split(cols, splits)):
-        if row_cols.shape[0] > k:
-            row_scores = sims[row, row_cols]
-            row_cols = row_cols[np.argpartition(-row_scores, k - 1)[:k]]
-        out[row] = row_cols[:k]
-    return out
+
+def _finish_top(best: np.ndarray, best_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # an entry still at -inf was never filled, or only by an excluded item
+    best_idx[np.isneginf(best)] = -1
+    return best_idx, best
+
+
+def _exclusions_by_column(exclude: sp.csr_array | None) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of every stored entry of ``exclude``, sorted by column."""
+    if exclude is None:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    coo = sp.coo_array(exclude)
+    order = np.argsort(coo.col, kind="stable")
+    return coo.row[order].astype(np.int64), coo.col[order].astype(np.int64)
 
 
 def history_matrix(
@@ -179,9 +202,11 @@ def _padding_value(items: np.ndarray) -> Any:
 class RecommenderMixin:
     """``recommend`` / ``recommend_batch`` for models with ``vocabulary_`` and ``_scores``.
 
-    A subclass implements ``_scores(weights, start, stop)``: dense scores of
-    histories ``start:stop`` against every item, where ``weights`` is the
-    :func:`history_matrix` of all histories.
+    A subclass implements either ``_history_vectors(weights)``, returning
+    ``(queries, items)`` matrices whose products are the scores (embedding
+    models: searched tile by tile with :func:`top_k`), or ``_scores(weights,
+    start, stop)``: dense scores of histories ``start:stop`` against every
+    item. ``weights`` is the :func:`history_matrix` of all histories.
     """
 
     vocabulary_: Any
@@ -192,6 +217,9 @@ class RecommenderMixin:
             raise NotFittedError(
                 f"this {type(self).__name__} is not fitted yet; call fit(sequences) first"
             )
+
+    def _history_vectors(self, weights: sp.csr_array) -> tuple[np.ndarray, np.ndarray] | None:
+        return None
 
     def _scores(self, weights: sp.csr_array, start: int, stop: int) -> np.ndarray:
         raise NotImplementedError
@@ -260,9 +288,13 @@ class RecommenderMixin:
             banned = self.vocabulary_.codes_of(list(filter_items), unknown="ignore")
             banned = banned[banned >= 0]
         k = min(topn, n_items)
-        idx, scores = top_k_scores(
-            lambda a, b: self._scores(weights, a, b), weights.shape[0], n_items, k, seen, banned
-        )
+        vectors = self._history_vectors(weights)
+        if vectors is not None:
+            idx, scores = top_k(*vectors, k, seen, banned)
+        else:
+            idx, scores = top_k_scores(
+                lambda a, b: self._scores(weights, a, b), weights.shape[0], n_items, k, seen, banned
+            )
         empty = np.diff(weights.indptr) == 0
         idx[empty] = -1
         scores[empty] = -np.inf
