@@ -90,3 +90,19 @@ def test_help_runs_as_a_module():
         [sys.executable, "-m", "item2vec.cli", "fit", "--help"], capture_output=True, text=True
     )
     assert result.returncode == 0 and "--min-weight" in result.stdout
+
+
+def test_training_and_query_options_from_the_command_line(events_csv, capsys):
+    common = ["--user", "user", "--item", "item", "--time", "ts", "--weight", "rating"]
+    argv = ["evaluate", str(events_csv), *common, "--epochs", "2", "--vector-size", "8",
+            "--n-jobs", "1", "--verbose", "0", "--window", "session", "--session-contexts", "6",
+            "--use-weights", "--time-decay", "5", "--time-half-life", "3", "--popularity",
+            "0.1", "--json"]  # fmt: skip
+    assert main(argv) == 0
+    import json
+
+    table = json.loads(capsys.readouterr().out)
+    assert 0 <= table["Item2Vec"]["hr"] <= 1
+    with pytest.raises(SystemExit):
+        main(["evaluate", str(events_csv), *common, "--window", "basket"])
+    assert "expected an int or 'session'" in capsys.readouterr().err

@@ -21,6 +21,11 @@ def train_chunk(
     alpha_end: float,
     seed: int,
     stop: npt.NDArray[np.int32] | None = None,
+    weights: npt.NDArray[np.float32] | None = None,
+    times: npt.NDArray[np.float64] | None = None,
+    time_decay: float = 0.0,
+    time_window: float = 0.0,
+    session_contexts: int = 0,
 ) -> tuple[int, int, int, float]: ...
 def build_alias(
     prob: npt.NDArray[np.float64],

@@ -12,7 +12,7 @@ table lengths equal to ``n_items``) or derived from validated values; the
 comments next to the loops give the reasoning.
 """
 
-from libc.math cimport exp, log1p
+from libc.math cimport exp, fabs, log1p
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
@@ -227,59 +227,62 @@ cdef inline void train_outputs(Trainer *tr, float *x, int32_t target, float alph
     tr.n_events += 1
 
 
-cdef inline void skipgram_window(Trainer *tr, const int32_t *seq, Py_ssize_t i, Py_ssize_t lo,
-                                 Py_ssize_t hi, bint shared, float alpha) noexcept nogil:
-    """Each context item's input vector in seq[lo:hi] except i predicts seq[i].
+cdef inline void skipgram_contexts(Trainer *tr, const int32_t *seq, Py_ssize_t i,
+                                   const Py_ssize_t *ctx, const float *scale, Py_ssize_t n_ctx,
+                                   bint shared, float alpha) noexcept nogil:
+    """Each context item's input vector (positions ``ctx``) predicts seq[i].
 
     This is word2vec's order (context predicts centre). With ``shared``, one
     set of noise items serves every context of the centre (Ji et al. 2016),
     so the same few output rows stay in cache for the whole window; otherwise
-    every pair draws its own.
+    every pair draws its own. ``scale`` (or NULL for all ones) multiplies the
+    learning rate of each pair.
     """
     cdef int n = tr.dim
-    cdef Py_ssize_t j
+    cdef Py_ssize_t c
     cdef float *l1
     if shared:
         draw_negatives(tr)
-    for j in range(lo, hi):
-        if j == i:
-            continue
+    for c in range(n_ctx):
         if not shared:
             draw_negatives(tr)
-        l1 = tr.syn0 + <int64_t>seq[j] * n
+        l1 = tr.syn0 + <int64_t>seq[ctx[c]] * n
         memset(tr.neu1e, 0, n * sizeof(float))
-        train_outputs(tr, l1, seq[i], alpha)
+        train_outputs(tr, l1, seq[i], alpha if scale == NULL else alpha * scale[c])
         vaxpy(n, 1.0, tr.neu1e, l1)
 
 
-cdef inline void cbow_step(Trainer *tr, const int32_t *seq, Py_ssize_t i, Py_ssize_t lo,
-                           Py_ssize_t hi, bint cbow_mean, float alpha) noexcept nogil:
-    """The sum (or mean) of the context vectors in seq[lo:hi] except i predicts seq[i].
+cdef inline void cbow_contexts(Trainer *tr, const int32_t *seq, Py_ssize_t i,
+                               const Py_ssize_t *ctx, const float *scale, Py_ssize_t n_ctx,
+                               bint cbow_mean, float alpha) noexcept nogil:
+    """The sum (or mean) of the context vectors (positions ``ctx``) predicts seq[i].
 
     As in word2vec, every context vector then receives the whole input-side
-    gradient, whether the hidden layer was a sum or a mean.
+    gradient, whether the hidden layer was a sum or a mean. With ``scale``
+    (per-context weights), the hidden layer is the weighted sum (or weighted
+    mean) and each context receives the gradient times its weight.
     """
     cdef int n = tr.dim, k
-    cdef float scale
-    cdef Py_ssize_t j
-    cdef int count = 0
-    memset(tr.hidden, 0, n * sizeof(float))
-    for j in range(lo, hi):
-        if j != i:
-            vaxpy(n, 1.0, tr.syn0 + <int64_t>seq[j] * n, tr.hidden)
-            count += 1
-    if count == 0:
+    cdef float norm
+    cdef double total = 0.0
+    cdef Py_ssize_t c
+    if n_ctx == 0:
         return
-    if cbow_mean and count > 1:
-        scale = 1.0 / count
+    memset(tr.hidden, 0, n * sizeof(float))
+    for c in range(n_ctx):
+        vaxpy(n, 1.0 if scale == NULL else scale[c], tr.syn0 + <int64_t>seq[ctx[c]] * n,
+              tr.hidden)
+        total += 1.0 if scale == NULL else scale[c]
+    if cbow_mean and (n_ctx > 1 or scale != NULL):
+        norm = <float>(1.0 / total)
         for k in range(n):
-            tr.hidden[k] *= scale
+            tr.hidden[k] *= norm
     memset(tr.neu1e, 0, n * sizeof(float))
     draw_negatives(tr)
     train_outputs(tr, tr.hidden, seq[i], alpha)
-    for j in range(lo, hi):
-        if j != i:
-            vaxpy(n, 1.0, tr.neu1e, tr.syn0 + <int64_t>seq[j] * n)
+    for c in range(n_ctx):
+        vaxpy(n, 1.0 if scale == NULL else scale[c], tr.neu1e,
+              tr.syn0 + <int64_t>seq[ctx[c]] * n)
 
 
 def train_chunk(
@@ -302,6 +305,11 @@ def train_chunk(
     double alpha_end,
     uint64_t seed,
     const int[::1] stop=None,
+    const float[::1] weights=None,
+    const double[::1] times=None,
+    double time_decay=0.0,
+    double time_window=0.0,
+    int session_contexts=0,
 ):
     """Train on sequences ``seq_begin <= s < seq_end`` of a CSR corpus.
 
@@ -330,6 +338,22 @@ def train_chunk(
     stop : int32 array of shape (1,), optional
         Checked before every sequence; once another thread sets it to a
         non-zero value the call returns early (interruption).
+    weights : float32 array of shape (n_codes,), optional
+        Per-token weights (> 0): a (context, centre) pair's learning rate is
+        multiplied by the product of their weights (CBOW: the centre's weight
+        scales the event, each context's weights its share of the hidden layer).
+    times : float64 array of shape (n_codes,), optional
+        Per-token times, used by ``time_decay`` and ``time_window``.
+    time_decay : float
+        If > 0, a pair ``dt`` apart in time is further weighted by
+        ``exp(-|dt| / time_decay)``.
+    time_window : float
+        If > 0, contexts more than ``time_window`` apart in time are skipped.
+    session_contexts : int
+        If > 0, contexts come from the whole sequence instead of a window:
+        every other item when there are at most ``session_contexts`` of them,
+        else ``session_contexts`` positions drawn uniformly (with replacement)
+        from the others, so the cost per token stays bounded.
 
     Returns
     -------
@@ -355,6 +379,14 @@ def train_chunk(
         raise ValueError(f"negative must be >= 0, got {negative}")
     if seq_begin < 0 or seq_end < seq_begin or seq_end > offsets.shape[0] - 1:
         raise ValueError("sequence range outside offsets")
+    if weights is not None and weights.shape[0] != codes.shape[0]:
+        raise ValueError("weights must have one entry per code")
+    if times is not None and times.shape[0] != codes.shape[0]:
+        raise ValueError("times must have one entry per code")
+    if (time_decay > 0 or time_window > 0) and times is None:
+        raise ValueError("time_decay and time_window need times")
+    if session_contexts < 0:
+        raise ValueError(f"session_contexts must be >= 0, got {session_contexts}")
 
     cdef Py_ssize_t s, t, i, j, n, lo, hi, reach, max_len = 0
     cdef int64_t start, end
@@ -407,12 +439,28 @@ def train_chunk(
     if stop is not None and stop.shape[0] < 1:
         raise ValueError("stop must hold one flag")
     cdef const int *stop_flag = &stop[0] if stop is not None else &no_stop
+    cdef bint weighted = weights is not None
+    cdef bint timed = time_decay > 0 or time_window > 0
+    cdef bint scaled = weighted or timed
+    cdef bint session = session_contexts > 0
+    # contexts per centre: at most 2 * window, or session_contexts
+    cdef Py_ssize_t max_ctx = session_contexts if session else 2 * <Py_ssize_t>window
     cdef int32_t *buf = <int32_t *>malloc((max_len + 1) * sizeof(int32_t))
+    cdef float *wbuf = <float *>malloc((max_len + 1) * sizeof(float)) if weighted else NULL
+    cdef double *tbuf = <double *>malloc((max_len + 1) * sizeof(double)) if timed else NULL
+    cdef Py_ssize_t *ctx = <Py_ssize_t *>malloc((max_ctx + 1) * sizeof(Py_ssize_t))
+    cdef float *cscale = <float *>malloc((max_ctx + 1) * sizeof(float)) if scaled else NULL
     tr.neu1e = <float *>malloc(dim * sizeof(float))
     tr.hidden = <float *>malloc(dim * sizeof(float))
     tr.noise = <int32_t *>malloc((negative + 1) * sizeof(int32_t))
-    if buf == NULL or tr.neu1e == NULL or tr.hidden == NULL or tr.noise == NULL:
+    if (buf == NULL or ctx == NULL or tr.neu1e == NULL or tr.hidden == NULL
+            or tr.noise == NULL or (weighted and wbuf == NULL) or (timed and tbuf == NULL)
+            or (scaled and cscale == NULL)):
         free(buf)
+        free(wbuf)
+        free(tbuf)
+        free(ctx)
+        free(cscale)
         free(tr.neu1e)
         free(tr.hidden)
         free(tr.noise)
@@ -421,8 +469,9 @@ def train_chunk(
     cdef int64_t raw_total = offsets[seq_end] - offsets[seq_begin]
     cdef int64_t raw_done = 0, kept = 0
     cdef double slope = (alpha_end - alpha_begin) / raw_total if raw_total > 0 else 0.0
-    cdef double seq_step
-    cdef float alpha
+    cdef double seq_step, dt, pair
+    cdef float alpha, centre_alpha
+    cdef Py_ssize_t c, n_ctx, m
 
     with nogil:
         for s in range(seq_begin, seq_end):
@@ -431,31 +480,84 @@ def train_chunk(
             start = offsets[s]
             end = offsets[s + 1]
             n = 0
-            # end - start <= max_len, so n <= max_len stays inside buf
+            # end - start <= max_len, so n <= max_len stays inside buf (and
+            # wbuf, tbuf); weights and times have one entry per code, like t
             for t in range(start, end):
                 w = codes[t]
                 if subsample and keep_prob[w] < 1.0:
                     if rng_unit(&tr.rng) >= keep_prob[w]:
                         continue
                 buf[n] = w
+                if weighted:
+                    wbuf[n] = weights[t]
+                if timed:
+                    tbuf[n] = times[t]
                 n += 1
             kept += n
             seq_step = (end - start) / <double>n if n > 0 else 0.0
             for i in range(n):
                 alpha = <float>(alpha_begin + slope * (raw_done + i * seq_step))
-                reach = window
-                if shrink_windows:
-                    reach = window - <Py_ssize_t>rng_below(&tr.rng, <uint32_t>window)
-                # 0 <= lo <= i < hi <= n: every buf[j] read is a kept token
-                lo = i - reach if i > reach else 0
-                hi = i + reach + 1 if i + reach + 1 < n else n
-                if sg:
-                    skipgram_window(&tr, buf, i, lo, hi, shared_negatives, alpha)
+                # gather the context positions: each is in [0, n) and != i, and
+                # there are at most max_ctx of them (the size of ctx and cscale)
+                n_ctx = 0
+                if session:
+                    if n - 1 <= session_contexts:
+                        for j in range(n):
+                            if j != i:
+                                ctx[n_ctx] = j
+                                n_ctx += 1
+                    else:
+                        # n - 1 > session_contexts >= 1, so the draw is in [0, n - 1)
+                        while n_ctx < session_contexts:
+                            j = <Py_ssize_t>rng_below(&tr.rng, <uint32_t>(n - 1))
+                            ctx[n_ctx] = j + 1 if j >= i else j
+                            n_ctx += 1
                 else:
-                    cbow_step(&tr, buf, i, lo, hi, cbow_mean, alpha)
+                    reach = window
+                    if shrink_windows:
+                        reach = window - <Py_ssize_t>rng_below(&tr.rng, <uint32_t>window)
+                    # 0 <= lo <= i < hi <= n and hi - lo <= 2 * reach + 1
+                    lo = i - reach if i > reach else 0
+                    hi = i + reach + 1 if i + reach + 1 < n else n
+                    for j in range(lo, hi):
+                        if j != i:
+                            ctx[n_ctx] = j
+                            n_ctx += 1
+                centre_alpha = alpha
+                if scaled:
+                    # keep the contexts with a positive weight, compacting in place
+                    m = 0
+                    for c in range(n_ctx):
+                        j = ctx[c]
+                        pair = wbuf[j] if weighted else 1.0
+                        if timed:
+                            dt = fabs(tbuf[i] - tbuf[j])
+                            if time_window > 0 and dt > time_window:
+                                continue
+                            if time_decay > 0:
+                                pair *= exp(-dt / time_decay)
+                        if sg and weighted:
+                            pair *= wbuf[i]
+                        if pair > 0:
+                            ctx[m] = j
+                            cscale[m] = <float>pair
+                            m += 1
+                    n_ctx = m
+                    if weighted and not sg:
+                        centre_alpha = alpha * wbuf[i]
+                if n_ctx == 0:
+                    continue
+                if sg:
+                    skipgram_contexts(&tr, buf, i, ctx, cscale, n_ctx, shared_negatives, alpha)
+                else:
+                    cbow_contexts(&tr, buf, i, ctx, cscale, n_ctx, cbow_mean, centre_alpha)
             raw_done += end - start
 
     free(buf)
+    free(wbuf)
+    free(tbuf)
+    free(ctx)
+    free(cscale)
     free(tr.neu1e)
     free(tr.hidden)
     free(tr.noise)

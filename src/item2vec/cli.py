@@ -13,13 +13,24 @@ from item2vec.model import Item2Vec
 
 __all__ = ["main"]
 
+
 # training parameters exposed as --options, with the type used to parse them
-_TRAIN_OPTIONS: dict[str, type] = {
-    "vector_size": int, "window": int, "negative": int, "ns_exponent": float,
+def _window(text: str) -> int | str:
+    if text == "session":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an int or 'session', got {text!r}") from None
+
+
+_TRAIN_OPTIONS: dict[str, Any] = {
+    "vector_size": int, "window": _window, "negative": int, "ns_exponent": float,
     "sample": float, "min_count": int, "max_vocab_size": int, "epochs": int,
-    "alpha": float, "min_alpha": float, "n_jobs": int, "random_state": int,
+    "alpha": float, "min_alpha": float, "session_contexts": int, "time_decay": float,
+    "time_window": float, "n_jobs": int, "random_state": int,
 }  # fmt: skip
-_TRAIN_FLAGS = ("sg", "cbow_mean", "shrink_windows", "shared_negatives")
+_TRAIN_FLAGS = ("sg", "cbow_mean", "shrink_windows", "shared_negatives", "use_weights")
 
 
 class CommandError(Exception):
@@ -78,6 +89,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     recommend.add_argument("-k", "--topn", type=int, default=10)
     recommend.add_argument("--half-life", type=float, help="recency weighting, in events")
+    recommend.add_argument(
+        "--popularity", type=float, default=0.0, help="weight of the log-count prior"
+    )
     recommend.add_argument("--keep-seen", action="store_true", help="allow history items")
 
     evaluate = commands.add_parser(
@@ -87,6 +101,12 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_train_options(evaluate)
     evaluate.add_argument("-k", type=int, default=10, help="cut-off of the metrics")
     evaluate.add_argument("--half-life", type=float, help="recency weighting of histories")
+    evaluate.add_argument(
+        "--time-half-life", type=float, help="recency weighting of histories, in time (--time)"
+    )
+    evaluate.add_argument(
+        "--popularity", type=float, default=0.0, help="weight of the log-count prior"
+    )
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     export = commands.add_parser("export", help="write vectors or the item-similarity table")
@@ -154,8 +174,9 @@ def _run(args: argparse.Namespace) -> None:
         if not history:
             raise CommandError("--history needs at least one item id")
         ids, scores = model.recommend(
-            history, topn=args.topn, exclude_seen=not args.keep_seen, half_life=args.half_life
-        )
+            history, topn=args.topn, exclude_seen=not args.keep_seen, half_life=args.half_life,
+            popularity=args.popularity,
+        )  # fmt: skip
         for item, score in zip(ids.tolist(), scores.tolist(), strict=True):
             print(f"{item}\t{score:.4f}")
     elif args.command == "evaluate":
@@ -189,7 +210,10 @@ def _evaluate(args: argparse.Namespace) -> None:
     split = leave_last_out(_read_corpus(args))
     if split.targets.shape[0] == 0:
         raise CommandError("no sequence has two or more events to hold one out")
-    query = {} if args.half_life is None else {"half_life": args.half_life}
+    query = {
+        "half_life": args.half_life, "time_half_life": args.time_half_life,
+        "popularity": args.popularity,
+    }  # fmt: skip
     rows = {}
     for name, model in (
         ("Popularity", Popularity()), ("ItemKNN", ItemKNN()), ("Item2Vec", _make_model(args)),

@@ -159,12 +159,16 @@ def history_matrix(
     n_items: int,
     last_n: int | None = None,
     half_life: float | None = None,
+    times: np.ndarray | None = None,
+    time_half_life: float | None = None,
 ) -> sp.csr_array:
     """Sparse (n_histories, n_items) weights that aggregate each history.
 
     Each known item (code >= 0) of a history gets weight ``0.5 ** (d /
-    half_life)``, where ``d`` is its distance from the end of the history
-    (0 for the most recent), or 1 without ``half_life``; only the ``last_n``
+    half_life)``, where ``d`` is its distance in events from the newest known
+    event of the history (0 for that one), times ``0.5 ** (dt /
+    time_half_life)``, where ``dt`` is how much older it is than that event in
+    ``times``; a factor is 1 when its half-life is None. Only the ``last_n``
     most recent events count when given. Weights of a row sum to 1, so the
     row is a (recency-weighted) mean. A history with no known item is an
     empty row.
@@ -177,13 +181,22 @@ def history_matrix(
     if last_n is not None:
         use &= from_end < last_n
     rows, cols, from_end = rows[use], codes[use], from_end[use]
-    if half_life is None:
-        weights = np.ones(cols.shape[0])
-    else:
-        # relative to each row's newest known event, so weights never all underflow
+    # relative to each row's newest known event, so weights never all underflow
+    log_weights = np.zeros(cols.shape[0])
+    if half_life is not None:
         newest = np.full(n_rows, np.inf)
         np.minimum.at(newest, rows, from_end)
-        weights = 0.5 ** ((from_end - newest[rows]) / half_life)
+        log_weights -= (from_end - newest[rows]) / half_life
+    if time_half_life is not None:
+        if times is None:
+            raise ValueError(
+                "time_half_life needs event times: pass the histories as Sequences with times"
+            )
+        when = np.asarray(times, dtype=np.float64)[use]
+        latest = np.full(n_rows, -np.inf)
+        np.maximum.at(latest, rows, when)
+        log_weights -= (latest[rows] - when) / time_half_life
+    weights = np.exp2(log_weights)
     totals = np.bincount(rows, weights=weights, minlength=n_rows)
     data = (weights / totals[rows]).astype(np.float32)
     matrix = sp.csr_array((data, (rows, cols)), shape=(n_rows, n_items))
@@ -224,10 +237,10 @@ class RecommenderMixin:
     def _scores(self, weights: sp.csr_array, start: int, stop: int) -> np.ndarray:
         raise NotImplementedError
 
-    def _codes_in_vocabulary(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Codes of X in this model's vocabulary (-1 for unknown items), and offsets."""
+    def _codes_in_vocabulary(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Codes of X in this model's vocabulary (-1 for unknown items), offsets and times."""
         corpus = Sequences.from_iterable(X)
-        return corpus.codes_in(self.vocabulary_), corpus.offsets
+        return corpus.codes_in(self.vocabulary_), corpus.offsets, corpus.times
 
     def recommend_batch(
         self,
@@ -237,6 +250,8 @@ class RecommenderMixin:
         filter_items: Iterable[Hashable] | None = None,
         last_n: int | None = None,
         half_life: float | None = None,
+        time_half_life: float | None = None,
+        popularity: float = 0.0,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Recommendations for many histories at once.
 
@@ -254,6 +269,19 @@ class RecommenderMixin:
         half_life : float, optional
             Weight events by recency: an event ``d`` steps before the last one
             counts ``0.5 ** (d / half_life)``; None weights all equally.
+        time_half_life : float, optional
+            Weight events by age: an event ``dt`` older than the history's
+            newest one counts ``0.5 ** (dt / time_half_life)`` (units of
+            ``Sequences.times``, seconds for datetimes). Needs histories given
+            as :class:`Sequences` with times; combines with ``half_life`` by
+            multiplication.
+        popularity : float, default=0.0
+            Add ``popularity * log(count)`` to every item's score, where
+            ``count`` is its training count: a popularity prior. With the
+            "output" scoring of :class:`Item2Vec` the score approximates a
+            pointwise mutual information, and ``popularity=1`` turns it into a
+            log conditional probability; small values break near-ties towards
+            popular items.
 
         Returns
         -------
@@ -269,32 +297,50 @@ class RecommenderMixin:
         check_int("topn", topn, 1)
         if last_n is not None:
             check_int("last_n", last_n, 1)
-        if half_life is not None and not (
-            isinstance(half_life, numbers.Real)
-            and not isinstance(half_life, bool)
-            and np.isfinite(half_life)
-            and half_life > 0
+        for name, value in (("half_life", half_life), ("time_half_life", time_half_life)):
+            if value is not None and not (
+                isinstance(value, numbers.Real)
+                and not isinstance(value, bool)
+                and np.isfinite(value)
+                and value > 0
+            ):
+                raise ValueError(f"{name} must be a number > 0, got {value!r}")
+        if not (
+            isinstance(popularity, numbers.Real)
+            and not isinstance(popularity, bool)
+            and np.isfinite(popularity)
         ):
-            raise ValueError(f"half_life must be a number > 0, got {half_life!r}")
-        codes, offsets = self._codes_in_vocabulary(histories)
+            raise ValueError(f"popularity must be a finite number, got {popularity!r}")
+        codes, offsets, times = self._codes_in_vocabulary(histories)
         n_items = len(self.items_)
-        weights = history_matrix(codes, offsets, n_items, last_n, half_life)
+        weights = history_matrix(codes, offsets, n_items, last_n, half_life, times, time_half_life)
         seen = None
         if exclude_seen:  # the aggregation weights already mark every seen item unless trimmed
-            trimmed = last_n is not None or half_life is not None
+            trimmed = last_n is not None or half_life is not None or time_half_life is not None
             seen = history_matrix(codes, offsets, n_items) if trimmed else weights
         banned = None
         if filter_items is not None:
             banned = self.vocabulary_.codes_of(list(filter_items), unknown="ignore")
             banned = banned[banned >= 0]
         k = min(topn, n_items)
+        prior = None
+        if popularity:
+            counts = np.maximum(self.vocabulary_.counts, 1).astype(np.float64)
+            prior = (popularity * np.log(counts)).astype(np.float32)
         vectors = self._history_vectors(weights)
         if vectors is not None:
-            idx, scores = top_k(*vectors, k, seen, banned)
+            queries, items = vectors
+            if prior is not None:  # one more dimension carries the additive prior
+                queries = np.column_stack([queries, np.ones(queries.shape[0], np.float32)])
+                items = np.column_stack([items, prior])
+            idx, scores = top_k(queries, items, k, seen, banned)
         else:
-            idx, scores = top_k_scores(
-                lambda a, b: self._scores(weights, a, b), weights.shape[0], n_items, k, seen, banned
-            )
+
+            def block(start: int, stop: int) -> np.ndarray:
+                sims = self._scores(weights, start, stop)
+                return sims if prior is None else sims + prior
+
+            idx, scores = top_k_scores(block, weights.shape[0], n_items, k, seen, banned)
         empty = np.diff(weights.indptr) == 0
         idx[empty] = -1
         scores[empty] = -np.inf
@@ -313,10 +359,14 @@ class RecommenderMixin:
         filter_items: Iterable[Hashable] | None = None,
         last_n: int | None = None,
         half_life: float | None = None,
+        time_half_life: float | None = None,
+        popularity: float = 0.0,
+        times: Iterable[float] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Items to recommend after one history (oldest event first).
 
-        Parameters are those of :meth:`recommend_batch`.
+        Parameters are those of :meth:`recommend_batch`, and ``times``: the
+        time of each event of ``history`` (needed by ``time_half_life``).
 
         Returns
         -------
@@ -334,8 +384,18 @@ class RecommenderMixin:
         history = list(history)
         if self.vocabulary_.codes_of(history, unknown="ignore").max(initial=-1) < 0:
             raise KeyError("none of the history's items is in the vocabulary")
+        batch: Any = [history]
+        if times is not None:
+            stamps = np.asarray(list(times), dtype=np.float64)
+            if stamps.shape != (len(history),):
+                raise ValueError(
+                    f"times must hold one number per history event ({len(history)}), "
+                    f"got shape {stamps.shape}"
+                )
+            one = Sequences.from_iterable(batch)
+            batch = Sequences(one.codes, one.offsets, one.vocabulary, times=stamps)
         ids, scores = self.recommend_batch(
-            [history], topn, exclude_seen, filter_items, last_n, half_life
+            batch, topn, exclude_seen, filter_items, last_n, half_life, time_half_life, popularity
         )
         valid = np.isfinite(scores[0])
         return ids[0][valid], scores[0][valid]
