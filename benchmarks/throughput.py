@@ -34,8 +34,8 @@ from item2vec.neighbors import normalize_rows, top_k
 CORPORA = {"long": 20.0, "short": 5.0}
 # item2vec's settings per mode; gensim runs the same sg / CBOW choice
 MODES = {
-    "sg": {"sg": True, "shared_negatives": True},
-    "sg-pair": {"sg": True, "shared_negatives": False},
+    "sg": {"sg": True, "shared_negatives": False},  # the default: word2vec's exact scheme
+    "sg-shared": {"sg": True, "shared_negatives": True},
     "cbow": {"sg": False},
 }
 

@@ -20,10 +20,12 @@ def _fixed_noise(n_items, item):
 def _sgns_step(syn0, syn1, inputs, centre, noise, alpha, mean=False):
     """One prediction of ``centre`` from the sum (or mean) of the ``inputs`` rows."""
     x = syn0[inputs].sum(axis=0) / (len(inputs) if mean else 1)
-    neu1e = np.zeros_like(x)
-    for target, label in [(centre, 1.0)] + [(u, 0.0) for u in noise if u != centre]:
-        g = alpha * (label - _sigmoid(x @ syn1[target]))
-        neu1e += g * syn1[target]
+    # every output row is scored before any is updated; a noise item drawn
+    # twice gets both gradients (word2vec's sequential order when rows differ)
+    pairs = [(centre, 1.0)] + [(u, 0.0) for u in noise if u != centre]
+    grads = [alpha * (label - _sigmoid(x @ syn1[target])) for target, label in pairs]
+    neu1e = sum(g * syn1[target] for g, (target, _) in zip(grads, pairs, strict=True))
+    for g, (target, _) in zip(grads, pairs, strict=True):
         syn1[target] += g * x
     for c in inputs:
         syn0[c] += neu1e
