@@ -305,3 +305,19 @@ def test_top_k_spans_several_tiles():
     idx, _ = top_k(queries, items, 3)
     expected = np.argsort(-(queries @ items.T), axis=1, kind="stable")[:, :3]
     assert (idx == expected).mean() > 0.999  # float32 rounding may swap near-ties
+
+
+def test_a_nan_score_does_not_hide_the_real_scores_beside_it():
+    from item2vec.neighbors import top_k
+
+    for nan_at in (0, 7, 8, 15, 16, 31):
+        items = np.arange(40, dtype=np.float32)[:, None].copy()
+        items[nan_at] = np.nan
+        idx, _ = top_k(np.ones((1, 1), np.float32), items, 3)
+        expected = [i for i in range(39, -1, -1) if i != nan_at][:3]
+        assert idx[0].tolist() == expected
+    # all but a few NaN: the finite ones are still found, the rest padded
+    items = np.full((64, 1), np.nan, dtype=np.float32)
+    items[[5, 20]] = [[1.0], [2.0]]
+    idx, scores = top_k(np.ones((1, 1), np.float32), items, 3)
+    assert idx[0].tolist() == [20, 5, -1] and np.isneginf(scores[0, 2])

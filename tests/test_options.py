@@ -279,3 +279,32 @@ def test_vocabulary_is_not_touched_by_canonical_on_encoded_input():
     assert again.vocabulary.items.tolist() == corpus.vocabulary.items.tolist()
     assert again.to_lists() == corpus.to_lists()
     assert isinstance(again.vocabulary, Vocabulary)
+
+
+def test_cbow_weighted_mean_stays_finite_when_every_weight_is_tiny():
+    # gaps of 92 s with a 1 s decay: neighbours weigh about 1e-40 (a float
+    # denormal), pairs further apart round to 0 and are dropped
+    sequences = [[i % 7, (i + 1) % 7, (i + 3) % 7, (i + 5) % 7] for i in range(300)]
+    corpus = Sequences.from_iterable(sequences)
+    corpus.times = np.tile(np.array([0.0, 92.0, 184.0, 276.0]), 300)
+    model = Item2Vec(sg=False, time_decay=1.0, sample=0, **SMALL).fit(corpus)
+    assert np.all(np.isfinite(model.vectors_))
+    # a decay under which no pair survives says so
+    with pytest.raises(ValueError, match="close enough in time"):
+        Item2Vec(sg=False, time_decay=0.1, sample=0, **SMALL).fit(corpus)
+
+
+def test_history_weights_never_become_nan_with_both_half_lives():
+    from item2vec.neighbors import history_matrix
+
+    weights = history_matrix(
+        np.array([0, 1]), np.array([0, 2]), 2, half_life=1e-4,
+        times=np.array([10.0, 0.0]), time_half_life=1e-3,
+    ).toarray()  # fmt: skip
+    assert np.all(np.isfinite(weights)) and weights.sum() == pytest.approx(1.0)
+
+
+def test_event_times_must_be_finite():
+    with pytest.raises(ValueError, match="times must be finite"):
+        Sequences(np.zeros(2, np.int32), np.array([0, 2]), Vocabulary(["a"], [2]),
+                  times=np.array([0.0, np.nan]))  # fmt: skip

@@ -112,15 +112,18 @@ cdef extern from *:
             a[k] = va + g * x[k];
         }
     }
-    /* Largest of x[0..16) (NaN lanes lose every comparison); written as two
-       halves folded together so compilers emit packed max instructions. */
+    /* Largest of x[0..16), or NaN if any lane is NaN (so the caller looks
+       at that group lane by lane, where NaN is skipped but no real score
+       is hidden by it); halves folded together so compilers emit packed
+       compare-and-blend instructions. */
+    #define I2V_MAX_NAN(a, b) (((a) > (b) || (a) != (a)) ? (a) : (b))
     static inline float i2v_max16(const float *x) {
         float m[8];
         int i;
-        for (i = 0; i < 8; i++) m[i] = x[i] > x[i + 8] ? x[i] : x[i + 8];
-        for (i = 0; i < 4; i++) m[i] = m[i] > m[i + 4] ? m[i] : m[i + 4];
-        for (i = 0; i < 2; i++) m[i] = m[i] > m[i + 2] ? m[i] : m[i + 2];
-        return m[0] > m[1] ? m[0] : m[1];
+        for (i = 0; i < 8; i++) m[i] = I2V_MAX_NAN(x[i], x[i + 8]);
+        for (i = 0; i < 4; i++) m[i] = I2V_MAX_NAN(m[i], m[i + 4]);
+        for (i = 0; i < 2; i++) m[i] = I2V_MAX_NAN(m[i], m[i + 2]);
+        return I2V_MAX_NAN(m[0], m[1]);
     }
     """
     void I2V_PREFETCH(const void *p) noexcept nogil
@@ -391,17 +394,34 @@ cdef inline void cbow_contexts(Trainer *tr, const int32_t *seq, Py_ssize_t i,
     mean) and each context receives the gradient times its weight.
     """
     cdef int n = tr.dim, k
-    cdef float norm
-    cdef double total = 0.0
+    cdef float norm, share
+    cdef double total = 0.0, top
     cdef Py_ssize_t c
     if n_ctx == 0:
         return
     memset(tr.hidden, 0, n * sizeof(float))
-    for c in range(n_ctx):
-        vaxpy(n, 1.0 if scale == NULL else scale[c], tr.syn0 + <int64_t>seq[ctx[c]] * n,
-              tr.hidden)
-        total += 1.0 if scale == NULL else scale[c]
-    if cbow_mean and (n_ctx > 1 or scale != NULL):
+    if scale == NULL:
+        for c in range(n_ctx):
+            vaxpy(n, 1.0, tr.syn0 + <int64_t>seq[ctx[c]] * n, tr.hidden)
+        if cbow_mean and n_ctx > 1:
+            norm = <float>(1.0 / n_ctx)
+            for k in range(n):
+                tr.hidden[k] *= norm
+    elif not cbow_mean:
+        for c in range(n_ctx):
+            vaxpy(n, scale[c], tr.syn0 + <int64_t>seq[ctx[c]] * n, tr.hidden)
+    else:
+        # weighted mean with weights relative to the largest, so the sum of
+        # weights is >= 1 and its inverse finite however tiny they all are
+        # (and equal weights give exactly the plain mean)
+        top = scale[0]
+        for c in range(1, n_ctx):
+            if scale[c] > top:
+                top = scale[c]
+        for c in range(n_ctx):
+            share = <float>(scale[c] / top)
+            vaxpy(n, share, tr.syn0 + <int64_t>seq[ctx[c]] * n, tr.hidden)
+            total += share
         norm = <float>(1.0 / total)
         for k in range(n):
             tr.hidden[k] *= norm
@@ -677,9 +697,10 @@ def train_chunk(
                                 pair *= exp(-dt / time_decay)
                         if sg and weighted:
                             pair *= wbuf[i]
-                        if pair > 0:
+                        # filter on the stored float: a weight that rounds to 0 is no pair
+                        cscale[m] = <float>pair
+                        if cscale[m] > 0:
                             ctx[m] = j
-                            cscale[m] = <float>pair
                             m += 1
                     n_ctx = m
                     if weighted and not sg:
@@ -829,7 +850,7 @@ def topk_merge(const float[:, ::1] scores, int64_t col0, float[:, ::1] best,
             while c < n_cols:
                 c_end = c + SCAN_LANES if c + SCAN_LANES < n_cols else n_cols
                 # a fixed-width branch-free max vectorises; most lanes stop here
-                if c_end - c == SCAN_LANES and not max16(row + c) > thr:
+                if c_end - c == SCAN_LANES and max16(row + c) <= thr:
                     c = c_end
                     continue
                 for p in range(c, c_end):

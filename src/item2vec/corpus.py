@@ -94,6 +94,8 @@ class Sequences:
             raise ValueError("weights must be finite (no NaN or inf)")
         if self.weights is not None and np.any(self.weights < 0):
             raise ValueError("weights must be >= 0")
+        if self.times is not None and not np.all(np.isfinite(self.times)):
+            raise ValueError("times must be finite (no NaN or inf)")
 
     # --- construction -------------------------------------------------------
 

@@ -497,7 +497,8 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
         callbacks = list(self.callbacks or [])
         weights = times = None
         if self.use_weights and corpus.weights is not None and corpus.n_tokens:
-            weights = np.ascontiguousarray(corpus.weights / corpus.weights.mean(), np.float32)
+            mean = corpus.weights.mean(dtype=np.float64)
+            weights = np.ascontiguousarray(corpus.weights / mean, np.float32)
         if self.time_decay is not None or self.time_window is not None:
             times = np.ascontiguousarray(corpus.times, dtype=np.float64)
         session = self.window == "session"
@@ -568,9 +569,13 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
             if progress is not None:
                 progress.close()
         if total_events == 0:
+            timed = self.time_decay is not None or self.time_window is not None
             raise ValueError(
                 "nothing was trained: no sequence has two items left after min_count and "
-                f"subsampling (sample={self.sample}); use longer sequences or lower sample"
+                f"subsampling (sample={self.sample})"
+                + (", or no pair is close enough in time" if timed else "")
+                + "; use longer sequences or lower sample"
+                + (", or raise time_decay / time_window" if timed else "")
             )
 
     # --- queries -------------------------------------------------------------

@@ -39,6 +39,7 @@ def top_k(
     k: int,
     exclude: sp.csr_array | None = None,
     banned: np.ndarray | None = None,
+    bias: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` rows of ``items`` with the largest dot product with each query.
 
@@ -57,6 +58,8 @@ def top_k(
         Stored entries mark items that must not be returned for that query.
     banned : int array, optional
         Item indices never returned.
+    bias : float array of shape (n_items,), optional
+        Added to every query's score of each item (e.g. a popularity prior).
 
     Returns
     -------
@@ -77,6 +80,10 @@ def top_k(
     best, best_idx = _empty_top(n_queries, n_items, k)
     ex_rows, ex_cols = _exclusions_by_column(exclude)
     banned = np.unique(np.asarray(banned if banned is not None else [], dtype=np.int64))
+    if bias is not None:
+        bias = np.asarray(bias, dtype=np.float32)
+        if bias.shape != (n_items,):
+            raise ValueError(f"bias must have shape ({n_items},), got {bias.shape}")
     q_block = min(_QUERY_BLOCK, max(n_queries, 1))
     scratch = np.empty(q_block * _ITEM_BLOCK, dtype=np.float32)
     for c0 in range(0, n_items, _ITEM_BLOCK):
@@ -90,6 +97,8 @@ def top_k(
             q1 = min(q0 + q_block, n_queries)
             tile = scratch[: (q1 - q0) * (c1 - c0)].reshape(q1 - q0, c1 - c0)
             np.matmul(queries[q0:q1], block_t, out=tile)
+            if bias is not None:
+                tile += bias[c0:c1]
             if banned_here.size:
                 tile[:, banned_here] = -np.inf
             if rows_here.size:
@@ -115,7 +124,7 @@ def top_k_scores(
     ``exclude`` and ``banned`` are as in :func:`top_k`, and so is the result.
     """
     best, best_idx = _empty_top(n_queries, n_items, k)
-    ex_rows, ex_cols = _exclusions_by_column(exclude)
+    ex_cols, ex_rows = _exclusions_by_column(None if exclude is None else sp.csr_array(exclude).T)
     banned = np.unique(np.asarray(banned if banned is not None else [], dtype=np.int64))
     block = max(1, _BLOCK_SCORES // max(n_items, 1))
     for start in range(0, n_queries, block):
@@ -123,8 +132,8 @@ def top_k_scores(
         sims = np.array(score_block(start, stop), dtype=np.float32, order="C", copy=True)
         if banned.size:
             sims[:, banned] = -np.inf
-        mine = (ex_rows >= start) & (ex_rows < stop)
-        sims[ex_rows[mine] - start, ex_cols[mine]] = -np.inf
+        lo, hi = np.searchsorted(ex_rows, [start, stop])  # exclusions sorted by row
+        sims[ex_rows[lo:hi] - start, ex_cols[lo:hi]] = -np.inf
         core.topk_merge(sims, 0, best[start:stop], best_idx[start:stop])
     return _finish_top(best, best_idx)
 
@@ -196,6 +205,11 @@ def history_matrix(
         latest = np.full(n_rows, -np.inf)
         np.maximum.at(latest, rows, when)
         log_weights -= (latest[rows] - when) / time_half_life
+    if half_life is not None or time_half_life is not None:
+        # each row's largest weight becomes 1, so a row never underflows to 0 / 0
+        top = np.full(n_rows, -np.inf)
+        np.maximum.at(top, rows, log_weights)
+        log_weights -= top[rows]
     weights = np.exp2(log_weights)
     totals = np.bincount(rows, weights=weights, minlength=n_rows)
     data = (weights / totals[rows]).astype(np.float32)
@@ -329,11 +343,7 @@ class RecommenderMixin:
             prior = (popularity * np.log(counts)).astype(np.float32)
         vectors = self._history_vectors(weights)
         if vectors is not None:
-            queries, items = vectors
-            if prior is not None:  # one more dimension carries the additive prior
-                queries = np.column_stack([queries, np.ones(queries.shape[0], np.float32)])
-                items = np.column_stack([items, prior])
-            idx, scores = top_k(queries, items, k, seen, banned)
+            idx, scores = top_k(*vectors, k, seen, banned, bias=prior)
         else:
 
             def block(start: int, stop: int) -> np.ndarray:
