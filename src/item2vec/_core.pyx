@@ -234,6 +234,7 @@ cdef struct Trainer:
     uint32_t n_items
     const uint32_t *noise_threshold
     const int32_t *noise_alias
+    uint64_t *noise_packed  # threshold << 32 | alias per item: one cache miss per draw
     uint64_t rng
     float *neu1e        # accumulated gradient for the input side, dim floats
     float *hidden       # CBOW input vector, dim floats
@@ -258,6 +259,12 @@ cdef inline int32_t draw_noise(Trainer *tr) noexcept nogil:
     """
     cdef uint64_t r = rng_next(&tr.noise_rng)
     cdef uint32_t k = <uint32_t>(((r >> 32) * <uint64_t>tr.n_items) >> 32)
+    cdef uint64_t entry
+    if tr.noise_packed != NULL:
+        entry = tr.noise_packed[k]
+        if <uint32_t>(r & 0xFFFFFFFFULL) < <uint32_t>(entry >> 32):
+            return <int32_t>k
+        return <int32_t>(entry & 0xFFFFFFFFULL)
     if <uint32_t>(r & 0xFFFFFFFFULL) < tr.noise_threshold[k]:
         return <int32_t>k
     return tr.noise_alias[k]
@@ -601,12 +608,14 @@ def train_chunk(
     cdef float *cscale = <float *>malloc((max_ctx + 1) * sizeof(float)) if scaled else NULL
     tr.neu1e = <float *>malloc(dim * sizeof(float))
     tr.hidden = <float *>malloc(dim * sizeof(float))
+    tr.noise_packed = <uint64_t *>malloc(n_items * sizeof(uint64_t))
     tr.noise = <int32_t *>malloc((negative + 1) * sizeof(int32_t))
     tr.upcoming = <int32_t *>malloc((negative + 1) * sizeof(int32_t))
     tr.rows = <float **>malloc((negative + 1) * sizeof(float *))
     tr.grad = <float *>malloc((negative + 4) * sizeof(float))
     if (buf == NULL or ctx == NULL or tr.neu1e == NULL or tr.hidden == NULL
-            or tr.noise == NULL or tr.upcoming == NULL or tr.rows == NULL or tr.grad == NULL
+            or tr.noise_packed == NULL or tr.noise == NULL or tr.upcoming == NULL
+            or tr.rows == NULL or tr.grad == NULL
             or (weighted and wbuf == NULL) or (timed and tbuf == NULL)
             or (scaled and cscale == NULL)):
         free(buf)
@@ -616,12 +625,17 @@ def train_chunk(
         free(cscale)
         free(tr.neu1e)
         free(tr.hidden)
+        free(tr.noise_packed)
         free(tr.noise)
         free(tr.upcoming)
         free(tr.rows)
         free(tr.grad)
         raise MemoryError()
 
+    with nogil:
+        for j in range(n_items):
+            tr.noise_packed[j] = (((<uint64_t>noise_threshold[j]) << 32)
+                                  | <uint32_t>noise_alias[j])
     fill_upcoming(&tr)
     cdef int64_t raw_total = offsets[seq_end] - offsets[seq_begin]
     cdef int64_t raw_done = 0, kept = 0
@@ -720,6 +734,7 @@ def train_chunk(
     free(cscale)
     free(tr.neu1e)
     free(tr.hidden)
+    free(tr.noise_packed)
     free(tr.noise)
     free(tr.upcoming)
     free(tr.rows)
@@ -805,6 +820,7 @@ def sample_noise(const uint32_t[::1] noise_threshold, const int32_t[::1] noise_a
     tr.noise_threshold = &noise_threshold[0]
     tr.noise_alias = &noise_alias[0]
     tr.noise_rng = noise_seed(seed)
+    tr.noise_packed = NULL
     with nogil:
         for i in range(n_draws):
             out[i] = draw_noise(&tr)
