@@ -47,10 +47,16 @@ def test_ctrl_c_stops_fit_within_a_second_and_leaves_it_unfitted(planted, n_jobs
     sent = []
 
     def interrupt():
+        # only once training runs: an interrupt that lands earlier, e.g. in a
+        # finaliser of the set-up (slow builds), would be swallowed there
+        deadline = time.perf_counter() + 60
+        while not hasattr(model, "loss_history_") and time.perf_counter() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)
         sent.append(time.perf_counter())
         _thread.interrupt_main()
 
-    timer = threading.Timer(0.5, interrupt)
+    timer = threading.Thread(target=interrupt)
     timer.start()
     with pytest.raises(KeyboardInterrupt):
         model.fit(planted.sequences)

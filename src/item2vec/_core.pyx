@@ -112,18 +112,29 @@ cdef extern from *:
             a[k] = va + g * x[k];
         }
     }
-    /* Largest of x[0..16), or NaN if any lane is NaN (so the caller looks
-       at that group lane by lane, where NaN is skipped but no real score
-       is hidden by it); halves folded together so compilers emit packed
-       compare-and-blend instructions. */
-    #define I2V_MAX_NAN(a, b) (((a) > (b) || (a) != (a)) ? (a) : (b))
-    static inline float i2v_max16(const float *x) {
-        float m[8];
+    /* 1 when all of x[0..16) are <= thr: the group holds no candidate.
+       The largest value comes from a tree of packed max instructions, which
+       would let a NaN lane hide the lane it is compared with; so a sum tree
+       runs beside it, NaN whenever any lane is, and such a group is looked
+       at lane by lane (where NaN is skipped and nothing is hidden). */
+    static inline int i2v_all_below16(const float *x, float thr) {
+        float m[8], s[8];
         int i;
-        for (i = 0; i < 8; i++) m[i] = I2V_MAX_NAN(x[i], x[i + 8]);
-        for (i = 0; i < 4; i++) m[i] = I2V_MAX_NAN(m[i], m[i + 4]);
-        for (i = 0; i < 2; i++) m[i] = I2V_MAX_NAN(m[i], m[i + 2]);
-        return I2V_MAX_NAN(m[0], m[1]);
+        for (i = 0; i < 8; i++) {
+            m[i] = x[i] > x[i + 8] ? x[i] : x[i + 8];
+            s[i] = x[i] + x[i + 8];
+        }
+        for (i = 0; i < 4; i++) {
+            m[i] = m[i] > m[i + 4] ? m[i] : m[i + 4];
+            s[i] = s[i] + s[i + 4];
+        }
+        for (i = 0; i < 2; i++) {
+            m[i] = m[i] > m[i + 2] ? m[i] : m[i + 2];
+            s[i] = s[i] + s[i + 2];
+        }
+        m[0] = m[0] > m[1] ? m[0] : m[1];
+        s[0] = s[0] + s[1];
+        return m[0] <= thr && s[0] == s[0];
     }
     """
     void I2V_PREFETCH(const void *p) noexcept nogil
@@ -138,7 +149,7 @@ cdef extern from *:
                                const float *g) noexcept nogil
     void update1 "i2v_update1"(int n, const float *x, float *acc, float *a,
                                float g) noexcept nogil
-    float max16 "i2v_max16"(const float *x) noexcept nogil
+    int all_below16 "i2v_all_below16"(const float *x, float thr) noexcept nogil
     int read_flag "i2v_read_flag"(const int *flag) noexcept nogil
 
 
@@ -866,7 +877,7 @@ def topk_merge(const float[:, ::1] scores, int64_t col0, float[:, ::1] best,
             while c < n_cols:
                 c_end = c + SCAN_LANES if c + SCAN_LANES < n_cols else n_cols
                 # a fixed-width branch-free max vectorises; most lanes stop here
-                if c_end - c == SCAN_LANES and max16(row + c) <= thr:
+                if c_end - c == SCAN_LANES and all_below16(row + c, thr):
                     c = c_end
                     continue
                 for p in range(c, c_end):
