@@ -123,6 +123,7 @@ def option_configs() -> list:
         ("opt: query time_half_life = 1 day", i2v(), {"time_half_life": day}, True),
         ("opt: query half_life 3 + time_half_life 1 day", i2v(),
          {**QUERY, "time_half_life": day}, True),
+        ("opt: item_features = genres (side information)", ("genres", i2v()), QUERY, True),
         ("best: " + BEST_NAME, i2v(**BEST), BEST_QUERY, True),
         ("best + query popularity = 0.05", i2v(**BEST), {**BEST_QUERY, "popularity": 0.05},
          True),
@@ -173,8 +174,10 @@ def main(argv: list[str] | None = None) -> dict:
     print("-" * len(header))
     for name, make, query, seeded in configs:
         runs, seconds = [], []
-        train = split.train
-        if isinstance(make, tuple):  # (name of the training corpus, factory)
+        train, fit_params = split.train, {}
+        if isinstance(make, tuple) and make[0] == "genres":  # side information
+            fit_params, make = {"item_features": data.genres}, make[1]
+        elif isinstance(make, tuple):  # (name of the training corpus, factory)
             train, make = corpora[make[0]], make[1]
         for seed in range(args.seeds if seeded else 1):
             model = make(seed)
@@ -182,7 +185,7 @@ def main(argv: list[str] | None = None) -> dict:
             if isinstance(model, tuple):
                 model = gensim_as_item2vec(train, model[1], seed)
             else:
-                model.fit(train)
+                model.fit(train, **fit_params)
             seconds.append(time.perf_counter() - started)
             runs.append(evaluate(model, split, 10, **query))
         summary = {

@@ -308,3 +308,53 @@ def test_event_times_must_be_finite():
     with pytest.raises(ValueError, match="times must be finite"):
         Sequences(np.zeros(2, np.int32), np.array([0, 2]), Vocabulary(["a"], [2]),
                   times=np.array([0.0, np.nan]))  # fmt: skip
+
+
+# --- side information ---------------------------------------------------------------
+
+
+def test_item_features_help_rare_items_and_never_appear_in_results(tmp_path):
+    data = planted_sessions(n_sessions=600, n_items=400, n_clusters=20, mean_length=8,
+                            random_state=3)  # fmt: skip
+    features = {item: [f"cluster {data.cluster_of[item]}"] for item in range(400)}
+
+    def tail_precision(model):
+        tail = model.items_[200:].tolist()  # items seen about 3 times each
+        return np.mean([
+            np.mean([data.cluster_of[n] == data.cluster_of[item]
+                      for n, _ in model.most_similar(item, topn=5)])
+            for item in tail
+        ])  # fmt: skip
+
+    plain = Item2Vec(vector_size=16, epochs=5, n_jobs=1, random_state=0).fit(data.sequences)
+    side = Item2Vec(vector_size=16, epochs=5, n_jobs=1, random_state=0).fit(
+        data.sequences, item_features=features
+    )
+    assert tail_precision(side) > tail_precision(plain) + 0.05
+    assert side.items_.tolist() == plain.items_.tolist()
+    assert side.vectors_.shape == plain.vectors_.shape
+    assert side.feature_vectors_.shape == (20, 16) and len(side.features_) == 20
+    ids, _ = side.recommend_batch([[0, 1], [5]], topn=400)
+    assert set(ids.ravel().tolist()) <= set(range(400)) | {-1}  # items only, or padding
+    assert len(side.most_similar(0, topn=1000)) == len(side.items_) - 1
+    path = tmp_path / "side.npz"
+    side.save(path)
+    loaded = Item2Vec.load(path)
+    assert loaded.features_.tolist() == side.features_.tolist()
+    np.testing.assert_array_equal(loaded.feature_vectors_, side.feature_vectors_)
+
+
+def test_item_features_checks_its_input():
+    with pytest.raises(TypeError, match="mapping"):
+        Item2Vec(**SMALL).fit([["a", "b"]], item_features=[("a", "f")])
+    with pytest.raises(ValueError, match="no feature for any item"):
+        Item2Vec(**SMALL).fit([["a", "b"]], item_features={"zzz": ["f"]})
+    # a single feature may be given bare; weights and times follow their events
+    corpus = Sequences.from_iterable([["a", "b", "c"]] * 50)
+    corpus.weights = np.ones(corpus.n_tokens, np.float32)
+    corpus.times = np.arange(corpus.n_tokens, dtype=np.float64)
+    model = Item2Vec(use_weights=True, time_decay=100.0, sample=0, **SMALL).fit(
+        corpus, item_features={"a": "red", "b": ["red", "blue"]}
+    )
+    assert model.features_.tolist() == ["red", "blue"]
+    assert np.all(np.isfinite(model.feature_vectors_))

@@ -13,7 +13,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from item2vec.vocab import Vocabulary
+from item2vec.vocab import Vocabulary, _as_item_array
 
 __all__ = [
     "FORMAT_VERSION",
@@ -95,6 +95,12 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> None:
         # counts of items still under min_count, for update(); str/int ids only
         "pending": [[k, v] for k, v in pending.items() if isinstance(k, str | int)],
     }
+    if getattr(model, "features_", None) is not None:
+        features = model.features_.tolist()
+        if not all(isinstance(f, str | int) and not isinstance(f, bool) for f in features):
+            raise TypeError("feature ids must be str or int to save the model")
+        meta["features"] = features
+        arrays["feature_vectors"] = model.feature_vectors_
     try:
         meta_text = json.dumps(meta)
     except TypeError as exc:
@@ -140,7 +146,9 @@ def load_model(path: str | os.PathLike[str], mmap: bool = False) -> Any:
             if "meta" not in names:
                 raise ValueError(f"{path} is not an item2vec model (no metadata)")
             meta = json.loads(str(data["meta"]))
-            small = {name: data[name] for name in ("items", "counts") if name in names}
+            small = {
+                name: data[name] for name in ("items", "counts", "feature_vectors") if name in names
+            }
             if not mmap:
                 small["vectors"] = data["vectors"]
                 if "output_vectors" in names:
@@ -183,6 +191,13 @@ def load_model(path: str | os.PathLike[str], mmap: bool = False) -> Any:
     model.n_updates_ = int(meta.get("n_updates", 0))
     model._pending_counts = {k: v for k, v in meta.get("pending", [])}
     model._normed = None
+    if "features" in meta:
+        features = _as_item_array(meta["features"])
+        feature_vectors = small.get("feature_vectors")
+        if feature_vectors is None or feature_vectors.shape != (len(features), vectors.shape[1]):
+            raise ValueError(f"{path} is corrupt: feature vectors do not match the features")
+        model.features_ = features
+        model.feature_vectors_ = feature_vectors
     return model
 
 

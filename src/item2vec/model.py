@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import inspect
 import io
 import itertools
@@ -11,7 +12,7 @@ import numbers
 import os
 import sys
 import time
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -274,7 +275,12 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
 
     # --- training ------------------------------------------------------------
 
-    def fit(self, X: Iterable[Iterable[Hashable]] | Sequences, y: Any = None) -> Item2Vec:
+    def fit(
+        self,
+        X: Iterable[Iterable[Hashable]] | Sequences,
+        y: Any = None,
+        item_features: Mapping[Hashable, Iterable[Hashable]] | None = None,
+    ) -> Item2Vec:
         """Learn item vectors from sequences.
 
         Parameters
@@ -283,6 +289,15 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
             A list of lists, any iterable (a generator is read once and
             encoded), a list of numpy arrays, or an encoded :class:`Sequences`.
         y : ignored
+        item_features : mapping of item id to feature ids, optional
+            Side information (genre, artist, category), the Meta-Prod2vec
+            idea: every feature gets a vector, and each event of an item with
+            features also trains the short sequence ``[item, feature, ...]``
+            (contexts within ``window`` of each other), so items that share
+            features are drawn together, which matters most for rare items.
+            Feature vectors end in ``feature_vectors_`` (rows follow
+            ``features_``); features are never returned by queries. Only
+            ``fit`` uses them; :meth:`update` trains the items alone.
 
         Returns
         -------
@@ -297,11 +312,14 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
                 f"no item occurs at least min_count={self.min_count} times; lower min_count"
             )
         seed = _seed_from(self.random_state)
+        training, features = corpus, None
+        if item_features is not None:
+            training, features = _with_feature_sequences(corpus, item_features)
         self._forget_fit()
         try:
-            self.vocabulary_ = corpus.vocabulary
-            self.items_ = corpus.vocabulary.items
-            self.vectors_ = _initial_vectors(len(corpus.vocabulary), self.vector_size, seed)
+            self.vocabulary_ = training.vocabulary
+            self.items_ = training.vocabulary.items
+            self.vectors_ = _initial_vectors(len(training.vocabulary), self.vector_size, seed)
             self.output_vectors_ = np.zeros_like(self.vectors_)
             self.loss_history_ = []
             self.n_updates_ = 0
@@ -312,7 +330,16 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
                 zip(full.items[dropped].tolist(), full.counts[dropped].tolist(), strict=True)
             )
             self._normed = None
-            self._train(corpus, seed, int(self.epochs))
+            self._train(training, seed, int(self.epochs))
+            if features is not None:  # the items keep the first rows
+                n_items = len(corpus.vocabulary)
+                self.features_ = features
+                self.feature_vectors_ = self.vectors_[n_items:].copy()
+                self.vectors_ = self.vectors_[:n_items].copy()
+                self.output_vectors_ = self.output_vectors_[:n_items].copy()
+                self.vocabulary_ = corpus.vocabulary
+                self.items_ = corpus.vocabulary.items
+                self._normed = None
         except BaseException:
             self._forget_fit()
             raise
@@ -425,7 +452,8 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
     def _forget_fit(self) -> None:
         for name in (
             "vocabulary_", "items_", "vectors_", "output_vectors_", "loss_history_",
-            "n_updates_", "_seed", "_pending_counts", "_normed",
+            "n_updates_", "_seed", "_pending_counts", "_normed", "features_",
+            "feature_vectors_",
         ):  # fmt: skip
             self.__dict__.pop(name, None)
 
@@ -928,6 +956,72 @@ def _table_writer(handle: Any, parquet: bool) -> Iterator[Callable[..., None]]:
     yield write_csv
     text.flush()
     text.detach()  # leave the binary handle open for atomic_write to finish
+
+
+def _with_feature_sequences(
+    corpus: Sequences, item_features: Mapping[Hashable, Iterable[Hashable]]
+) -> tuple[Sequences, np.ndarray]:
+    """The corpus plus one sequence ``[item, its features...]`` per event of an
+    item with features; features are coded after the items. Returns it and
+    the feature ids."""
+    if not isinstance(item_features, Mapping):
+        raise TypeError(
+            f"item_features must be a mapping of item id to feature ids, got "
+            f"{type(item_features).__name__}"
+        )
+    index: dict[Hashable, int] = {}
+    per_item: list[list[int]] = []
+    for item in corpus.vocabulary.items.tolist():
+        given = item_features.get(item, ())
+        if isinstance(given, str | bytes) or not isinstance(given, Iterable):
+            given = [given]
+        per_item.append([index.setdefault(f, len(index)) for f in dict.fromkeys(given)])
+    if not index:
+        raise ValueError("item_features gives no feature for any item of the training data")
+    n_items = len(corpus.vocabulary)
+    n_feats = np.fromiter((len(c) for c in per_item), dtype=np.int64, count=n_items)
+    feature_codes = np.fromiter(
+        (c for codes in per_item for c in codes), dtype=np.int64, count=int(n_feats.sum())
+    )
+    starts = np.concatenate([[0], np.cumsum(n_feats)])
+    events = np.flatnonzero(n_feats[corpus.codes] > 0)
+    heads = corpus.codes[events].astype(np.int64)
+    k = n_feats[heads]
+    offsets = np.concatenate([[0], np.cumsum(1 + k)])
+    codes = np.empty(int(offsets[-1]), dtype=np.int32)
+    codes[offsets[:-1]] = heads
+    owner = np.repeat(np.arange(heads.shape[0]), k)
+    j = np.arange(owner.shape[0]) - np.repeat(np.cumsum(k) - k, k)
+    codes[offsets[owner] + 1 + j] = n_items + feature_codes[starts[heads[owner]] + j]
+    all_codes = np.concatenate([corpus.codes, codes])
+    features = _as_item_array(list(index))
+    keys = [_FeatureKey(f) for f in index]
+    vocabulary = Vocabulary(
+        _as_item_array([*corpus.vocabulary.items.tolist(), *keys]),
+        np.bincount(all_codes, minlength=n_items + len(keys)).astype(np.int64),
+    )
+
+    def extend(values: np.ndarray | None) -> np.ndarray | None:
+        # a feature sequence carries its event's weight and time
+        return (
+            None if values is None else np.concatenate([values, np.repeat(values[events], 1 + k)])
+        )
+
+    combined = Sequences(
+        all_codes,
+        np.concatenate([corpus.offsets, corpus.offsets[-1] + offsets[1:]]),
+        vocabulary,
+        extend(corpus.weights),
+        extend(corpus.times),
+    )
+    return combined, features
+
+
+@dataclasses.dataclass(frozen=True)
+class _FeatureKey:
+    """A feature in the training vocabulary, never equal to an item id."""
+
+    value: Any
 
 
 def _non_empty(X: Iterable[Iterable[Hashable]] | Sequences) -> Sequences:
