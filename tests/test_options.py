@@ -337,6 +337,14 @@ def test_item_features_help_rare_items_and_never_appear_in_results(tmp_path):
     ids, _ = side.recommend_batch([[0, 1], [5]], topn=400)
     assert set(ids.ravel().tolist()) <= set(range(400)) | {-1}  # items only, or padding
     assert len(side.most_similar(0, topn=1000)) == len(side.items_) - 1
+    # a new item known only by its cluster feature lands among that cluster's items
+    vector = side.vector_from_features(["cluster 7"])
+    near = [item for item, _ in side.similar_by_vector(vector, topn=10)]
+    assert np.mean([data.cluster_of[item] == 7 for item in near]) >= 0.5
+    with pytest.raises(KeyError, match="not seen"):
+        side.vector_from_features(["cluster 99"])
+    with pytest.raises(ValueError, match="without item_features"):
+        plain.vector_from_features(["cluster 7"])
     path = tmp_path / "side.npz"
     side.save(path)
     loaded = Item2Vec.load(path)

@@ -693,6 +693,36 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
         """Items closest by cosine to a raw vector."""
         return self.most_similar(positive=np.asarray(vector, dtype=np.float32), topn=topn)
 
+    def vector_from_features(self, features: Iterable[Hashable]) -> np.ndarray:
+        """A vector for an item known only by its features (cold start).
+
+        The mean of the features' unit vectors, from a model fitted with
+        ``item_features``; it lives in the space of ``vectors_``, so
+        :meth:`similar_by_vector` finds known items like a new one.
+
+        Raises
+        ------
+        ValueError
+            If the model was fitted without ``item_features``, or ``features`` is empty.
+        KeyError
+            If a feature was not seen in training.
+        """
+        self._check_fitted()
+        if getattr(self, "features_", None) is None:
+            raise ValueError("this model was fitted without item_features")
+        if isinstance(features, str | bytes) or not isinstance(features, Iterable):
+            features = [features]
+        index = {f: i for i, f in enumerate(self.features_.tolist())}
+        rows = []
+        for feature in features:
+            if feature not in index:
+                raise KeyError(f"feature {feature!r} was not seen in training")
+            rows.append(index[feature])
+        if not rows:
+            raise ValueError("vector_from_features needs at least one feature")
+        unit = normalize_rows(self.feature_vectors_[rows])
+        return unit.mean(axis=0).astype(np.float32)
+
     def _codes_of_group(self, group: Any) -> np.ndarray:
         vocab = self.vocabulary_
         if isinstance(group, Hashable) and group in vocab:
