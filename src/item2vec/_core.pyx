@@ -243,9 +243,7 @@ cdef struct Trainer:
     int dim
     int negative
     uint32_t n_items
-    const uint32_t *noise_threshold
-    const int32_t *noise_alias
-    uint64_t *noise_packed  # threshold << 32 | alias per item: one cache miss per draw
+    const uint64_t *noise_packed  # threshold << 32 | alias per item: one miss per draw
     uint64_t rng
     float *neu1e        # accumulated gradient for the input side, dim floats
     float *hidden       # CBOW input vector, dim floats
@@ -263,22 +261,25 @@ cdef inline uint64_t noise_seed(uint64_t seed) noexcept nogil:
     return splitmix64(seed ^ 0x6E6F6973655F7273ULL) | 1
 
 
+cdef inline void pack_noise_table(const uint32_t *threshold, const int32_t *alias,
+                                  Py_ssize_t n_items, uint64_t *packed) noexcept nogil:
+    """The alias table as one 64-bit entry per item, ``threshold << 32 | alias``."""
+    cdef Py_ssize_t j
+    for j in range(n_items):
+        packed[j] = ((<uint64_t>threshold[j]) << 32) | <uint32_t>alias[j]
+
+
 cdef inline int32_t draw_noise(Trainer *tr) noexcept nogil:
     """One draw from the noise distribution by the alias method, O(1).
 
-    k < n_items by the multiply-shift; noise_alias[k] < n_items is checked at entry.
+    k < n_items by the multiply-shift; every alias < n_items is checked at entry.
     """
     cdef uint64_t r = rng_next(&tr.noise_rng)
     cdef uint32_t k = <uint32_t>(((r >> 32) * <uint64_t>tr.n_items) >> 32)
-    cdef uint64_t entry
-    if tr.noise_packed != NULL:
-        entry = tr.noise_packed[k]
-        if <uint32_t>(r & 0xFFFFFFFFULL) < <uint32_t>(entry >> 32):
-            return <int32_t>k
-        return <int32_t>(entry & 0xFFFFFFFFULL)
-    if <uint32_t>(r & 0xFFFFFFFFULL) < tr.noise_threshold[k]:
+    cdef uint64_t entry = tr.noise_packed[k]
+    if <uint32_t>(r & 0xFFFFFFFFULL) < <uint32_t>(entry >> 32):
         return <int32_t>k
-    return tr.noise_alias[k]
+    return <int32_t>(entry & 0xFFFFFFFFULL)
 
 
 cdef inline void prefetch_row(const float *row, int dim) noexcept nogil:
@@ -594,8 +595,6 @@ def train_chunk(
     tr.dim = dim
     tr.negative = negative
     tr.n_items = <uint32_t>n_items
-    tr.noise_threshold = &noise_threshold[0]
-    tr.noise_alias = &noise_alias[0]
     tr.rng = splitmix64(seed) | 1  # xorshift state must be non-zero
     tr.noise_rng = noise_seed(seed)
     tr.loss = 0.0
@@ -619,13 +618,14 @@ def train_chunk(
     cdef float *cscale = <float *>malloc((max_ctx + 1) * sizeof(float)) if scaled else NULL
     tr.neu1e = <float *>malloc(dim * sizeof(float))
     tr.hidden = <float *>malloc(dim * sizeof(float))
-    tr.noise_packed = <uint64_t *>malloc(n_items * sizeof(uint64_t))
+    cdef uint64_t *packed = <uint64_t *>malloc(n_items * sizeof(uint64_t))
+    tr.noise_packed = packed
     tr.noise = <int32_t *>malloc((negative + 1) * sizeof(int32_t))
     tr.upcoming = <int32_t *>malloc((negative + 1) * sizeof(int32_t))
     tr.rows = <float **>malloc((negative + 1) * sizeof(float *))
     tr.grad = <float *>malloc((negative + 4) * sizeof(float))
     if (buf == NULL or ctx == NULL or tr.neu1e == NULL or tr.hidden == NULL
-            or tr.noise_packed == NULL or tr.noise == NULL or tr.upcoming == NULL
+            or packed == NULL or tr.noise == NULL or tr.upcoming == NULL
             or tr.rows == NULL or tr.grad == NULL
             or (weighted and wbuf == NULL) or (timed and tbuf == NULL)
             or (scaled and cscale == NULL)):
@@ -636,7 +636,7 @@ def train_chunk(
         free(cscale)
         free(tr.neu1e)
         free(tr.hidden)
-        free(tr.noise_packed)
+        free(packed)
         free(tr.noise)
         free(tr.upcoming)
         free(tr.rows)
@@ -644,9 +644,7 @@ def train_chunk(
         raise MemoryError()
 
     with nogil:
-        for j in range(n_items):
-            tr.noise_packed[j] = (((<uint64_t>noise_threshold[j]) << 32)
-                                  | <uint32_t>noise_alias[j])
+        pack_noise_table(&noise_threshold[0], &noise_alias[0], n_items, packed)
     fill_upcoming(&tr)
     cdef int64_t raw_total = offsets[seq_end] - offsets[seq_begin]
     cdef int64_t raw_done = 0, kept = 0
@@ -745,7 +743,7 @@ def train_chunk(
     free(cscale)
     free(tr.neu1e)
     free(tr.hidden)
-    free(tr.noise_packed)
+    free(packed)
     free(tr.noise)
     free(tr.upcoming)
     free(tr.rows)
@@ -825,14 +823,15 @@ def sample_noise(const uint32_t[::1] noise_threshold, const int32_t[::1] noise_a
         if noise_alias[i] < 0 or noise_alias[i] >= n_items:
             raise ValueError("noise_alias holds an index outside [0, n_items)")
     out_arr = np.empty(n_draws, dtype=np.int32)
+    packed_arr = np.empty(n_items, dtype=np.uint64)
     cdef int32_t[::1] out = out_arr
+    cdef uint64_t[::1] packed = packed_arr
     cdef Trainer tr
     tr.n_items = <uint32_t>n_items
-    tr.noise_threshold = &noise_threshold[0]
-    tr.noise_alias = &noise_alias[0]
     tr.noise_rng = noise_seed(seed)
-    tr.noise_packed = NULL
+    tr.noise_packed = &packed[0]
     with nogil:
+        pack_noise_table(&noise_threshold[0], &noise_alias[0], n_items, &packed[0])
         for i in range(n_draws):
             out[i] = draw_noise(&tr)
     return out_arr

@@ -351,15 +351,14 @@ class Sequences:
     def canonical(self) -> Sequences:
         """The corpus recoded as encoding it afresh would: items that occur,
         by count descending, then first appearance in the tokens."""
-        first = np.full(len(self.vocabulary), -1, dtype=np.int64)
         present, first_at = np.unique(self.codes, return_index=True)
-        first[present] = first_at
-        counts = np.bincount(self.codes, minlength=len(self.vocabulary))
-        order = present[np.lexsort((first[present], -counts[present]))]
-        mapping = np.full(len(self.vocabulary), -1, dtype=np.int32)
-        mapping[order] = np.arange(order.shape[0], dtype=np.int32)
-        vocabulary = Vocabulary(self.vocabulary.items[order], counts[order].astype(np.int64))
-        return self.remap(mapping, vocabulary)
+        by_appearance = present[np.argsort(first_at)]
+        rank = np.full(len(self.vocabulary), -1, dtype=np.int32)
+        rank[by_appearance] = np.arange(by_appearance.shape[0], dtype=np.int32)
+        codes, vocabulary = _ordered_vocabulary(
+            self.vocabulary.items[by_appearance], rank[self.codes]
+        )
+        return Sequences(codes, self.offsets, vocabulary, self.weights, self.times, self.users)
 
     def codes_in(self, vocabulary: Vocabulary) -> np.ndarray:
         """The tokens' codes in another vocabulary, as int64 (-1 where an item is unknown)."""

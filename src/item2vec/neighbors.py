@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
@@ -10,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from item2vec._kernels import core
-from item2vec._validation import NotFittedError, check_int
+from item2vec._validation import NotFittedError, check_int, check_real
 from item2vec.corpus import Sequences
 
 __all__ = ["RecommenderMixin", "history_matrix", "normalize_rows", "top_k", "top_k_scores"]
@@ -190,23 +189,21 @@ def history_matrix(
     if last_n is not None:
         use &= from_end < last_n
     rows, cols, from_end = rows[use], codes[use], from_end[use]
-    # relative to each row's newest known event, so weights never all underflow
     log_weights = np.zeros(cols.shape[0])
     if half_life is not None:
-        newest = np.full(n_rows, np.inf)
-        np.minimum.at(newest, rows, from_end)
-        log_weights -= (from_end - newest[rows]) / half_life
+        log_weights -= from_end / half_life
     if time_half_life is not None:
         if times is None:
             raise ValueError(
                 "time_half_life needs event times: pass the histories as Sequences with times"
             )
         when = np.asarray(times, dtype=np.float64)[use]
+        # ages within each row first: epoch seconds over a tiny half-life would lose digits
         latest = np.full(n_rows, -np.inf)
         np.maximum.at(latest, rows, when)
         log_weights -= (latest[rows] - when) / time_half_life
     if half_life is not None or time_half_life is not None:
-        # each row's largest weight becomes 1, so a row never underflows to 0 / 0
+        # relative to each row's largest weight, so a row never underflows to 0 / 0
         top = np.full(n_rows, -np.inf)
         np.maximum.at(top, rows, log_weights)
         log_weights -= top[rows]
@@ -312,19 +309,9 @@ class RecommenderMixin:
         if last_n is not None:
             check_int("last_n", last_n, 1)
         for name, value in (("half_life", half_life), ("time_half_life", time_half_life)):
-            if value is not None and not (
-                isinstance(value, numbers.Real)
-                and not isinstance(value, bool)
-                and np.isfinite(value)
-                and value > 0
-            ):
-                raise ValueError(f"{name} must be a number > 0, got {value!r}")
-        if not (
-            isinstance(popularity, numbers.Real)
-            and not isinstance(popularity, bool)
-            and np.isfinite(popularity)
-        ):
-            raise ValueError(f"popularity must be a finite number, got {popularity!r}")
+            if value is not None:
+                check_real(name, value, low=0.0, low_inclusive=False)
+        check_real("popularity", popularity)
         codes, offsets, times = self._codes_in_vocabulary(histories)
         n_items = len(self.items_)
         weights = history_matrix(codes, offsets, n_items, last_n, half_life, times, time_half_life)
