@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install item2vec with its test extra, lint, and run the test suite (and the doctests).
+# Install item2vec with its test extra, lint, and run the test suite (with the doctests
+# and the README's Python examples).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,4 +13,4 @@ python -m ruff format --check .
 cython-lint src/item2vec/_core.pyx
 
 echo "== tests"
-python -m pytest tests --doctest-modules src -q "$@"
+python -m pytest tests README.md --doctest-modules src -q "$@"

@@ -154,7 +154,8 @@ cdef extern from *:
 
 
 # Sigmoid and log-sigmoid on [-SIGMOID_MAX, SIGMOID_MAX] come from tables with
-# linear interpolation (absolute error < 1e-7 for 4096 intervals over [-8, 8]);
+# linear interpolation over 4096 intervals of [-8, 8] (largest absolute error,
+# measured over float32 inputs: 2.4e-7 for sigma, 6.9e-7 for log sigma);
 # outside that range, and for NaN, they are computed exactly. So there is no
 # clamp: a pair far in the tail gets its true, tiny gradient.
 cdef enum:

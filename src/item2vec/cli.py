@@ -63,7 +63,9 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
             f"--{name.replace('_', '-')}", action=argparse.BooleanOptionalAction,
             default=default, help=f"default: {default}",
         )  # fmt: skip
-    group.add_argument("--verbose", type=int, default=1, help="1 prints a line per epoch")
+    group.add_argument(
+        "--verbose", type=int, default=1, help="1 shows a progress bar with tokens/s and loss"
+    )
 
 
 def _build_parser() -> argparse.ArgumentParser:

@@ -314,8 +314,19 @@ class Sequences:
         )
 
     def remap(self, mapping: np.ndarray, vocabulary: Vocabulary) -> Sequences:
-        """Recode tokens through ``mapping`` (old code -> new code, -1 drops the token)."""
-        new_codes = np.asarray(mapping)[self.codes]
+        """Recode tokens through ``mapping`` (old code -> new code, -1 drops the token).
+
+        An identity mapping shares the arrays instead of copying them, so
+        pruning that drops nothing costs no copy of a (memory-mapped) corpus.
+        """
+        mapping = np.asarray(mapping)
+        if mapping.shape == (len(self.vocabulary),) and np.array_equal(
+            mapping, np.arange(mapping.shape[0])
+        ):
+            return Sequences(
+                self.codes, self.offsets, vocabulary, self.weights, self.times, self.users
+            )
+        new_codes = mapping[self.codes]
         keep = new_codes >= 0
         kept = self.select_tokens(keep) if not keep.all() else self
         return Sequences(

@@ -194,8 +194,9 @@ class Item2Vec(RecommenderMixin, _ParamsMixin):
         Seed of all randomness. With ``n_jobs=1`` and a fixed seed, vectors
         are identical from run to run; more threads race by design (Hogwild).
     verbose : int, default=0
-        1 shows a progress bar (tqdm when installed, else a line on stderr)
-        with tokens/s, epoch and loss, and one line per finished epoch.
+        1 shows a progress bar on stderr with tokens/s, epoch and loss: tqdm's
+        when tqdm is installed, else a line rewritten in place plus one line
+        per finished epoch.
 
     Attributes
     ----------
