@@ -12,6 +12,7 @@ Environment switches:
 import os
 import sys
 import sysconfig
+from glob import glob
 
 import numpy as np
 from Cython.Build import cythonize
@@ -45,6 +46,11 @@ else:
         compile_args += ["-march=native"]
 
 
+# _core.pyx includes its pieces (_core_avx2.pyx includes _core.pyx): a change
+# to any of them rebuilds both modules.
+kernel_sources = ["src/item2vec/_core.pyx", *sorted(glob("src/item2vec/_*.pxi"))]
+
+
 def kernel_extension(name: str, extra_args: list[str]) -> Extension:
     return Extension(
         f"item2vec.{name}",
@@ -53,7 +59,7 @@ def kernel_extension(name: str, extra_args: list[str]) -> Extension:
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=compile_args + extra_args,
         extra_link_args=link_args,
-        depends=["src/item2vec/_core.pyx"],
+        depends=kernel_sources,
     )
 
 

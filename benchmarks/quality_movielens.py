@@ -27,6 +27,7 @@ from item2vec import Item2Vec, Sequences
 from item2vec.baselines import ItemKNN, Popularity
 from item2vec.datasets import load_movielens
 from item2vec.evaluation import evaluate, leave_last_out
+from item2vec.vectors import ItemVectors
 
 # The settings we recommend for next-item recommendation on data of this size:
 # no subsampling (the catalogue is small and every event matters), more epochs
@@ -55,11 +56,11 @@ def gensim_as_item2vec(train: Sequences, params: dict, seed: int) -> Item2Vec:
     items = train.vocabulary.items
     present = np.array([str(i) in w2v.wv.key_to_index for i in items.tolist()])
     rows = np.array([w2v.wv.key_to_index[str(i)] for i in items[present].tolist()])
-    model.vocabulary_ = type(train.vocabulary)(items[present], train.vocabulary.counts[present])
-    model.items_ = model.vocabulary_.items
-    model.vectors_ = w2v.wv.vectors[rows]
-    model.output_vectors_ = w2v.syn1neg[rows]
-    model._normed = None
+    model.item_vectors_ = ItemVectors(
+        type(train.vocabulary)(items[present], train.vocabulary.counts[present]),
+        w2v.wv.vectors[rows],
+        w2v.syn1neg[rows],
+    )
     return model
 
 

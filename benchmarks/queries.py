@@ -20,6 +20,7 @@ import numpy as np
 from _report import write_report
 
 from item2vec import Item2Vec, Vocabulary
+from item2vec.vectors import ItemVectors
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -33,11 +34,11 @@ def main(argv: list[str] | None = None) -> dict:
     n_items = int(args.items)
     rng = np.random.default_rng(0)
     model = Item2Vec(vector_size=args.dim)
-    model.vocabulary_ = Vocabulary(np.arange(n_items), np.ones(n_items, dtype=np.int64))
-    model.items_ = model.vocabulary_.items
-    model.vectors_ = rng.standard_normal((n_items, args.dim), dtype=np.float32)
-    model.output_vectors_ = rng.standard_normal((n_items, args.dim), dtype=np.float32)
-    model._normed = None
+    model.item_vectors_ = ItemVectors(
+        Vocabulary(np.arange(n_items), np.ones(n_items, dtype=np.int64)),
+        rng.standard_normal((n_items, args.dim), dtype=np.float32),
+        rng.standard_normal((n_items, args.dim), dtype=np.float32),
+    )
     started = time.perf_counter()
     _ = model.normed_vectors
     normalise = time.perf_counter() - started

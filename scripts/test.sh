@@ -10,7 +10,8 @@ python -m pip install --quiet --editable ".[test]"
 echo "== lint"
 python -m ruff check .
 python -m ruff format --check .
-cython-lint src/item2vec/_core.pyx
+cython-lint src/item2vec/_core.pyx src/item2vec/_*.pxi
+python -m mypy
 
 echo "== tests"
 python -m pytest tests README.md --doctest-modules src -q "$@"

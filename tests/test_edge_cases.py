@@ -46,7 +46,7 @@ def test_nan_vectors_never_return_an_item_twice():
     model = Item2Vec(vector_size=4, sample=0, epochs=1, n_jobs=1, random_state=0)
     model.fit([["a", "b", "c"], ["c", "d"]])
     model.vectors_[0] = np.nan
-    model._normed = None
+    model.item_vectors_.changed()
     names = [item for item, _ in model.most_similar("b", topn=3)]
     assert len(names) == len(set(names))
 

@@ -110,9 +110,14 @@ def test_kill_during_save_leaves_the_earlier_file_loadable(model, tmp_path):
     # a child process saves a large model over the file and is killed mid-write
     script = textwrap.dedent(f"""
         import os, signal, numpy as np
-        from item2vec import Item2Vec
+        from item2vec import Item2Vec, Vocabulary
+        from item2vec.vectors import ItemVectors
         model = Item2Vec.load({str(path)!r})
-        model.vectors_ = np.ones((3_000_000, 16), dtype=np.float32)
+        n = 3_000_000
+        model.item_vectors_ = ItemVectors(
+            Vocabulary(np.arange(n), np.ones(n, dtype=np.int64)),
+            np.ones((n, 16), dtype=np.float32),
+        )
         real = np.savez
         def savez_then_die(handle, **arrays):
             real(handle, **arrays)

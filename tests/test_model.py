@@ -4,8 +4,8 @@ import copy
 
 import numpy as np
 import pytest
-from conftest import cluster_precision
 
+from conftest import cluster_precision
 from item2vec import Item2Vec, NotFittedError, Sequences
 
 

@@ -2,12 +2,15 @@
 
 from item2vec._validation import NotFittedError
 from item2vec._version import __version__
-from item2vec.corpus import Sequences, read_events
+from item2vec.corpus import Sequences
+from item2vec.ingest import read_events
 from item2vec.model import Item2Vec
+from item2vec.vectors import ItemVectors
 from item2vec.vocab import Vocabulary
 
 __all__ = [
     "Item2Vec",
+    "ItemVectors",
     "NotFittedError",
     "Sequences",
     "Vocabulary",

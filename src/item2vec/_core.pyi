@@ -1,31 +1,48 @@
 import numpy as np
 import numpy.typing as npt
 
+class TrainingSetup:
+    """The arrays and options of one fit, checked and prepared once for train_chunk."""
+
+    def __init__(
+        self,
+        syn0: npt.NDArray[np.float32],
+        syn1neg: npt.NDArray[np.float32],
+        codes: npt.NDArray[np.int32],
+        offsets: npt.NDArray[np.int64],
+        keep_prob: npt.NDArray[np.float32] | None,
+        noise_threshold: npt.NDArray[np.uint32],
+        noise_alias: npt.NDArray[np.int32],
+        *,
+        sg: bool,
+        cbow_mean: bool,
+        window: int,
+        shrink_windows: bool,
+        negative: int,
+        shared_negatives: bool,
+        weights: npt.NDArray[np.float32] | None = None,
+        times: npt.NDArray[np.float64] | None = None,
+        time_decay: float = 0.0,
+        time_window: float = 0.0,
+        session_contexts: int = 0,
+    ) -> None: ...
+    @property
+    def n_items(self) -> int: ...
+    @property
+    def dim(self) -> int: ...
+    @property
+    def n_sequences(self) -> int: ...
+    @property
+    def max_len(self) -> int: ...
+
 def train_chunk(
-    syn0: npt.NDArray[np.float32],
-    syn1neg: npt.NDArray[np.float32],
-    codes: npt.NDArray[np.int32],
-    offsets: npt.NDArray[np.int64],
+    setup: TrainingSetup,
     seq_begin: int,
     seq_end: int,
-    keep_prob: npt.NDArray[np.float32],
-    noise_threshold: npt.NDArray[np.uint32],
-    noise_alias: npt.NDArray[np.int32],
-    sg: bool,
-    cbow_mean: bool,
-    window: int,
-    shrink_windows: bool,
-    negative: int,
-    shared_negatives: bool,
     alpha_begin: float,
     alpha_end: float,
     seed: int,
     stop: npt.NDArray[np.int32] | None = None,
-    weights: npt.NDArray[np.float32] | None = None,
-    times: npt.NDArray[np.float64] | None = None,
-    time_decay: float = 0.0,
-    time_window: float = 0.0,
-    session_contexts: int = 0,
 ) -> tuple[int, int, int, float]: ...
 def build_alias(
     prob: npt.NDArray[np.float64],

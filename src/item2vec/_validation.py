@@ -28,7 +28,7 @@ def check_int(name: str, value: Any, low: int | None) -> None:
 def check_real(name: str, value: Any, low: float | None = None, low_inclusive: bool = True) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not np.isfinite(value):
+    if not np.isfinite(float(value)):
         raise ValueError(f"{name} must be finite, got {value}")
     if low is not None and (value < low or (value == low and not low_inclusive)):
         bound = ">=" if low_inclusive else ">"

@@ -8,19 +8,16 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from item2vec._validation import check_int
-from item2vec.corpus import Sequences
+from item2vec._params import BASELINE_PARAMS, ParamsMixin, check_params
+from item2vec.corpus import Sequences, training_corpus
 from item2vec.neighbors import RecommenderMixin
 
 __all__ = ["ItemKNN", "Popularity"]
 
 
 def _training_corpus(X: Iterable[Iterable[Hashable]] | Sequences) -> Sequences:
-    corpus = Sequences.from_iterable(X)
-    if corpus.n_tokens == 0:
-        raise ValueError("X is empty: fit needs at least one non-empty sequence of items")
     # drop items that do not occur (a vocabulary shared with other corpora may hold them)
-    return corpus.pruned(min_count=1)
+    return training_corpus(X).pruned(min_count=1)
 
 
 class Popularity(RecommenderMixin):
@@ -45,7 +42,7 @@ class Popularity(RecommenderMixin):
         return np.broadcast_to(self.counts_, (stop - start, self.counts_.shape[0]))
 
 
-class ItemKNN(RecommenderMixin):
+class ItemKNN(RecommenderMixin, ParamsMixin):
     """Item-based nearest neighbours on co-occurrence cosine similarity.
 
     Two items are similar by the cosine of their columns in the binary
@@ -73,10 +70,7 @@ class ItemKNN(RecommenderMixin):
 
     def fit(self, X: Iterable[Iterable[Hashable]] | Sequences, y: Any = None) -> ItemKNN:
         """Compute item-item similarities from ``X``; returns ``self``."""
-        if self.neighbors is not None:
-            check_int("neighbors", self.neighbors, 1)
-        if not (isinstance(self.shrinkage, int | float) and self.shrinkage >= 0):
-            raise ValueError(f"shrinkage must be a number >= 0, got {self.shrinkage!r}")
+        check_params(BASELINE_PARAMS, self.get_params())
         corpus = _training_corpus(X)
         n_items = len(corpus.vocabulary)
         rows = np.repeat(np.arange(len(corpus)), corpus.lengths)

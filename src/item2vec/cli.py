@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+from item2vec._params import ITEM2VEC_PARAMS
 from item2vec.model import Item2Vec
 
 __all__ = ["main"]
 
 
-# training parameters exposed as --options, with the type used to parse them
 def _window(text: str) -> int | str:
     if text == "session":
         return text
@@ -24,13 +23,8 @@ def _window(text: str) -> int | str:
         raise argparse.ArgumentTypeError(f"expected an int or 'session', got {text!r}") from None
 
 
-_TRAIN_OPTIONS: dict[str, Any] = {
-    "vector_size": int, "window": _window, "negative": int, "ns_exponent": float,
-    "sample": float, "min_count": int, "max_vocab_size": int, "epochs": int,
-    "alpha": float, "min_alpha": float, "session_contexts": int, "time_decay": float,
-    "time_window": float, "n_jobs": int, "random_state": int,
-}  # fmt: skip
-_TRAIN_FLAGS = ("sg", "cbow_mean", "shrink_windows", "shared_negatives", "use_weights")
+# how the command line reads each kind of parameter of the table in item2vec._params
+_PARSERS: dict[str, Any] = {"int": int, "real": float, "window": _window, "jobs": int, "seed": int}
 
 
 class CommandError(Exception):
@@ -49,20 +43,20 @@ def _add_event_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_train_options(parser: argparse.ArgumentParser) -> None:
-    defaults = inspect.signature(Item2Vec.__init__).parameters
     group = parser.add_argument_group("training parameters (see Item2Vec)")
-    for name, kind in _TRAIN_OPTIONS.items():
-        default = defaults[name].default
-        group.add_argument(
-            f"--{name.replace('_', '-')}", type=kind, default=default,
-            help=f"default: {default}",
-        )  # fmt: skip
-    for name in _TRAIN_FLAGS:
-        default = defaults[name].default
-        group.add_argument(
-            f"--{name.replace('_', '-')}", action=argparse.BooleanOptionalAction,
-            default=default, help=f"default: {default}",
-        )  # fmt: skip
+    for param in ITEM2VEC_PARAMS:
+        if not param.cli:
+            continue
+        flag = f"--{param.name.replace('_', '-')}"
+        help_text = f"{param.help} (default: {param.default})"
+        if param.kind == "bool":
+            group.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=param.default, help=help_text
+            )
+        else:
+            group.add_argument(
+                flag, type=_PARSERS[param.kind], default=param.default, help=help_text
+            )
     group.add_argument(
         "--verbose", type=int, default=1, help="1 shows a progress bar with tokens/s and loss"
     )
@@ -131,7 +125,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _read_corpus(args: argparse.Namespace) -> Any:
-    from item2vec.corpus import read_events
+    from item2vec.ingest import read_events
 
     return read_events(
         args.events, user=args.user, item=args.item, time=args.time, weight=args.weight,
@@ -140,7 +134,7 @@ def _read_corpus(args: argparse.Namespace) -> Any:
 
 
 def _make_model(args: argparse.Namespace) -> Item2Vec:
-    params = {name: getattr(args, name) for name in (*_TRAIN_OPTIONS, *_TRAIN_FLAGS)}
+    params = {param.name: getattr(args, param.name) for param in ITEM2VEC_PARAMS if param.cli}
     return Item2Vec(**params, verbose=args.verbose)
 
 
@@ -184,7 +178,7 @@ def _run(args: argparse.Namespace) -> None:
     elif args.command == "evaluate":
         _evaluate(args)
     elif args.command == "plot":
-        from item2vec.corpus import read_table
+        from item2vec.ingest import read_table
         from item2vec.plotting import embedding_map
 
         model = Item2Vec.load(args.model)

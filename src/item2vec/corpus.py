@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Hashable, Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,7 +11,7 @@ import numpy as np
 from item2vec._validation import check_limits
 from item2vec.vocab import Vocabulary, _as_item_array
 
-__all__ = ["Sequences", "read_events"]
+__all__ = ["Sequences", "as_sequences", "training_corpus"]
 
 
 class Sequences:
@@ -186,7 +184,8 @@ class Sequences:
         n = user_codes_all.shape[0]
         if item_codes_all.shape[0] != n:
             raise ValueError(f"columns {user!r} and {item!r} differ in length")
-        times = None if time is None else _time_column(_column(events, time), time)
+        raw_times = None if time is None else _column(events, time)
+        times = None if raw_times is None else _time_column(raw_times, time)
         weights = None
         if weight is not None:
             weights = _column(events, weight)
@@ -204,7 +203,7 @@ class Sequences:
                 raise ValueError(f"the {name} column differs in length from the id columns")
 
         rows = np.arange(n)
-        if min_weight is not None:
+        if min_weight is not None and weights is not None:
             rows = rows[weights >= min_weight]
         user_codes = user_codes_all[rows]
         # order: user, then time, then table order (lexsort's last key is primary)
@@ -213,8 +212,14 @@ class Sequences:
         rows, user_codes = rows[order], user_codes[order]
         starts = np.ones(rows.shape[0], dtype=bool)
         starts[1:] = user_codes[1:] != user_codes[:-1]
-        if session_gap is not None:
-            gaps = np.diff(times[rows])
+        if session_gap is not None and times is not None and raw_times is not None:
+            # gaps from the exact integers or timedeltas where there are some:
+            # float epoch seconds lose the last digits (a 0.7 s gap became 0.70000005)
+            if raw_times.dtype.kind in "iM":
+                exact = np.diff(raw_times[rows])
+                gaps = exact / np.timedelta64(1, "s") if exact.dtype.kind == "m" else exact
+            else:
+                gaps = np.diff(times[rows])
             starts[1:] |= gaps > session_gap
         offsets = np.append(np.flatnonzero(starts), rows.shape[0]).astype(np.int64)
         lengths = np.diff(offsets)
@@ -388,6 +393,48 @@ class Sequences:
         return self.remap(mapping, vocabulary)
 
 
+def as_sequences(X: Iterable[Iterable[Hashable]] | Sequences) -> Sequences:
+    """``X`` as a :class:`Sequences` corpus: the one way every input is read.
+
+    A :class:`Sequences` is returned as it is; lists of lists, any iterable
+    of sequences (read once) and lists of NumPy arrays are encoded.
+    """
+    return Sequences.from_iterable(X)
+
+
+def training_corpus(
+    X: Iterable[Iterable[Hashable]] | Sequences,
+    *,
+    use_weights: bool = False,
+    needs_times: bool = False,
+) -> Sequences:
+    """``X`` as a corpus to train on: not empty, with what the options need.
+
+    With ``use_weights`` the corpus must carry weights, and events of weight
+    0 are removed and the rest recoded as if encoded without them, so zero
+    weight is exactly absence. ``needs_times`` asks for event times.
+    """
+    corpus = as_sequences(X)
+    if len(corpus) == 0 or corpus.n_tokens == 0:
+        raise ValueError("X is empty: training needs at least one non-empty sequence of items")
+    if use_weights:
+        if corpus.weights is None:
+            raise ValueError(
+                "use_weights=True needs event weights: pass Sequences with weights "
+                "(e.g. Sequences.from_events(..., weight='rating'))"
+            )
+        if not corpus.weights.all():
+            corpus = corpus.select_tokens(corpus.weights > 0).canonical()
+            if corpus.n_tokens == 0:
+                raise ValueError("every event has weight 0: nothing to train on")
+    if needs_times and corpus.times is None:
+        raise ValueError(
+            "time_decay and time_window need event times: pass Sequences with times "
+            "(e.g. Sequences.from_events(..., time='timestamp'))"
+        )
+    return corpus
+
+
 def _as_1d(values: Any, dtype: type, name: str) -> np.ndarray:
     arr = np.asarray(values)
     if arr.ndim != 1:
@@ -413,7 +460,7 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return starts[seq_of_token] + (np.arange(total) - first_out[seq_of_token])
 
 
-def _all_plain_arrays(sequences: list) -> bool:
+def _all_plain_arrays(sequences: list[Any]) -> bool:
     """True if every sequence is a 1-D numpy array of one numeric or str dtype kind."""
     kind = None
     for seq in sequences:
@@ -575,7 +622,7 @@ def _reject_missing(values: np.ndarray, name: str) -> None:
         raise ValueError(f"column {name!r} holds NaN ids")
     if values.dtype == object:
         # elementwise in C: None compares equal to None, NaN unequal to itself
-        missing = np.equal(values, None) | np.not_equal(values, values)
+        missing = np.equal(values, None) | np.not_equal(values, values)  # type: ignore[call-overload]
         if missing.any():
             raise ValueError(f"column {name!r} holds missing ids (None or NaN)")
 
@@ -616,110 +663,3 @@ def _encode_codes(provisional: np.ndarray, values: np.ndarray) -> tuple[np.ndarr
     """
     codes, present = _factorize(provisional)
     return _ordered_vocabulary(values[present], codes)
-
-
-def read_events(path: str | os.PathLike[str], **kwargs: Any) -> Sequences:
-    r"""Read an event table from CSV or Parquet and build :class:`Sequences` from it.
-
-    Parameters
-    ----------
-    path : str or path
-        A ``.parquet`` / ``.pq`` file (needs pyarrow), or a delimited text
-        file (``.csv``, ``.tsv``, ...; the delimiter is sniffed from the
-        header line). Text files are read with pyarrow when it is installed
-        and with the standard library otherwise; numeric columns are detected.
-    **kwargs
-        Passed to :meth:`Sequences.from_events` (``user``, ``item``, ``time``,
-        ``weight``, ``min_weight``, ``session_gap``, ``min_length``).
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "events.csv"
-    >>> _ = path.write_text("user,item,time\nu1,a,2\nu1,b,1\nu2,c,5\n")
-    >>> read_events(path, user="user", item="item", time="time").to_lists()
-    [['b', 'a'], ['c']]
-    """
-    ids = tuple(kwargs[key] for key in ("user", "item") if isinstance(kwargs.get(key), str))
-    return Sequences.from_events(read_table(path, text_columns=ids), **kwargs)
-
-
-def read_table(
-    path: str | os.PathLike[str], text_columns: Iterable[str] = ()
-) -> dict[str, np.ndarray]:
-    """Columns of a CSV/TSV or Parquet file as numpy arrays.
-
-    In text files, ``text_columns`` (such as id columns) are kept as strings,
-    so "001" and "1" stay different; other columns become int64 or float64
-    when every value parses as one.
-    """
-    text_columns = set(text_columns)
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no such file: {path}")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        try:
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise ImportError(
-                "reading Parquet needs pyarrow: pip install 'item2vec[arrow]'"
-            ) from None
-        table = pq.read_table(path)
-        return {name: _column(table, name) for name in table.column_names}
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        header = handle.readline()
-    if not header.strip():
-        raise ValueError(f"{path} is empty")
-    delimiter = max(("\t", ",", ";", "|"), key=header.count)
-    try:
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-    except ImportError:
-        return _read_delimited(path, delimiter, text_columns)
-    table = pacsv.read_csv(
-        path,
-        parse_options=pacsv.ParseOptions(delimiter=delimiter),
-        convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in text_columns}
-        ),
-    )
-    return {name: _column(table, name) for name in table.column_names}
-
-
-def _read_delimited(path: Path, delimiter: str, text_columns: set[str]) -> dict[str, np.ndarray]:
-    import csv
-
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        names = next(reader)
-        columns: list[list[str]] = [[] for _ in names]
-        for line_no, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            if len(row) != len(names):
-                raise ValueError(
-                    f"{path}, line {line_no}: expected {len(names)} fields, got {len(row)}"
-                )
-            for column, value in zip(columns, row, strict=True):
-                column.append(value)
-    return {
-        name: np.array(values, dtype=object) if name in text_columns else _infer_numeric(values)
-        for name, values in zip(names, columns, strict=True)
-    }
-
-
-def _infer_numeric(values: list[str]) -> np.ndarray:
-    """int64 if every value is an integer, float64 if every one is a number, else str.
-
-    Integers too large for int64 stay text rather than losing digits as floats.
-    """
-    try:
-        return np.array(values, dtype=np.int64)
-    except OverflowError:
-        return np.array(values, dtype=object)
-    except ValueError:
-        pass
-    try:
-        return np.array(values, dtype=np.float64)
-    except ValueError:
-        return np.array(values, dtype=object)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from item2vec.corpus import _infer_numeric, read_table
+from item2vec.ingest import _infer_numeric, read_table
 
 __all__ = ["MovieLens", "PlantedSessions", "load_movielens", "planted_sessions"]
 
@@ -35,8 +35,8 @@ class MovieLens(NamedTuple):
     """
 
     events: dict[str, np.ndarray]
-    titles: dict
-    genres: dict
+    titles: dict[Any, str]
+    genres: dict[Any, list[str]]
 
 
 def load_movielens(path: str | os.PathLike[str]) -> MovieLens:
@@ -73,7 +73,7 @@ def load_movielens(path: str | os.PathLike[str]) -> MovieLens:
     )
 
 
-def _events(user, item, rating, timestamp) -> dict[str, np.ndarray]:
+def _events(user: Any, item: Any, rating: Any, timestamp: Any) -> dict[str, np.ndarray]:
     return {
         "user": np.asarray(user),
         "item": np.asarray(item),

@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import json
 import os
-import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import numpy as np
 
+from item2vec._files import atomic_write
+from item2vec._training import TrainingRecord
+from item2vec._validation import check_int
+from item2vec.vectors import ItemVectors
 from item2vec.vocab import Vocabulary, _as_item_array
 
 __all__ = [
     "FORMAT_VERSION",
+    "SavedModel",
     "atomic_write",
+    "export_similar_items",
     "load_model",
     "load_word2vec_format",
     "save_model",
@@ -29,31 +36,12 @@ FORMAT_VERSION = 1
 _MAGIC = "item2vec-model"
 
 
-@contextlib.contextmanager
-def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[Any]]:
-    """Open a temporary file beside ``path``; on success, flush it to disk and rename it.
+class SavedModel(NamedTuple):
+    """A model file's contents: the estimator's parameters, fitted state and training record."""
 
-    A crash or an exception before the rename leaves any earlier file at
-    ``path`` untouched and removes the temporary one.
-    """
-    path = Path(path)
-    handle = tempfile.NamedTemporaryFile(
-        mode, dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.",
-        suffix=".tmp", delete=False,
-    )  # fmt: skip
-    try:
-        with handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        # temporary files are private (0600); give the result the usual umask mode
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(handle.name, 0o666 & ~umask)
-        os.replace(handle.name, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(handle.name)
+    params: dict[str, Any]
+    state: ItemVectors
+    record: TrainingRecord
 
 
 def _items_to_arrays(items: np.ndarray) -> tuple[dict[str, np.ndarray], Any]:
@@ -69,53 +57,57 @@ def _items_to_arrays(items: np.ndarray) -> tuple[dict[str, np.ndarray], Any]:
     return {}, values
 
 
-def save_model(model: Any, path: str | os.PathLike[str]) -> None:
-    """Write a fitted :class:`~item2vec.Item2Vec` to ``path`` (a ``.npz`` file), atomically.
+def save_model(
+    path: str | os.PathLike[str],
+    params: dict[str, Any],
+    state: ItemVectors,
+    record: TrainingRecord,
+    class_name: str = "Item2Vec",
+) -> None:
+    """Write a model to ``path`` (a ``.npz`` file), atomically.
 
     The file holds the item vectors, the output weights, the vocabulary with
-    its counts, the parameters and the format version; it is read back with
-    ``allow_pickle=False``. Item ids must be str or int.
+    its counts, the parameters, what continued training needs (seed, update
+    count, counts of items still under ``min_count``, loss history) and the
+    format version; it is read back with ``allow_pickle=False``. Item ids
+    must be str or int.
     """
-    model._check_fitted()
-    arrays, json_items = _items_to_arrays(model.items_)
-    params = {
-        k: v.item() if isinstance(v, np.generic) else v for k, v in model.get_params().items()
-    }
+    arrays, json_items = _items_to_arrays(state.items)
+    params = {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
     params["callbacks"] = None  # code is not saved; pass callbacks again after loading
-    pending = getattr(model, "_pending_counts", {})
     meta = {
         "format": _MAGIC,
         "format_version": FORMAT_VERSION,
-        "class": type(model).__name__,
+        "class": class_name,
         "params": params,
-        "loss_history": list(model.loss_history_),
+        "loss_history": list(record.loss_history),
         "items_json": json_items,
-        "seed": getattr(model, "_seed", 0),
-        "n_updates": getattr(model, "n_updates_", 0),
+        "seed": record.seed,
+        "n_updates": record.n_updates,
         # counts of items still under min_count, for update(); str/int ids only
-        "pending": [[k, v] for k, v in pending.items() if isinstance(k, str | int)],
+        "pending": [[k, v] for k, v in record.pending_counts.items() if isinstance(k, str | int)],
     }
-    if getattr(model, "features_", None) is not None:
-        features = model.features_.tolist()
+    if state.features is not None:
+        features = state.features.tolist()
         if not all(isinstance(f, str | int) and not isinstance(f, bool) for f in features):
             raise TypeError("feature ids must be str or int to save the model")
         meta["features"] = features
-        arrays["feature_vectors"] = model.feature_vectors_
+        arrays["feature_vectors"] = np.asarray(state.feature_vectors)
     try:
         meta_text = json.dumps(meta)
     except TypeError as exc:
         raise TypeError(f"model parameters must be JSON-serialisable to save: {exc}") from None
-    arrays["vectors"] = model.vectors_
-    if model.output_vectors_ is not None:
-        arrays["output_vectors"] = model.output_vectors_
-    arrays["counts"] = model.vocabulary_.counts
+    arrays["vectors"] = state.vectors
+    if state.output_vectors is not None:
+        arrays["output_vectors"] = state.output_vectors
+    arrays["counts"] = state.vocabulary.counts
     arrays["meta"] = np.array(meta_text)
     with atomic_write(path) as handle:
         # stored, not compressed: the vectors can then be memory-mapped in place
-        np.savez(handle, **arrays)
+        np.savez(handle, **arrays)  # type: ignore[arg-type]
 
 
-def load_model(path: str | os.PathLike[str], mmap: bool = False) -> Any:
+def load_model(path: str | os.PathLike[str], mmap: bool = False) -> SavedModel:
     """Read a model written by :func:`save_model`.
 
     Parameters
@@ -132,8 +124,6 @@ def load_model(path: str | os.PathLike[str], mmap: bool = False) -> Any:
         If the file is not an item2vec model, is truncated or corrupt, or
         comes from a newer version of item2vec.
     """
-    from item2vec.model import Item2Vec
-
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {path}")
@@ -181,24 +171,20 @@ def load_model(path: str | os.PathLike[str], mmap: bool = False) -> Any:
         raise ValueError(f"{path} is corrupt: vectors do not match the vocabulary")
     if output is not None and output.shape != vectors.shape:
         raise ValueError(f"{path} is corrupt: output vectors do not match the vectors")
-    model = Item2Vec(**meta["params"])
-    model.vocabulary_ = vocabulary
-    model.items_ = vocabulary.items
-    model.vectors_ = vectors
-    model.output_vectors_ = output
-    model.loss_history_ = list(meta.get("loss_history", []))
-    model._seed = int(meta.get("seed", 0))
-    model.n_updates_ = int(meta.get("n_updates", 0))
-    model._pending_counts = {k: v for k, v in meta.get("pending", [])}
-    model._normed = None
+    features = feature_vectors = None
     if "features" in meta:
         features = _as_item_array(meta["features"])
         feature_vectors = small.get("feature_vectors")
         if feature_vectors is None or feature_vectors.shape != (len(features), vectors.shape[1]):
             raise ValueError(f"{path} is corrupt: feature vectors do not match the features")
-        model.features_ = features
-        model.feature_vectors_ = feature_vectors
-    return model
+    record = TrainingRecord(
+        seed=int(meta.get("seed", 0)),
+        n_updates=int(meta.get("n_updates", 0)),
+        pending_counts={k: v for k, v in meta.get("pending", [])},
+        loss_history=list(meta.get("loss_history", [])),
+    )
+    state = ItemVectors(vocabulary, vectors, output, features, feature_vectors)
+    return SavedModel(dict(meta["params"]), state, record)
 
 
 def _members(path: Path) -> set[str]:
@@ -232,7 +218,9 @@ def _mmap_member(path: Path, name: str) -> np.ndarray:
     return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)
 
 
-def save_word2vec_format(model: Any, path: str | os.PathLike[str], binary: bool = False) -> None:
+def save_word2vec_format(
+    state: ItemVectors, path: str | os.PathLike[str], binary: bool = False
+) -> None:
     """Write the item vectors in word2vec's text or binary format, atomically.
 
     The first line is ``"<n_items> <dim>"``; then one item per line: its id as
@@ -241,8 +229,7 @@ def save_word2vec_format(model: Any, path: str | os.PathLike[str], binary: bool 
     ``KeyedVectors.load_word2vec_format`` reads both. The format separates
     fields by spaces, so ids containing whitespace are refused.
     """
-    model._check_fitted()
-    keys = [str(item) for item in model.items_.tolist()]
+    keys = [str(item) for item in state.items.tolist()]
     if len(set(keys)) != len(keys):
         raise ValueError(
             "two item ids have the same text (e.g. 1 and '1'); the format would merge them"
@@ -253,7 +240,7 @@ def save_word2vec_format(model: Any, path: str | os.PathLike[str], binary: bool 
                 f"item id {key!r} is empty or contains whitespace, which the word2vec "
                 f"format cannot hold; map ids to whitespace-free strings first"
             )
-    vectors = np.asarray(model.vectors_, dtype="<f4")
+    vectors = np.asarray(state.vectors, dtype="<f4")
     with atomic_write(path) as handle:
         handle.write(f"{vectors.shape[0]} {vectors.shape[1]}\n".encode())
         for key, row in zip(keys, vectors, strict=True):
@@ -266,16 +253,13 @@ def save_word2vec_format(model: Any, path: str | os.PathLike[str], binary: bool 
 
 def load_word2vec_format(
     path: str | os.PathLike[str], binary: bool = False, item_type: type = str
-) -> Any:
-    """Read vectors in word2vec's text or binary format into an :class:`~item2vec.Item2Vec`.
+) -> ItemVectors:
+    """Read vectors in word2vec's text or binary format (e.g. written by gensim).
 
     Item ids are read as UTF-8 text and converted with ``item_type`` (e.g.
-    ``int``). The model answers similarity queries and recommends by cosine
-    (the format has no output weights or counts, so it cannot be trained
-    further).
+    ``int``). The format has no output weights or counts: the result answers
+    similarity queries, but cannot be trained further.
     """
-    from item2vec.model import Item2Vec
-
     path = Path(path)
     keys: list[Any] = []
     with path.open("rb") as handle:
@@ -306,17 +290,7 @@ def load_word2vec_format(
             keys.append(item_type(key))
     if len(set(keys)) != len(keys):
         raise ValueError(f"{path} holds the same item id more than once")
-    model = Item2Vec(vector_size=dim, recommend_scoring="cosine")
-    model.vocabulary_ = Vocabulary(keys, np.zeros(n_items, dtype=np.int64))
-    model.items_ = model.vocabulary_.items
-    model.vectors_ = vectors
-    model.output_vectors_ = None
-    model.loss_history_ = []
-    model.n_updates_ = 0
-    model._seed = 0
-    model._pending_counts = {}
-    model._normed = None
-    return model
+    return ItemVectors(Vocabulary(keys, np.zeros(n_items, dtype=np.int64)), vectors)
 
 
 def _read_binary_key(handle: IO[bytes], path: Path) -> str:
@@ -330,3 +304,85 @@ def _read_binary_key(handle: IO[bytes], path: Path) -> str:
         if ch != b"\n" or chunks:  # word2vec.c ends each vector with a newline
             chunks += ch
     return chunks.decode("utf-8")
+
+
+def export_similar_items(
+    state: ItemVectors, path: str | os.PathLike[str], topn: int = 10, block: int = 4096
+) -> int:
+    """Write every item's ``topn`` nearest neighbours to a CSV or Parquet table.
+
+    The classic item2vec "item sim" table, computed in blocks of ``block``
+    items so memory stays flat: columns ``item``, ``rank`` (1 = nearest),
+    ``neighbor`` and ``score`` (cosine). A ``.parquet`` / ``.pq`` path
+    writes Parquet (needs pyarrow); anything else writes CSV. The file is
+    written to a temporary name and renamed, so a failure never leaves a
+    partial table behind.
+
+    Returns
+    -------
+    int
+        Rows written.
+    """
+    check_int("topn", topn, 1)
+    check_int("block", block, 1)
+    path = Path(path)
+    parquet = path.suffix.lower() in (".parquet", ".pq")
+    n_items = len(state)
+    k = min(topn, n_items - 1)
+    if k < 1:
+        raise ValueError("the model has a single item: no neighbours to export")
+    rows = 0
+    with atomic_write(path, "wb") as handle, _table_writer(handle, parquet) as write:
+        for start in range(0, n_items, block):
+            chunk = state.items[start : start + block]
+            ids, scores = state.similar_items(chunk, topn=k)
+            write(
+                np.repeat(chunk, k),
+                np.tile(np.arange(1, k + 1), len(chunk)),
+                ids.ravel(),
+                scores.ravel(),
+            )
+            rows += ids.size
+    return rows
+
+
+@contextlib.contextmanager
+def _table_writer(handle: Any, parquet: bool) -> Iterator[Callable[..., None]]:
+    """A function that appends (item, rank, neighbor, score) columns to a CSV or Parquet file."""
+    names = ["item", "rank", "neighbor", "score"]
+    if parquet:
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise ImportError(
+                "writing Parquet needs pyarrow: pip install 'item2vec[arrow]'"
+            ) from None
+        writer = None
+
+        def write_parquet(*columns: np.ndarray) -> None:
+            nonlocal writer
+            table = pa.table(
+                [pa.array(c.tolist() if c.dtype == object else c) for c in columns], names=names
+            )
+            if writer is None:
+                writer = pq.ParquetWriter(handle, table.schema)
+            writer.write_table(table)
+
+        try:
+            yield write_parquet
+        finally:
+            if writer is not None:
+                writer.close()
+        return
+    text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+    out = csv.writer(text)
+    out.writerow(names)
+
+    def write_csv(*columns: np.ndarray) -> None:
+        scores = [f"{x:.6g}" for x in columns[3].tolist()]
+        out.writerows(zip(*(c.tolist() for c in columns[:3]), scores, strict=True))
+
+    yield write_csv
+    text.flush()
+    text.detach()  # leave the binary handle open for atomic_write to finish

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from item2vec._kernels import core
 from item2vec._validation import NotFittedError, check_int, check_real
-from item2vec.corpus import Sequences
+from item2vec.corpus import Sequences, as_sequences
 
 __all__ = ["RecommenderMixin", "history_matrix", "normalize_rows", "top_k", "top_k_scores"]
 
@@ -250,7 +250,7 @@ class RecommenderMixin:
 
     def _codes_in_vocabulary(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Codes of X in this model's vocabulary (-1 for unknown items), offsets and times."""
-        corpus = Sequences.from_iterable(X)
+        corpus = as_sequences(X)
         return corpus.codes_in(self.vocabulary_), corpus.offsets, corpus.times
 
     def recommend_batch(
@@ -389,7 +389,7 @@ class RecommenderMixin:
                     f"times must hold one number per history event ({len(history)}), "
                     f"got shape {stamps.shape}"
                 )
-            one = Sequences.from_iterable(batch)
+            one = as_sequences(batch)
             batch = Sequences(one.codes, one.offsets, one.vocabulary, times=stamps)
         ids, scores = self.recommend_batch(
             batch, topn, exclude_seen, filter_items, last_n, half_life, time_half_life, popularity

@@ -110,7 +110,7 @@ def embedding_map(
     ax.set_title(title or f"{len(item_list):,} item vectors (PCA)")
     fig.tight_layout()
     if path is not None:
-        from item2vec.io import atomic_write
+        from item2vec._files import atomic_write
 
         path = Path(path)
         with atomic_write(path) as handle:

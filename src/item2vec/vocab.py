@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from item2vec._kernels import core as _core
 from item2vec._validation import check_limits
 
 __all__ = ["Vocabulary"]
@@ -131,10 +130,6 @@ class Vocabulary:
             )
         return weights / total
 
-    def noise_table(self, ns_exponent: float) -> tuple[np.ndarray, np.ndarray]:
-        """Alias table (threshold, alias) of :meth:`noise_distribution`, for O(1) draws."""
-        return _core.build_alias(np.ascontiguousarray(self.noise_distribution(ns_exponent)))
-
     def pruned(
         self, min_count: int = 1, max_vocab_size: int | None = None
     ) -> tuple[Vocabulary, np.ndarray]:
@@ -150,6 +145,38 @@ class Vocabulary:
         mapping = np.full(len(self), -1, dtype=np.int32)
         mapping[order] = np.arange(order.shape[0], dtype=np.int32)
         return Vocabulary(self.items[order], self.counts[order]), mapping
+
+    def grown(
+        self,
+        new: Vocabulary,
+        pending: Mapping[Any, int],
+        min_count: int,
+        max_vocab_size: int | None = None,
+    ) -> tuple[Vocabulary, dict[Any, int]]:
+        """This vocabulary after counting the items of ``new``: known items add
+        their counts; an unknown item joins, after the known ones, once its
+        count plus its ``pending`` count reaches ``min_count`` (while
+        ``max_vocab_size`` leaves room). Joiners come in ``new``'s order:
+        count descending, then first appearance.
+
+        Returns the grown vocabulary and the counts still pending.
+        """
+        new_items = new.items.tolist()
+        in_old = self.codes_of(new_items, unknown="ignore")
+        counts = self.counts.copy()
+        np.add.at(counts, in_old[in_old >= 0], new.counts[in_old >= 0])
+        still = dict(pending)
+        for item, code, count in zip(new_items, in_old.tolist(), new.counts.tolist(), strict=True):
+            if code < 0:
+                still[item] = still.get(item, 0) + count
+        ready = [i for i, c in zip(new_items, in_old.tolist(), strict=True) if c < 0]
+        ready = [i for i in ready if still[i] >= min_count]
+        ready.sort(key=lambda i: -still[i])
+        if max_vocab_size is not None:
+            ready = ready[: max(0, max_vocab_size - len(self))]
+        added = np.asarray([still.pop(i) for i in ready], dtype=np.int64)
+        items = _as_item_array(self.items.tolist() + ready)
+        return Vocabulary(items, np.concatenate([counts, added])), still
 
 
 def _as_item_array(items: Iterable[Hashable] | np.ndarray) -> np.ndarray:

@@ -1,0 +1,39 @@
+"""Atomic file writing: a temporary file beside the target, renamed over it on success."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["atomic_write"]
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path``; on success, flush it to disk and rename it.
+
+    A crash or an exception before the rename leaves any earlier file at
+    ``path`` untouched and removes the temporary one.
+    """
+    path = Path(path)
+    handle = tempfile.NamedTemporaryFile(
+        mode, dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.",
+        suffix=".tmp", delete=False,
+    )  # fmt: skip
+    try:
+        with handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        # temporary files are private (0600); give the result the usual umask mode
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(handle.name, 0o666 & ~umask)
+        os.replace(handle.name, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(handle.name)

@@ -1,0 +1,218 @@
+# Included by _core.pyx.
+#
+# --- one prediction, and the skip-gram and CBOW events of one centre -----------
+
+
+cdef struct Trainer:
+    # The training state of one call of train_chunk. The first six fields come
+    # from the TrainingSetup (the model's weights are shared between threads,
+    # Hogwild-style); the rest belongs to the call.
+    float *syn0         # input vectors, n_items * dim floats
+    float *syn1         # output vectors, n_items * dim floats
+    int dim
+    int negative
+    uint32_t n_items
+    const uint64_t *noise_packed  # threshold << 32 | alias per item: one miss per draw
+    uint64_t rng
+    float *neu1e        # accumulated gradient for the input side, dim floats
+    float *hidden       # CBOW input vector, dim floats
+    int32_t *noise      # the current noise items, negative ints
+    int32_t *upcoming   # the next noise items, drawn (and their rows fetched) ahead
+    uint64_t noise_rng  # noise items come from their own stream (see sample_noise)
+    float **rows        # output rows of the current prediction, negative + 1
+    float *grad         # their gradients (scores first), negative + 1 (+ 3 spare)
+    double loss
+    int64_t n_events
+
+
+cdef inline int trainer_alloc(Trainer *tr) noexcept nogil:
+    """Allocate the per-call buffers of ``tr`` (dim and negative set); 0 if out of memory.
+
+    Every pointer is set (NULL on failure), so trainer_free is always safe.
+    """
+    tr.neu1e = <float *>malloc(tr.dim * sizeof(float))
+    tr.hidden = <float *>malloc(tr.dim * sizeof(float))
+    tr.noise = <int32_t *>malloc((tr.negative + 1) * sizeof(int32_t))
+    tr.upcoming = <int32_t *>malloc((tr.negative + 1) * sizeof(int32_t))
+    tr.rows = <float **>malloc((tr.negative + 1) * sizeof(float *))
+    tr.grad = <float *>malloc((tr.negative + 4) * sizeof(float))
+    return (tr.neu1e != NULL and tr.hidden != NULL and tr.noise != NULL
+            and tr.upcoming != NULL and tr.rows != NULL and tr.grad != NULL)
+
+
+cdef inline void trainer_free(Trainer *tr) noexcept nogil:
+    free(tr.neu1e)
+    free(tr.hidden)
+    free(tr.noise)
+    free(tr.upcoming)
+    free(tr.rows)
+    free(tr.grad)
+
+
+cdef inline void fill_upcoming(Trainer *tr) noexcept nogil:
+    cdef int d
+    for d in range(tr.negative):
+        tr.upcoming[d] = draw_noise(&tr.noise_rng, tr.noise_packed, tr.n_items)
+        prefetch_row(tr.syn1 + <int64_t>tr.upcoming[d] * tr.dim, tr.dim)
+
+
+cdef inline void draw_negatives(Trainer *tr) noexcept nogil:
+    """Make the upcoming noise items current and draw the next ones.
+
+    The rows of a set of noise items are fetched one prediction before they
+    are used, so their cache misses overlap with useful work. The items are
+    the same, in the same order, as without the look-ahead.
+    """
+    cdef int32_t *swap = tr.noise
+    tr.noise = tr.upcoming
+    tr.upcoming = swap
+    fill_upcoming(tr)
+
+
+cdef inline void train_outputs(Trainer *tr, const float *x, int32_t target,
+                               float alpha) noexcept nogil:
+    """Score input ``x`` against ``target`` (label 1) and the noise items in ``tr.noise``.
+
+    All rows of the prediction are scored before any is updated (as word2vec
+    does whenever the rows are distinct); a noise item equal to the target is
+    skipped, as in word2vec, and one drawn twice gets both updates at once.
+    Updates the output rows in place and adds the input-side gradient to
+    ``tr.neu1e``; the caller applies it.
+    """
+    cdef int n = tr.dim, d, q, r, found, n_rows = 1
+    cdef int32_t item
+    cdef float **rows = tr.rows
+    cdef float *g = tr.grad
+    cdef float s, logsig
+    # the target is a code and the noise items come from draw_noise, all
+    # < n_items, so every row lies inside syn1 (n_items * dim floats)
+    rows[0] = tr.syn1 + <int64_t>target * n
+    for d in range(tr.negative):
+        item = tr.noise[d]
+        if item != target:
+            rows[n_rows] = tr.syn1 + <int64_t>item * n
+            n_rows += 1
+    # scores, four rows per pass; n_rows <= negative + 1, the size of rows and g
+    r = 0
+    while r + 4 <= n_rows:
+        dot4(n, x, rows[r], rows[r + 1], rows[r + 2], rows[r + 3], g + r)
+        r += 4
+    if r + 2 <= n_rows:
+        dot2(n, x, rows[r], rows[r + 1], g + r)
+        r += 2
+    if r < n_rows:
+        g[r] = dot1(n, x, rows[r])
+    # gradients: label 1 first, g = alpha * (1 - sigma(f)); then label 0,
+    # g = -alpha * sigma(f) = -alpha * (1 - sigma(-f))
+    s = sigmoid_logsig(g[0], &logsig)
+    g[0] = alpha * (1.0 - s)
+    tr.loss -= logsig
+    for r in range(1, n_rows):
+        s = sigmoid_logsig(-g[r], &logsig)
+        g[r] = -alpha * (1.0 - s)
+        tr.loss -= logsig
+    # merge repeated noise items into their first occurrence (restrict needs distinct rows)
+    r = 2
+    while r < n_rows:
+        found = 0
+        for q in range(1, r):
+            if rows[q] == rows[r]:
+                found = q
+                break
+        if found:
+            # move the last row into slot r and look at slot r again
+            g[found] += g[r]
+            n_rows -= 1
+            rows[r] = rows[n_rows]
+            g[r] = g[n_rows]
+        else:
+            r += 1
+    r = 0
+    while r + 4 <= n_rows:
+        update4(n, x, tr.neu1e, rows[r], rows[r + 1], rows[r + 2], rows[r + 3], g + r)
+        r += 4
+    if r + 2 <= n_rows:
+        update2(n, x, tr.neu1e, rows[r], rows[r + 1], g + r)
+        r += 2
+    if r < n_rows:
+        update1(n, x, tr.neu1e, rows[r], g[r])
+    tr.n_events += 1
+
+
+cdef inline void skipgram_contexts(Trainer *tr, const int32_t *seq, Py_ssize_t i,
+                                   const Py_ssize_t *ctx, const float *scale, Py_ssize_t n_ctx,
+                                   bint shared, float alpha) noexcept nogil:
+    """Each context item's input vector (positions ``ctx``) predicts seq[i].
+
+    This is word2vec's order (context predicts centre). With ``shared``, one
+    set of noise items serves every context of the centre (Ji et al. 2016),
+    so the same few output rows stay in cache for the whole window; otherwise
+    every pair draws its own. ``scale`` (or NULL for all ones) multiplies the
+    learning rate of each pair.
+    """
+    cdef int n = tr.dim
+    cdef Py_ssize_t c
+    cdef float *l1
+    if shared:
+        draw_negatives(tr)
+    # ctx[c] is a position in [0, n) of seq, seq holds codes < n_items and i
+    # is in [0, n) too: the rows are inside syn0 and syn1
+    for c in range(n_ctx):
+        if not shared:
+            draw_negatives(tr)
+        l1 = tr.syn0 + <int64_t>seq[ctx[c]] * n
+        memset(tr.neu1e, 0, n * sizeof(float))
+        train_outputs(tr, l1, seq[i], alpha if scale == NULL else alpha * scale[c])
+        vaxpy(n, 1.0, tr.neu1e, l1)
+
+
+cdef inline void cbow_contexts(Trainer *tr, const int32_t *seq, Py_ssize_t i,
+                               const Py_ssize_t *ctx, const float *scale, Py_ssize_t n_ctx,
+                               bint cbow_mean, float alpha) noexcept nogil:
+    """The sum (or mean) of the context vectors (positions ``ctx``) predicts seq[i].
+
+    As in word2vec, every context vector then receives the whole input-side
+    gradient, whether the hidden layer was a sum or a mean. With ``scale``
+    (per-context weights), the hidden layer is the weighted sum (or weighted
+    mean) and each context receives the gradient times its weight.
+    """
+    cdef int n = tr.dim, k
+    cdef float norm, share
+    cdef double total = 0.0, top
+    cdef Py_ssize_t c
+    if n_ctx == 0:
+        return
+    # ctx[c] is a position in [0, n) of seq, seq holds codes < n_items and i
+    # is in [0, n) too: the rows are inside syn0 and syn1
+    memset(tr.hidden, 0, n * sizeof(float))
+    if scale == NULL:
+        for c in range(n_ctx):
+            vaxpy(n, 1.0, tr.syn0 + <int64_t>seq[ctx[c]] * n, tr.hidden)
+        if cbow_mean and n_ctx > 1:
+            norm = <float>(1.0 / n_ctx)
+            for k in range(n):
+                tr.hidden[k] *= norm
+    elif not cbow_mean:
+        for c in range(n_ctx):
+            vaxpy(n, scale[c], tr.syn0 + <int64_t>seq[ctx[c]] * n, tr.hidden)
+    else:
+        # weighted mean with weights relative to the largest, so the sum of
+        # weights is >= 1 and its inverse finite however tiny they all are
+        # (and equal weights give exactly the plain mean)
+        top = scale[0]
+        for c in range(1, n_ctx):
+            if scale[c] > top:
+                top = scale[c]
+        for c in range(n_ctx):
+            share = <float>(scale[c] / top)
+            vaxpy(n, share, tr.syn0 + <int64_t>seq[ctx[c]] * n, tr.hidden)
+            total += share
+        norm = <float>(1.0 / total)
+        for k in range(n):
+            tr.hidden[k] *= norm
+    memset(tr.neu1e, 0, n * sizeof(float))
+    draw_negatives(tr)
+    train_outputs(tr, tr.hidden, seq[i], alpha)
+    for c in range(n_ctx):
+        vaxpy(n, 1.0 if scale == NULL else scale[c], tr.neu1e,
+              tr.syn0 + <int64_t>seq[ctx[c]] * n)

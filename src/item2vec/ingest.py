@@ -1,0 +1,121 @@
+"""Event files (CSV, TSV, Parquet) read into a :class:`~item2vec.Sequences` corpus."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from item2vec.corpus import Sequences, _column
+
+__all__ = ["read_events", "read_table"]
+
+
+def read_events(path: str | os.PathLike[str], **kwargs: Any) -> Sequences:
+    r"""Read an event table from CSV or Parquet and build :class:`Sequences` from it.
+
+    Parameters
+    ----------
+    path : str or path
+        A ``.parquet`` / ``.pq`` file (needs pyarrow), or a delimited text
+        file (``.csv``, ``.tsv``, ...; the delimiter is sniffed from the
+        header line). Text files are read with pyarrow when it is installed
+        and with the standard library otherwise; numeric columns are detected.
+    **kwargs
+        Passed to :meth:`Sequences.from_events` (``user``, ``item``, ``time``,
+        ``weight``, ``min_weight``, ``session_gap``, ``min_length``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "events.csv"
+    >>> _ = path.write_text("user,item,time\nu1,a,2\nu1,b,1\nu2,c,5\n")
+    >>> read_events(path, user="user", item="item", time="time").to_lists()
+    [['b', 'a'], ['c']]
+    """
+    ids = tuple(kwargs[key] for key in ("user", "item") if isinstance(kwargs.get(key), str))
+    return Sequences.from_events(read_table(path, text_columns=ids), **kwargs)
+
+
+def read_table(
+    path: str | os.PathLike[str], text_columns: Iterable[str] = ()
+) -> dict[str, np.ndarray]:
+    """Columns of a CSV/TSV or Parquet file as numpy arrays.
+
+    In text files, ``text_columns`` (such as id columns) are kept as strings,
+    so "001" and "1" stay different; other columns become int64 or float64
+    when every value parses as one.
+    """
+    text_columns = set(text_columns)
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise ImportError(
+                "reading Parquet needs pyarrow: pip install 'item2vec[arrow]'"
+            ) from None
+        table = pq.read_table(path)
+        return {name: _column(table, name) for name in table.column_names}
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        header = handle.readline()
+    if not header.strip():
+        raise ValueError(f"{path} is empty")
+    delimiter = max(("\t", ",", ";", "|"), key=header.count)
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+    except ImportError:
+        return _read_delimited(path, delimiter, text_columns)
+    table = pacsv.read_csv(
+        path,
+        parse_options=pacsv.ParseOptions(delimiter=delimiter),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in text_columns}
+        ),
+    )
+    return {name: _column(table, name) for name in table.column_names}
+
+
+def _read_delimited(path: Path, delimiter: str, text_columns: set[str]) -> dict[str, np.ndarray]:
+    import csv
+
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        names = next(reader)
+        columns: list[list[str]] = [[] for _ in names]
+        for line_no, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            if len(row) != len(names):
+                raise ValueError(
+                    f"{path}, line {line_no}: expected {len(names)} fields, got {len(row)}"
+                )
+            for column, value in zip(columns, row, strict=True):
+                column.append(value)
+    return {
+        name: np.array(values, dtype=object) if name in text_columns else _infer_numeric(values)
+        for name, values in zip(names, columns, strict=True)
+    }
+
+
+def _infer_numeric(values: list[str]) -> np.ndarray:
+    """int64 if every value is an integer, float64 if every one is a number, else str.
+
+    Integers too large for int64 stay text rather than losing digits as floats.
+    """
+    try:
+        return np.array(values, dtype=np.int64)
+    except OverflowError:
+        return np.array(values, dtype=object)
+    except ValueError:
+        pass
+    try:
+        return np.array(values, dtype=np.float64)
+    except ValueError:
+        return np.array(values, dtype=object)

@@ -1,0 +1,360 @@
+"""ItemVectors: the fitted state of an embedding model, and the queries it answers."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from item2vec._validation import NotFittedError, check_int
+from item2vec.neighbors import normalize_rows, top_k
+from item2vec.vocab import Vocabulary
+
+__all__ = ["ItemVectors", "VectorQueries"]
+
+
+class ItemVectors:
+    """Item vectors with their vocabulary: what training produces and queries read.
+
+    Parameters
+    ----------
+    vocabulary : Vocabulary
+        The items (row ``i`` belongs to ``vocabulary.items[i]``) and their counts.
+    vectors : ndarray of shape (n_items, dim), float32
+        Input vectors.
+    output_vectors : ndarray of the same shape, optional
+        Output (context) weights: needed to continue training and for the
+        "output" recommendation scoring. Absent for vectors read from the
+        word2vec formats.
+    features, feature_vectors : ndarrays, optional
+        Side-information ids and their vectors (rows follow ``features``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from item2vec.vocab import Vocabulary
+    >>> vocab = Vocabulary(["a", "b", "c"], [3, 2, 1])
+    >>> kv = ItemVectors(vocab, np.array([[1, 0], [0.9, 0.1], [0, 1]], dtype=np.float32))
+    >>> [item for item, _ in kv.most_similar("a", topn=2)]
+    ['b', 'c']
+    """
+
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        vectors: np.ndarray,
+        output_vectors: np.ndarray | None = None,
+        features: np.ndarray | None = None,
+        feature_vectors: np.ndarray | None = None,
+    ) -> None:
+        if vectors.ndim != 2 or vectors.shape[0] != len(vocabulary):
+            raise ValueError(
+                f"vectors must have shape ({len(vocabulary)}, dim), got {vectors.shape}"
+            )
+        if output_vectors is not None and output_vectors.shape != vectors.shape:
+            raise ValueError("output_vectors must have the shape of vectors")
+        if (features is None) != (feature_vectors is None) or (
+            features is not None
+            and feature_vectors is not None
+            and feature_vectors.shape != (len(features), vectors.shape[1])
+        ):
+            raise ValueError("feature_vectors must have one row of vectors' width per feature")
+        self.vocabulary = vocabulary
+        self.vectors = vectors
+        self.output_vectors = output_vectors
+        self.features = features
+        self.feature_vectors = feature_vectors
+        self._normed: np.ndarray | None = None
+
+    @property
+    def items(self) -> np.ndarray:
+        """Item ids, one per row."""
+        return self.vocabulary.items
+
+    @property
+    def trainable(self) -> bool:
+        """Whether training can continue: output weights present and vectors writable."""
+        return self.output_vectors is not None and bool(self.vectors.flags.writeable)
+
+    def __len__(self) -> int:
+        return len(self.vocabulary)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.vocabulary
+
+    @property
+    def normed_vectors(self) -> np.ndarray:
+        """``vectors`` scaled to unit length (computed once, cached)."""
+        normed = self._normed
+        if normed is None:
+            normed = self._normed = normalize_rows(self.vectors)
+        return normed
+
+    def changed(self) -> None:
+        """Drop what was derived from the vectors (after training wrote them in place)."""
+        self._normed = None
+
+    def get_vector(self, item: Hashable, norm: bool = False) -> np.ndarray:
+        """The vector of one item (unit length if ``norm``).
+
+        Raises
+        ------
+        KeyError
+            If the item is not in the vocabulary.
+        """
+        code = self.vocabulary.code(item)
+        return (self.normed_vectors if norm else self.vectors)[code].copy()
+
+    def most_similar(
+        self,
+        positive: Hashable | Iterable[Hashable] | np.ndarray | None = None,
+        negative: Hashable | Iterable[Hashable] | None = None,
+        topn: int = 10,
+    ) -> list[tuple[Any, float]]:
+        """Items closest by cosine to the mean of ``positive`` minus ``negative``.
+
+        Parameters
+        ----------
+        positive : item, list of items, or 1-D array of length vector_size
+            Items (or a raw vector) that pull the query towards them.
+        negative : item or list of items, optional
+            Items that push the query away.
+        topn : int, default=10
+            How many to return; capped at the number of other items.
+
+        Returns
+        -------
+        list of (item, cosine)
+            Best first; the query items themselves are left out.
+
+        Raises
+        ------
+        KeyError
+            If an item is not in the vocabulary.
+        """
+        check_int("topn", topn, 1)
+        normed = self.normed_vectors
+        query = np.zeros(normed.shape[1], dtype=np.float64)
+        used: list[int] = []
+        given = 0
+        for group, sign in ((positive, 1.0), (negative, -1.0)):
+            if group is None:
+                continue
+            if isinstance(group, np.ndarray) and group.dtype.kind == "f":
+                if group.shape != (normed.shape[1],):
+                    raise ValueError(
+                        f"a query vector must have shape ({normed.shape[1]},), got {group.shape}"
+                    )
+                if not np.all(np.isfinite(group)):
+                    raise ValueError("a query vector must be finite (no NaN or inf)")
+                given += 1
+                norm = np.linalg.norm(group)
+                query += sign * group / (norm if norm > 0 else 1.0)
+                continue
+            codes = self._codes_of_group(group)
+            given += codes.size
+            used.extend(codes.tolist())
+            query += sign * normed[codes].sum(axis=0, dtype=np.float64)
+        if given == 0:
+            raise ValueError("most_similar needs positive and/or negative items (or a vector)")
+        norm = np.linalg.norm(query)
+        if norm > 0:
+            query /= norm
+        codes, scores = self._rank_codes(query, topn, used)
+        found = codes >= 0  # -1: no candidate (e.g. NaN vectors)
+        items = self.items[codes[found]].tolist()
+        return list(zip(items, scores[found].astype(float).tolist(), strict=True))
+
+    def similar_by_vector(self, vector: np.ndarray, topn: int = 10) -> list[tuple[Any, float]]:
+        """Items closest by cosine to a raw vector."""
+        return self.most_similar(positive=np.asarray(vector, dtype=np.float32), topn=topn)
+
+    def similar_items(
+        self, items: Iterable[Hashable], topn: int = 10
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest neighbours of many items at once.
+
+        Parameters
+        ----------
+        items : sequence of item ids
+        topn : int, default=10
+            Neighbours per item; capped at ``n_items - 1``.
+
+        Returns
+        -------
+        ids : ndarray of shape (len(items), min(topn, n_items - 1))
+            Neighbour ids, best first (the item itself is left out).
+        scores : float32 ndarray of the same shape
+            Their cosine similarities.
+        """
+        check_int("topn", topn, 1)
+        codes = self.vocabulary.codes_of(items)
+        normed = self.normed_vectors
+        n_items = normed.shape[0]
+        k = min(topn, n_items - 1)
+        if k <= 0:
+            return self.items[:0].reshape(len(codes), 0), np.zeros((len(codes), 0), np.float32)
+        rows = np.arange(len(codes))
+        itself = sp.csr_array((np.ones(len(codes)), (rows, codes)), shape=(len(codes), n_items))
+        idx, scores = top_k(normed[codes], normed, k, itself)
+        ids = self.items[np.maximum(idx, 0)]
+        if (idx < 0).any():  # only with non-finite vectors
+            ids = ids.astype(object)
+            ids[idx < 0] = None
+        return ids, scores
+
+    def vector_from_features(self, features: Iterable[Hashable]) -> np.ndarray:
+        """A vector for an item known only by its features (cold start).
+
+        The mean of the features' unit vectors, from a model fitted with
+        ``item_features``; it lives in the space of ``vectors_``, so
+        :meth:`similar_by_vector` finds known items like a new one.
+
+        Raises
+        ------
+        ValueError
+            If the model was fitted without ``item_features``, or ``features`` is empty.
+        KeyError
+            If a feature was not seen in training.
+        """
+        if self.features is None or self.feature_vectors is None:
+            raise ValueError("this model was fitted without item_features")
+        if isinstance(features, str | bytes) or not isinstance(features, Iterable):
+            features = [features]
+        index = {f: i for i, f in enumerate(self.features.tolist())}
+        rows = []
+        for feature in features:
+            if feature not in index:
+                raise KeyError(f"feature {feature!r} was not seen in training")
+            rows.append(index[feature])
+        if not rows:
+            raise ValueError("vector_from_features needs at least one feature")
+        unit = normalize_rows(self.feature_vectors[rows])
+        return unit.mean(axis=0).astype(np.float32)
+
+    def history_vectors(self, weights: sp.csr_array, scoring: str) -> tuple[np.ndarray, np.ndarray]:
+        """Query and item matrices whose products score histories (``weights``) against items.
+
+        "output": the weighted mean of the input vectors against the output
+        vectors; "cosine" (and always without output vectors): the weighted
+        mean of unit vectors against unit vectors.
+        """
+        if scoring == "output" and self.output_vectors is not None:
+            return weights @ self.vectors, self.output_vectors
+        normed = self.normed_vectors
+        return weights @ normed, normed
+
+    def _codes_of_group(self, group: Any) -> np.ndarray:
+        vocab = self.vocabulary
+        if isinstance(group, Hashable) and group in vocab:
+            return np.array([vocab.code(group)])
+        if isinstance(group, str | bytes) or not isinstance(group, Iterable):
+            vocab.code(group)  # raises the KeyError naming the item
+        return vocab.codes_of(group)
+
+    def _rank_codes(
+        self, query: np.ndarray, topn: int, exclude: list[int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Codes and cosines of the ``topn`` items nearest to ``query``, ``exclude`` left out."""
+        normed = self.normed_vectors
+        n_items = normed.shape[0]
+        excluded = np.unique(np.asarray(exclude, dtype=np.int64))
+        k = min(topn, n_items - excluded.size)
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        mask = None
+        if excluded.size:
+            mask = sp.csr_array(
+                (np.ones(excluded.size), (np.zeros(excluded.size, dtype=np.int64), excluded)),
+                shape=(1, n_items),
+            )
+        idx, scores = top_k(query[None, :].astype(np.float32), normed, k, mask)
+        return idx[0], scores[0]
+
+
+class VectorQueries:
+    """Queries and read-only fitted attributes of an estimator whose fitted state
+    is an :class:`ItemVectors` held in ``item_vectors_``; each forwards to it."""
+
+    item_vectors_: ItemVectors
+
+    def _check_fitted(self) -> None:
+        if "item_vectors_" not in self.__dict__:
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet; call fit(sequences) first"
+            )
+
+    @property
+    def _state(self) -> ItemVectors:
+        self._check_fitted()
+        return self.item_vectors_
+
+    @property
+    def vocabulary_(self) -> Vocabulary:
+        """The items that were trained, with their counts."""
+        return self._state.vocabulary
+
+    @property
+    def items_(self) -> np.ndarray:
+        """Item ids; row ``i`` of ``vectors_`` belongs to ``items_[i]``."""
+        return self._state.items
+
+    @property
+    def vectors_(self) -> np.ndarray:
+        """The item (input) vectors."""
+        return self._state.vectors
+
+    @property
+    def output_vectors_(self) -> np.ndarray | None:
+        """The output weights (None for vectors read from the word2vec format)."""
+        return self._state.output_vectors
+
+    @property
+    def features_(self) -> np.ndarray | None:
+        """Side-information ids (None without ``item_features``)."""
+        return self._state.features
+
+    @property
+    def feature_vectors_(self) -> np.ndarray | None:
+        """Vectors of ``features_``, one row each."""
+        return self._state.feature_vectors
+
+    @property
+    def normed_vectors(self) -> np.ndarray:
+        """``vectors_`` scaled to unit length (computed once, cached)."""
+        return self._state.normed_vectors
+
+    def __contains__(self, item: object) -> bool:
+        state = self.__dict__.get("item_vectors_")
+        return state is not None and item in state
+
+    def get_vector(self, item: Hashable, norm: bool = False) -> np.ndarray:
+        return self._state.get_vector(item, norm)
+
+    def most_similar(
+        self,
+        positive: Hashable | Iterable[Hashable] | np.ndarray | None = None,
+        negative: Hashable | Iterable[Hashable] | None = None,
+        topn: int = 10,
+    ) -> list[tuple[Any, float]]:
+        return self._state.most_similar(positive, negative, topn)
+
+    def similar_by_vector(self, vector: np.ndarray, topn: int = 10) -> list[tuple[Any, float]]:
+        return self._state.similar_by_vector(vector, topn)
+
+    def similar_items(
+        self, items: Iterable[Hashable], topn: int = 10
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return self._state.similar_items(items, topn)
+
+    def vector_from_features(self, features: Iterable[Hashable]) -> np.ndarray:
+        return self._state.vector_from_features(features)
+
+
+# the forwarding methods document themselves as the ItemVectors methods they call
+for _name in ("get_vector", "most_similar", "similar_by_vector", "similar_items",
+              "vector_from_features"):  # fmt: skip
+    getattr(VectorQueries, _name).__doc__ = getattr(ItemVectors, _name).__doc__
+del _name
