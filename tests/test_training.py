@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from conftest import cluster_precision
 
+from conftest import cluster_precision
 from item2vec import Item2Vec
 from item2vec.datasets import planted_sessions
 
