@@ -1,13 +1,17 @@
 """The command line, end to end on a generated event log."""
 
+import json
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+from item2vec import Item2Vec, read_events
+from item2vec.baselines import ItemKNN, Popularity
 from item2vec.cli import main
 from item2vec.datasets import planted_sessions
+from item2vec.evaluation import evaluate, leave_last_out
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +27,22 @@ def events_csv(tmp_path_factory):
     return path
 
 
+def _evaluated_in_python(events_csv, read, params, query=None):
+    """The table `item2vec evaluate` should print, from the Python API."""
+    split = leave_last_out(read_events(events_csv, user="user", item="item", **read))
+    models = {"Popularity": Popularity(), "ItemKNN": ItemKNN(), "Item2Vec": Item2Vec(**params)}
+    return {
+        name: evaluate(model.fit(split.train), split, k=10, **(query or {}))
+        for name, model in models.items()
+    }
+
+
+def _assert_same_tables(printed, expected):
+    assert list(printed) == list(expected)
+    for name, row in expected.items():
+        assert printed[name] == pytest.approx(row, rel=1e-12), name
+
+
 def test_fit_similar_recommend_evaluate_export(events_csv, tmp_path, capsys):
     model = tmp_path / "model.npz"
     common = ["--user", "user", "--item", "item", "--time", "ts"]
@@ -31,28 +51,40 @@ def test_fit_similar_recommend_evaluate_export(events_csv, tmp_path, capsys):
                  "-o", str(model)]) == 0  # fmt: skip
     assert "saved" in capsys.readouterr().out and model.exists()
 
+    saved = Item2Vec.load(model)
+    expected = Item2Vec(epochs=3, vector_size=16, n_jobs=1, random_state=0).fit(
+        read_events(events_csv, user="user", item="item", time="ts")
+    )
+    np.testing.assert_array_equal(saved.vectors_, expected.vectors_)
+
     assert main(["similar", str(model), "sku3", "-k", "4"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 4 and all(line.startswith("sku") for line in lines)
+    assert lines == [f"{item}\t{score:.4f}" for item, score in saved.most_similar("sku3", topn=4)]
 
     assert main(["recommend", str(model), "--history", "sku3,sku8", "-k", "5"]) == 0
-    recs = [line.split("\t")[0] for line in capsys.readouterr().out.strip().splitlines()]
-    assert len(recs) == 5 and not {"sku3", "sku8"} & set(recs)
+    lines = capsys.readouterr().out.strip().splitlines()
+    ids, scores = saved.recommend(["sku3", "sku8"], topn=5)
+    assert lines == [f"{i}\t{s:.4f}" for i, s in zip(ids.tolist(), scores.tolist(), strict=True)]
+    assert not {"sku3", "sku8"} & {line.split("\t")[0] for line in lines}
 
     assert main(["evaluate", str(events_csv), *common, "--weight", "rating", "--min-weight", "2",
-                 "--epochs", "2", "--vector-size", "8", "--n-jobs", "1", "--verbose", "0",
-                 "--json"]) == 0  # fmt: skip
-    out = capsys.readouterr().out
-    import json
+                 "--epochs", "2", "--vector-size", "8", "--n-jobs", "1", "--random-state", "0",
+                 "--verbose", "0", "--json"]) == 0  # fmt: skip
+    table = json.loads(capsys.readouterr().out)
+    read = {"time": "ts", "weight": "rating", "min_weight": 2}
+    params = {"epochs": 2, "vector_size": 8, "n_jobs": 1, "random_state": 0}
+    _assert_same_tables(table, _evaluated_in_python(events_csv, read, params))
 
-    table = json.loads(out)
-    assert set(table) == {"Popularity", "ItemKNN", "Item2Vec"}
-    assert all(0 <= row["hr"] <= 1 for row in table.values())
-
-    for fmt, name in (("word2vec-text", "v.txt"), ("word2vec-binary", "v.bin"),
-                      ("similar-csv", "sim.csv")):  # fmt: skip
+    for fmt, name in (("word2vec-text", "v.txt"), ("word2vec-binary", "v.bin")):
         assert main(["export", str(model), "--format", fmt, "-o", str(tmp_path / name)]) == 0
-        assert (tmp_path / name).stat().st_size > 0
+        exported = Item2Vec.load_word2vec_format(tmp_path / name, binary=fmt.endswith("binary"))
+        assert exported.items_.tolist() == saved.items_.tolist()
+        np.testing.assert_array_equal(exported.vectors_, saved.vectors_)
+    assert main(["export", str(model), "--format", "similar-csv", "-o", str(tmp_path / "s.csv"),
+                 "-k", "3"]) == 0  # fmt: skip
+    lines = (tmp_path / "s.csv").read_text().splitlines()
+    assert lines[0] == "item,rank,neighbor,score"
+    assert len(lines) == 1 + 3 * len(saved.items_)
     capsys.readouterr()
 
     pytest.importorskip("matplotlib")
@@ -98,11 +130,14 @@ def test_training_and_query_options_from_the_command_line(events_csv, capsys):
             "--n-jobs", "1", "--verbose", "0", "--window", "session", "--session-contexts", "6",
             "--use-weights", "--time-decay", "5", "--time-half-life", "3", "--popularity",
             "0.1", "--json"]  # fmt: skip
-    assert main(argv) == 0
-    import json
-
+    assert main([*argv, "--random-state", "0"]) == 0
     table = json.loads(capsys.readouterr().out)
-    assert 0 <= table["Item2Vec"]["hr"] <= 1
+    read = {"time": "ts", "weight": "rating"}
+    params = {"epochs": 2, "vector_size": 8, "n_jobs": 1, "random_state": 0,
+              "window": "session", "session_contexts": 6, "use_weights": True,
+              "time_decay": 5.0}  # fmt: skip
+    query = {"time_half_life": 3.0, "popularity": 0.1}
+    _assert_same_tables(table, _evaluated_in_python(events_csv, read, params, query))
     with pytest.raises(SystemExit):
         main(["evaluate", str(events_csv), *common, "--window", "basket"])
     assert "expected an int or 'session'" in capsys.readouterr().err

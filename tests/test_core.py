@@ -18,38 +18,48 @@ def _fixed_noise(n_items, item):
 
 
 def _sgns_step(syn0, syn1, inputs, centre, noise, alpha, mean=False):
-    """One prediction of ``centre`` from the sum (or mean) of the ``inputs`` rows."""
+    """One prediction of ``centre`` from the sum (or mean) of the ``inputs`` rows;
+    returns its loss, -log sigma(x . centre) - sum of log sigma(-x . noise)."""
     x = syn0[inputs].sum(axis=0) / (len(inputs) if mean else 1)
     # every output row is scored before any is updated; a noise item drawn
     # twice gets both gradients (word2vec's sequential order when rows differ)
     pairs = [(centre, 1.0)] + [(u, 0.0) for u in noise if u != centre]
-    grads = [alpha * (label - _sigmoid(x @ syn1[target])) for target, label in pairs]
+    dots = [x @ syn1[target] for target, _ in pairs]
+    labels = [label for _, label in pairs]
+    loss = -sum(np.log(_sigmoid(f if y else -f)) for f, y in zip(dots, labels, strict=True))
+    grads = [alpha * (label - _sigmoid(f)) for f, (_, label) in zip(dots, pairs, strict=True)]
     neu1e = sum(g * syn1[target] for g, (target, _) in zip(grads, pairs, strict=True))
     for g, (target, _) in zip(grads, pairs, strict=True):
         syn1[target] += g * x
     for c in inputs:
         syn0[c] += neu1e
+    return loss
 
 
 def _reference(syn0, syn1, seq, window, negative, draws, alpha, mode):
-    """word2vec's updates in NumPy (float64), consuming pre-drawn noise items in order."""
+    """word2vec's updates in NumPy (float64), consuming pre-drawn noise items in order.
+
+    Returns the trained matrices, the number of predictions and their summed loss."""
     syn0, syn1 = syn0.astype(np.float64), syn1.astype(np.float64)
     draws = iter(draws.tolist())
+    losses = []
     for i, centre in enumerate(seq):
         context = [seq[j] for j in range(max(0, i - window), min(len(seq), i + window + 1))]
         context.pop(i - max(0, i - window))
         if mode.startswith("cbow"):
             if context:
                 noise = [next(draws) for _ in range(negative)]
-                _sgns_step(syn0, syn1, context, centre, noise, alpha, mode == "cbow_mean")
+                losses.append(
+                    _sgns_step(syn0, syn1, context, centre, noise, alpha, mode == "cbow_mean")
+                )
             continue
         if mode == "shared":
             noise = [next(draws) for _ in range(negative)]
         for c in context:
             if mode == "pair":
                 noise = [next(draws) for _ in range(negative)]
-            _sgns_step(syn0, syn1, [c], centre, noise, alpha)
-    return syn0, syn1
+            losses.append(_sgns_step(syn0, syn1, [c], centre, noise, alpha))
+    return syn0, syn1, len(losses), sum(losses)
 
 
 def _train(syn0, syn1, seq, window, negative, alpha, mode, noise_table, seed=123):
@@ -73,12 +83,16 @@ def test_update_matches_numpy_reference(seq, mode):
     # full windows and no subsampling: the noise draws are the only random numbers
     noise_table = _core.build_alias(np.full(5, 0.2))
     draws = _core.sample_noise(*noise_table, 1_000, seed)
-    expected = _reference(syn0, syn1, seq, window, negative, draws, alpha, mode)
+    want0, want1, want_events, want_loss = _reference(
+        syn0, syn1, seq, window, negative, draws, alpha, mode
+    )
     raw, kept, events, loss = _train(syn0, syn1, seq, window, negative, alpha, mode, noise_table)
     assert raw == kept == len(seq)
-    assert events > 0 and np.isfinite(loss) and loss > 0
-    np.testing.assert_allclose(syn0, expected[0], atol=1e-6)
-    np.testing.assert_allclose(syn1, expected[1], atol=1e-6)
+    # events: one per (context, centre) pair in skip-gram, one per centre in CBOW
+    assert events == want_events
+    assert loss == pytest.approx(want_loss, rel=1e-5)
+    np.testing.assert_allclose(syn0, want0, atol=1e-6)
+    np.testing.assert_allclose(syn1, want1, atol=1e-6)
 
 
 def test_skipgram_loss_is_sum_of_pair_losses():
@@ -133,15 +147,21 @@ def test_kernel_rejects_decreasing_offsets():
 
 
 def test_kernel_trains_read_only_corpus_arrays():
-    syn0 = np.random.default_rng(0).uniform(-0.1, 0.1, (3, 4)).astype(np.float32)
-    before = syn0.copy()
-    codes = np.array([0, 1, 2, 1], np.int32)
-    offsets = np.array([0, 4], np.int64)
-    codes.flags.writeable = False
-    offsets.flags.writeable = False
+    start = np.random.default_rng(0).uniform(-0.1, 0.1, (3, 4)).astype(np.float32)
     threshold, alias = _fixed_noise(3, 2)
-    _core.train_chunk(
-        syn0, np.zeros_like(syn0), codes, offsets, 0, 1, np.empty(0, np.float32), threshold,
-        alias, True, True, 2, True, 2, False, 0.1, 0.1, 0,
-    )  # fmt: skip
-    assert not np.array_equal(syn0, before)
+
+    def train(writeable):
+        syn0, syn1 = start.copy(), np.full_like(start, 0.05)
+        codes = np.array([0, 1, 2, 1], np.int32)
+        offsets = np.array([0, 4], np.int64)
+        codes.flags.writeable = offsets.flags.writeable = writeable
+        _core.train_chunk(
+            syn0, syn1, codes, offsets, 0, 1, np.empty(0, np.float32), threshold, alias,
+            True, True, 2, True, 2, False, 0.1, 0.1, 0,
+        )  # fmt: skip
+        return syn0, syn1
+
+    read_only, writeable = train(False), train(True)
+    assert not np.array_equal(read_only[0], start)
+    for got, want in zip(read_only, writeable, strict=True):
+        np.testing.assert_array_equal(got, want)

@@ -49,6 +49,12 @@ def test_nan_vectors_never_return_an_item_twice():
     model.item_vectors_.changed()
     names = [item for item, _ in model.most_similar("b", topn=3)]
     assert len(names) == len(set(names))
+    # the NaN item is left out; the others follow by cosine
+    b = model.vocabulary_.code("b")
+    unit = model.vectors_ / np.linalg.norm(model.vectors_, axis=1, keepdims=True)
+    others = [code for code in range(1, len(model.items_)) if code != b]
+    others.sort(key=lambda code: -float(unit[code] @ unit[b]))
+    assert names == model.items_[others].tolist()
 
 
 def test_word2vec_text_with_trailing_spaces_is_read(tmp_path):
@@ -111,8 +117,14 @@ def test_numpy_integer_ids_and_parameters_can_be_saved(tmp_path):
 def test_tiny_half_life_still_recommends():
     model = Item2Vec(vector_size=4, sample=0, epochs=1, n_jobs=1, random_state=0)
     model.fit([["a", "b", "c"], ["c", "d"]] * 5)
-    ids, _ = model.recommend(["a", "zzz"], topn=2, half_life=1e-4)
-    assert len(ids) == 2
+    # "a" is one event before the end, so its raw weight 0.5 ** 1e4 underflows to 0;
+    # as the only known event it must still weigh 1
+    ids, scores = model.recommend(["a", "zzz"], topn=2, half_life=1e-4)
+    a = model.vocabulary_.code("a")
+    expected = model.output_vectors_.astype(np.float64) @ model.vectors_[a]
+    expected[a] = -np.inf
+    assert ids.tolist() == model.items_[np.argsort(-expected, kind="stable")[:2]].tolist()
+    np.testing.assert_allclose(scores, np.sort(expected)[::-1][:2], rtol=1e-5)
 
 
 def test_saved_files_follow_the_umask(tmp_path):

@@ -50,8 +50,9 @@ def test_padding_never_counts_as_a_hit():
 def test_popularity_recommends_frequent_unseen_items():
     model = Popularity().fit([["a", "b"], ["b", "c"], ["b", "c"], ["d"]])
     ids, scores = model.recommend(["b"], topn=2)
-    assert ids.tolist() == ["c", "a"] or ids.tolist() == ["c", "d"]
-    assert scores[0] == 2
+    # a and d tie at one event each: the tie goes to the earlier item, a
+    assert ids.tolist() == ["c", "a"]
+    assert scores.tolist() == [2.0, 1.0]
 
 
 def test_item_knn_recommends_co_occurring_items():
@@ -68,7 +69,13 @@ def test_item_knn_recommends_co_occurring_items():
 def test_item_knn_keeps_only_the_nearest_neighbours():
     seqs = [["a", "b", "c", "d"], ["a", "b"], ["a", "c"]]
     model = ItemKNN(neighbors=1).fit(seqs)
-    assert np.diff(model.similarity_.indptr).max() == 1
+    assert model.items_.tolist() == ["a", "b", "c", "d"]
+    # cosines: a-b = a-c = 2 / sqrt(6), b-d = c-d = 1 / sqrt(2), a-d = 1 / sqrt(3),
+    # b-c = 1 / 2; each row keeps its best, ties to the lower column
+    expected = np.zeros((4, 4))
+    expected[0, 1] = expected[1, 0] = expected[2, 0] = 2 / np.sqrt(6)
+    expected[3, 1] = 1 / np.sqrt(2)
+    np.testing.assert_allclose(model.similarity_.toarray(), expected, rtol=1e-6)
 
 
 @pytest.mark.parametrize("factory", [Popularity, ItemKNN, lambda: Item2Vec(sample=0, n_jobs=1)])
@@ -84,10 +91,16 @@ def test_filter_items_are_never_recommended(small_planted):
     model = Item2Vec(vector_size=16, epochs=2, n_jobs=1, random_state=0).fit(
         small_planted.sequences
     )
-    history = model.items_[:3].tolist()
-    top, _ = model.recommend(history, topn=5)
-    filtered, _ = model.recommend(history, topn=5, filter_items=top[:2].tolist())
-    assert not set(filtered.tolist()) & set(top[:2].tolist())
+    # two rare items of cluster 0, which rank among their own best items: the
+    # filter must add to the exclusion of the history, not replace it
+    history = [190, 90]
+    top, scores = model.recommend(history, topn=7)
+    banned = [top[0], top[3], "not an item"]
+    filtered, filtered_scores = model.recommend(history, topn=5, filter_items=banned)
+    # the others keep their order and scores
+    keep = [i for i in range(7) if top[i] not in banned][:5]
+    assert filtered.tolist() == top[keep].tolist()
+    np.testing.assert_array_equal(filtered_scores, scores[keep])
 
 
 def test_recency_weighting_follows_the_half_life():
@@ -107,6 +120,18 @@ def test_recency_changes_the_ranking_towards_recent_items():
     plain, _ = model.recommend(["a", "a", "b"], topn=1)
     recent, _ = model.recommend(["a", "a", "b"], topn=1, half_life=0.5)
     assert plain.tolist() == ["x"] and recent.tolist() == ["y"]
+
+
+def test_evaluate_scores_a_hand_worked_split():
+    corpus = Sequences.from_iterable([["a", "b", "c"], ["b", "c"], ["a", "c", "a"], ["e"], ["f"]])
+    split = leave_last_out(corpus)
+    # Popularity ranks the training items a, b (2 events), c, e, f (1): the
+    # histories [a, b], [b], [a, c] get [c, e], [a, c], [b, e] for targets c, c, a
+    result = evaluate(Popularity().fit(split.train), split, k=2)
+    assert result == pytest.approx({
+        "hr": 2 / 3, "ndcg": (1 + 1 / np.log2(3)) / 3, "mrr": (1 + 1 / 2) / 3,
+        "coverage": 4 / 5, "n_users": 3,
+    })  # fmt: skip
 
 
 def test_evaluate_reports_every_metric(small_planted):

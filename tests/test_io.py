@@ -164,9 +164,62 @@ def test_gensim_reads_our_files_and_we_read_its(str_model, tmp_path, binary):
         np.testing.assert_allclose(loaded.get_vector(item), kv[item], atol=1e-6)
 
 
+@pytest.mark.parametrize("binary", [False, True])
+def test_word2vec_files_have_the_word2vec_layout(str_model, tmp_path, binary):
+    # "<n> <dim>\n", then per item its UTF-8 id, a space and the values: decimal
+    # text ending the line, or little-endian float32 and a newline (word2vec.c)
+    path = tmp_path / "v"
+    str_model.save_word2vec_format(path, binary=binary)
+    header, _, body = path.read_bytes().partition(b"\n")
+    dim = str_model.vector_size
+    assert header == f"{len(str_model.items_)} {dim}".encode()
+    for item in str_model.items_.tolist():
+        key = item.encode("utf-8") + b" "
+        assert body.startswith(key)
+        body = body[len(key) :]
+        if binary:
+            values = np.frombuffer(body[: 4 * dim], dtype="<f4")
+            assert body[4 * dim : 4 * dim + 1] == b"\n"
+            body = body[4 * dim + 1 :]
+        else:
+            line, _, body = body.partition(b"\n")
+            values = np.array(line.split(b" "), dtype=np.float64)
+        np.testing.assert_array_equal(values.astype(np.float32), str_model.get_vector(item))
+    assert body == b""
+
+
+@pytest.mark.parametrize(
+    ("binary", "end"),
+    [(True, b"\n"), (True, b""), (False, b" \n"), (False, b"\n")],
+    ids=["binary-newline", "binary-bare", "text-trailing-space", "text"],
+)  # fmt: skip
+def test_word2vec_files_written_by_other_tools_are_read(tmp_path, binary, end):
+    # word2vec.c ends binary rows with a newline and text rows with " \n";
+    # gensim writes binary rows bare and text rows with "\n"
+    keys = ["café-au-lait", "b", "ü-item"]
+    vectors = (np.arange(12, dtype="<f4").reshape(3, 4) - 5.5) / 7
+
+    def values(row):
+        return row.tobytes() if binary else " ".join(map(repr, row.tolist())).encode()
+
+    rows = [k.encode() + b" " + values(r) + end for k, r in zip(keys, vectors, strict=True)]
+    path = tmp_path / "theirs"
+    path.write_bytes(b"3 4\n" + b"".join(rows))
+    loaded = Item2Vec.load_word2vec_format(path, binary=binary)
+    assert loaded.items_.tolist() == keys
+    np.testing.assert_array_equal(loaded.vectors_, vectors)
+
+
 def test_int_ids_read_back_as_ints(model, tmp_path):
     model.save_word2vec_format(tmp_path / "v.txt")
     loaded = Item2Vec.load_word2vec_format(tmp_path / "v.txt", item_type=int)
     assert loaded.items_.tolist() == model.items_.tolist()
-    ids, _ = loaded.recommend([int(model.items_[0])], topn=3)
-    assert len(ids) == 3
+    assert all(type(i) is int for i in loaded.items_.tolist())
+    # the format has no output weights: a history is ranked by cosine
+    unit = model.vectors_.astype(np.float64)
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    expected = unit @ unit[0]
+    expected[0] = -np.inf
+    ids, scores = loaded.recommend([int(model.items_[0])], topn=3)
+    assert ids.tolist() == model.items_[np.argsort(-expected, kind="stable")[:3]].tolist()
+    np.testing.assert_allclose(scores, np.sort(expected)[::-1][:3], rtol=1e-5)

@@ -32,14 +32,26 @@ def test_pipeline_feeds_sequence_vectors_to_a_classifier(small_planted):
     assert pipe.score(seqs, labels) > 0.6
 
 
-def test_grid_search_picks_parameters_by_score(small_planted):
+def test_grid_search_picks_the_parameters_with_the_best_mean_score(small_planted):
     seqs = small_planted.sequences[:800]
-    search = GridSearchCV(
-        Item2Vec(vector_size=16, epochs=2, n_jobs=1, random_state=0),
-        {"window": [1, 3], "sg": [True, False]},
-        cv=KFold(3, shuffle=True, random_state=0),
-    )
+    base = dict(vector_size=16, epochs=2, n_jobs=1, random_state=0)
+    cv = KFold(3, shuffle=True, random_state=0)
+    search = GridSearchCV(Item2Vec(**base), {"window": [1, 3], "sg": [True, False]}, cv=cv)
     search.fit(seqs)
-    assert search.best_params_["window"] in (1, 3)
-    assert 0.0 <= search.best_score_ <= 1.0
-    assert hasattr(search.best_estimator_, "vectors_")
+    # the same cross-validation by hand: fit on two folds, HR@10 on the third
+    means = {}
+    for window in (1, 3):
+        for sg in (True, False):
+            means[window, sg] = np.mean([
+                Item2Vec(**base, window=window, sg=sg)
+                .fit([seqs[i] for i in train])
+                .score([seqs[i] for i in test])
+                for train, test in cv.split(seqs)
+            ])  # fmt: skip
+    best = max(means, key=means.get)
+    assert len(set(means.values())) == 4  # no tie: one best choice
+    assert (search.best_params_["window"], search.best_params_["sg"]) == best
+    assert search.best_score_ == pytest.approx(means[best], abs=1e-12)
+    # refitted on all the data with the chosen parameters
+    refit = Item2Vec(**base, window=best[0], sg=best[1]).fit(seqs)
+    np.testing.assert_array_equal(search.best_estimator_.vectors_, refit.vectors_)

@@ -12,21 +12,24 @@ import pytest
 from item2vec import Item2Vec
 
 
-def test_concurrent_queries_match_serial_ones(small_planted):
-    model = Item2Vec(vector_size=16, epochs=2, n_jobs=1, random_state=0).fit(
-        small_planted.sequences
-    )
+def test_concurrent_queries_match_serial_ones(tmp_path):
+    # 3,000 random items: each search runs long enough for threads to overlap,
+    # so state shared between searches (a scratch buffer) would mix results
+    vectors = np.random.default_rng(0).standard_normal((3_000, 16)).astype("<f4")
+    rows = [f"{i} ".encode() + v.tobytes() + b"\n" for i, v in enumerate(vectors)]
+    (tmp_path / "v.bin").write_bytes(b"3000 16\n" + b"".join(rows))
+    model = Item2Vec.load_word2vec_format(tmp_path / "v.bin", binary=True, item_type=int)
     items = model.items_[:40]
-    histories = [s[:5].tolist() for s in small_planted.sequences[:40]]
-    serial = (model.similar_items(items, topn=5), model.recommend_batch(histories, topn=5))
+    histories = np.random.default_rng(1).integers(0, 3_000, (40, 5)).tolist()
 
     def query(_):
-        return model.similar_items(items, topn=5), model.recommend_batch(histories, topn=5)
+        return (*model.similar_items(items, topn=5), *model.recommend_batch(histories, topn=5))
 
+    serial = query(None)
     with ThreadPoolExecutor(4) as pool:
-        for similar, recommended in pool.map(query, range(8)):
-            assert np.array_equal(similar[0], serial[0][0])
-            assert np.array_equal(recommended[0], serial[1][0])
+        for result in pool.map(query, range(4)):
+            for got, want in zip(result, serial, strict=True):
+                np.testing.assert_array_equal(got, want)
 
 
 def test_two_models_fit_at_once_in_two_threads(small_planted):

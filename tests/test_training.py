@@ -55,8 +55,15 @@ def test_min_count_applies_to_accumulated_counts():
 def test_partial_fit_fits_then_updates():
     model = Item2Vec(vector_size=4, epochs=1, sample=0, n_jobs=1, random_state=0)
     model.partial_fit([["a", "b"]] * 5)
+    first = model.vectors_.copy()
     model.partial_fit([["c", "b"]] * 5)
-    assert set(model.items_.tolist()) == {"a", "b", "c"}
+    # an update: the new item comes after the old ones and the counts add up
+    assert model.items_.tolist() == ["a", "b", "c"]
+    assert model.vocabulary_.counts.tolist() == [5, 10, 5]
+    assert model.n_updates_ == 1 and len(model.loss_history_) == 2
+    # b is trained further; a, absent from the new data, keeps its vector
+    assert not np.array_equal(model.vectors_[1], first[1])
+    np.testing.assert_array_equal(model.vectors_[0], first[0])
 
 
 def test_update_continues_after_save_and_load(split_corpus, tmp_path):
