@@ -44,3 +44,15 @@ def without_module(monkeypatch):
         monkeypatch.setattr(builtins, "__import__", guarded)
 
     return block
+
+
+def train_once(core, syn0, syn1neg, codes, offsets, seq_begin, seq_end, keep_prob,
+               noise_threshold, noise_alias, sg, cbow_mean, window, shrink_windows, negative,
+               shared_negatives, alpha_begin, alpha_end, seed, stop=None, **options):  # fmt: skip
+    """One kernel call with every argument spelled out: the setup, then one chunk."""
+    setup = core.TrainingSetup(
+        syn0, syn1neg, codes, offsets, keep_prob, noise_threshold, noise_alias, sg=sg,
+        cbow_mean=cbow_mean, window=window, shrink_windows=shrink_windows, negative=negative,
+        shared_negatives=shared_negatives, **options,
+    )  # fmt: skip
+    return core.train_chunk(setup, seq_begin, seq_end, alpha_begin, alpha_end, seed, stop)

@@ -45,6 +45,27 @@ def test_session_gap_boundary_from_a_dict_of_arrays(case):
     assert seqs.to_lists() == [[1, 2, 3], [4]]
 
 
+@pytest.mark.parametrize("millis", [1, 300, 700, 999])
+def test_a_sub_second_datetime_gap_equal_to_session_gap_stays_in_the_session(millis):
+    # epoch seconds as floats put 0.7 s gaps at 0.70000005 s: gaps come from the timedeltas
+    start = pd.Timestamp("2024-01-01")
+    times = pd.DatetimeIndex([start, start + pd.Timedelta(milliseconds=millis)])
+    events = {"u": [1, 1], "i": ["a", "b"], "t": times}
+    gap = millis / 1000
+    together = Sequences.from_events(events, user="u", item="i", time="t", session_gap=gap)
+    apart = Sequences.from_events(events, user="u", item="i", time="t", session_gap=gap * 0.999)
+    assert together.to_lists() == [["a", "b"]]
+    assert apart.to_lists() == [["a"], ["b"]]
+
+
+def test_integer_nanosecond_times_keep_exact_gaps():
+    # int64 epoch nanoseconds exceed float64's 53 bits; a gap of 1 ns is still a gap
+    base = 1_700_000_000_000_000_000
+    events = {"u": [1, 1, 1], "i": ["a", "b", "c"], "t": np.array([base, base + 1, base + 3])}
+    split = Sequences.from_events(events, user="u", item="i", time="t", session_gap=1)
+    assert split.to_lists() == [["a", "b"], ["c"]]
+
+
 def test_session_gap_zero_splits_only_strictly_later_events():
     # equal times are a gap of 0, which does not exceed 0
     events = {"user": [1, 1, 1, 1], "item": ["a", "b", "c", "d"], "t": [5, 5, 6, 6]}

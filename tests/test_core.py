@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from conftest import train_once
 from item2vec import _core
 
 
@@ -66,7 +67,8 @@ def _train(syn0, syn1, seq, window, negative, alpha, mode, noise_table, seed=123
     threshold, alias = noise_table
     codes = np.asarray(seq, dtype=np.int32)
     offsets = np.array([0, len(seq)], dtype=np.int64)
-    return _core.train_chunk(
+    return train_once(
+        _core,
         syn0, syn1, codes, offsets, 0, 1, np.empty(0, np.float32), threshold, alias,
         not mode.startswith("cbow"), mode == "cbow_mean", window, False, negative,
         mode == "shared", alpha, alpha, seed,
@@ -130,7 +132,8 @@ def test_kernel_rejects_codes_outside_the_vocabulary():
     syn0 = np.zeros((3, 4), np.float32)
     threshold, alias = _fixed_noise(3, 0)
     with pytest.raises(ValueError, match="codes must lie"):
-        _core.train_chunk(
+        train_once(
+        _core,
             syn0, syn0.copy(), np.array([0, 5], np.int32), np.array([0, 2], np.int64), 0, 1,
             np.empty(0, np.float32), threshold, alias, True, True, 2, True, 1, False, 0.1, 0.1, 0,
         )  # fmt: skip
@@ -140,7 +143,8 @@ def test_kernel_rejects_decreasing_offsets():
     syn0 = np.zeros((3, 4), np.float32)
     threshold, alias = _fixed_noise(3, 0)
     with pytest.raises(ValueError, match="offsets"):
-        _core.train_chunk(
+        train_once(
+        _core,
             syn0, syn0.copy(), np.array([0, 1], np.int32), np.array([0, 2, 1], np.int64), 0, 2,
             np.empty(0, np.float32), threshold, alias, True, True, 2, True, 1, False, 0.1, 0.1, 0,
         )  # fmt: skip
@@ -155,7 +159,8 @@ def test_kernel_trains_read_only_corpus_arrays():
         codes = np.array([0, 1, 2, 1], np.int32)
         offsets = np.array([0, 4], np.int64)
         codes.flags.writeable = offsets.flags.writeable = writeable
-        _core.train_chunk(
+        train_once(
+        _core,
             syn0, syn1, codes, offsets, 0, 1, np.empty(0, np.float32), threshold, alias,
             True, True, 2, True, 2, False, 0.1, 0.1, 0,
         )  # fmt: skip

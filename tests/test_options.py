@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import train_once
 from item2vec import Item2Vec, Sequences, Vocabulary
 from item2vec._kernels import core
 from item2vec.datasets import planted_sessions
@@ -32,7 +33,8 @@ def _one_sequence_events(length, **kwargs):
     codes = np.arange(length, dtype=np.int32)
     offsets = np.array([0, length], dtype=np.int64)
     window = kwargs.pop("window", 5)
-    _, _, events, _ = core.train_chunk(
+    _, _, events, _ = train_once(
+        core,
         syn0, syn1, codes, offsets, 0, 1, np.zeros(0, np.float32), threshold, alias,
         True, True, window, False, 2, True, 0.025, 0.025, 1, **kwargs,
     )  # fmt: skip
@@ -89,7 +91,8 @@ def test_a_pair_weight_scales_its_learning_rate():
 
     def step(alpha, weights=None):
         syn0, syn1 = start0.copy(), start1.copy()
-        core.train_chunk(
+        train_once(
+        core,
             syn0, syn1, codes, offsets, 0, 1, empty, threshold, alias,
             True, True, 1, False, 2, True, alpha, alpha, 5, weights=weights,
         )  # fmt: skip
@@ -146,7 +149,8 @@ def test_time_decay_weights_pairs_by_their_time_gap():
 
     def step(alpha, **kwargs):
         syn0, syn1 = start0.copy(), start1.copy()
-        core.train_chunk(
+        train_once(
+        core,
             syn0, syn1, codes, offsets, 0, 1, np.zeros(0, np.float32), threshold, alias,
             True, True, 1, False, 1, True, alpha, alpha, 5, **kwargs,
         )  # fmt: skip

@@ -14,6 +14,7 @@ from item2vec import Item2Vec, neighbors
 from item2vec.baselines import ItemKNN, Popularity
 from item2vec.corpus import Sequences
 from item2vec.neighbors import top_k, top_k_scores
+from item2vec.vectors import ItemVectors
 from item2vec.vocab import Vocabulary
 
 # --- references ---------------------------------------------------------------
@@ -135,10 +136,11 @@ def embedding_model(vectors, output=None, items=None, counts=None, scoring="outp
     n_items = vectors.shape[0]
     items = [f"i{j}" for j in range(n_items)] if items is None else items
     model = Item2Vec(vector_size=vectors.shape[1], recommend_scoring=scoring)
-    model.vocabulary_ = Vocabulary(items, np.full(n_items, 5) if counts is None else counts)
-    model.items_ = model.vocabulary_.items
-    model.vectors_ = vectors
-    model.output_vectors_ = None if output is None else np.asarray(output, dtype=np.float32)
+    model.item_vectors_ = ItemVectors(
+        Vocabulary(items, np.full(n_items, 5) if counts is None else counts),
+        vectors,
+        None if output is None else np.asarray(output, dtype=np.float32),
+    )
     return model
 
 
@@ -502,9 +504,9 @@ def test_rows_with_too_few_items_are_padded_after_the_real_results(kind, items, 
     rng = np.random.default_rng(13)
     counts = [4, 9, 1, 7, 3]
     if kind == "embedding":
-        model = embedding_model(rng.standard_normal((5, 3)), rng.standard_normal((5, 3)))
-        model.vocabulary_ = Vocabulary(items, counts)
-        model.items_ = model.vocabulary_.items
+        model = embedding_model(
+            rng.standard_normal((5, 3)), rng.standard_normal((5, 3)), items=items, counts=counts
+        )
         weights_scores = lambda W: W @ model.vectors_.astype(float) @ model.output_vectors_.T  # noqa: E731
     else:
         model = popularity_model(items, counts)

@@ -5,15 +5,12 @@ import itertools
 import numpy as np
 import pytest
 
+from conftest import train_once
 from item2vec import Item2Vec, Vocabulary, _kernels
 
 BUILDS = _kernels.available()
 # train_chunk's leading parameters, in order
-KERNEL_PARAMS = (
-    "syn0", "syn1neg", "codes", "offsets", "seq_begin", "seq_end", "keep_prob",
-    "noise_threshold", "noise_alias", "sg", "cbow_mean", "window", "shrink_windows",
-    "negative", "shared_negatives", "alpha_begin", "alpha_end", "seed",
-)  # fmt: skip
+KERNEL_PARAMS = ("setup", "seq_begin", "seq_end", "alpha_begin", "alpha_end", "seed", "stop")
 KERNELS = pytest.mark.parametrize("core", list(BUILDS.values()), ids=list(BUILDS))
 
 
@@ -33,7 +30,8 @@ def _run(core, seqs, n_items, *, window, shrink, sg=True, keep=None, alphas=(0.0
         syn1 = np.zeros_like(syn0)
     threshold, alias = core.build_alias(np.full(n_items, 1.0 / n_items))
     keep = np.empty(0, np.float32) if keep is None else np.asarray(keep, dtype=np.float32)
-    return core.train_chunk(
+    return train_once(
+        core,
         syn0, syn1, codes, offsets, 0, len(seqs), keep, threshold, alias, sg, True,
         window, shrink, negative, False, alphas[0], alphas[1], seed,
     )  # fmt: skip

@@ -184,8 +184,10 @@ class Sequences:
         n = user_codes_all.shape[0]
         if item_codes_all.shape[0] != n:
             raise ValueError(f"columns {user!r} and {item!r} differ in length")
-        raw_times = None if time is None else _column(events, time)
-        times = None if raw_times is None else _time_column(raw_times, time)
+        raw_times = times = None
+        if time is not None:
+            raw_times = _column(events, time)
+            times = _time_column(raw_times, time)
         weights = None
         if weight is not None:
             weights = _column(events, weight)
