@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import weakref
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -15,10 +17,18 @@ from item2vec._validation import NotFittedError, check_int
 from item2vec.corpus import Sequences, as_sequences, training_corpus
 from item2vec.evaluation import evaluate, leave_last_out
 from item2vec.features import with_feature_sequences
-from item2vec.neighbors import RecommenderMixin, history_matrix
+from item2vec.neighbors import RankingSource, RecommenderMixin, history_matrix
 from item2vec.vectors import ItemVectors, VectorQueries
 
 __all__ = ["Item2Vec", "NotFittedError"]
+
+# one writers' lock per model, kept outside it so that models pickle and clone as before
+_LOCKS: weakref.WeakKeyDictionary[Any, threading.RLock] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def _no_scores(weights: sp.csr_array, start: int, stop: int) -> np.ndarray:
+    raise NotImplementedError("embedding models rank through their history vectors")
 
 
 # the recommendation mixin reads vocabulary_ and items_, which are read-only properties here
@@ -201,9 +211,50 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         self.verbose = verbose
 
     # --- fitted state: one ItemVectors object and a training record ----------
+    #
+    # Published as one pair in ``_fitted`` and replaced whole, never changed in
+    # place: a query reads the pair once and sees one consistent state, however
+    # other threads fit, update or save meanwhile. Writers (fit, update, save)
+    # take the model's lock, one at a time. While training, the thread that
+    # trains (and so its callbacks) sees the state being trained; others see
+    # the last published one.
 
-    item_vectors_: ItemVectors
-    _record: TrainingRecord
+    def _fitted_pair(self) -> tuple[ItemVectors, TrainingRecord] | None:
+        training = self.__dict__.get("_training")
+        if training is not None and training[0] == threading.get_ident():
+            return training[1]
+        return self.__dict__.get("_fitted")
+
+    def _fitted_state(self) -> ItemVectors | None:
+        pair = self._fitted_pair()
+        return None if pair is None else pair[0]
+
+    @property
+    def _record(self) -> TrainingRecord:
+        pair = self._fitted_pair()
+        if pair is None:
+            self._check_fitted()
+        return pair[1]  # type: ignore[index]
+
+    @property
+    def item_vectors_(self) -> ItemVectors:
+        """The fitted state: vocabulary, vectors, output vectors, features."""
+        return self._state
+
+    @item_vectors_.setter
+    def item_vectors_(self, state: ItemVectors) -> None:
+        pair = self._fitted_pair()
+        self._publish(state, TrainingRecord() if pair is None else pair[1])
+
+    def _publish(self, state: ItemVectors, record: TrainingRecord) -> None:
+        self.__dict__["_fitted"] = (state, record)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return "_fitted" in self.__dict__
+
+    def _lock(self) -> threading.RLock:
+        with _LOCKS_GUARD:
+            return _LOCKS.setdefault(self, threading.RLock())
 
     @property
     def loss_history_(self) -> list[float]:
@@ -218,8 +269,7 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         return self._record.n_updates
 
     def _forget_fit(self) -> None:
-        self.__dict__.pop("item_vectors_", None)
-        self.__dict__.pop("_record", None)
+        self.__dict__.pop("_fitted", None)
 
     # --- training ------------------------------------------------------------
 
@@ -272,20 +322,20 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         vectors = initial_vectors(n_rows, self.vector_size, seed)
         state = ItemVectors(training.vocabulary, vectors, np.zeros_like(vectors))
         record = TrainingRecord(seed=seed, pending_counts=pending)
-        self._forget_fit()
-        try:
-            self._train(state, record, training, seed, int(self.epochs))
-        except BaseException:
-            self._forget_fit()
-            raise
-        if features is not None:  # the items keep the first rows
-            n_items = len(corpus.vocabulary)
-            state = ItemVectors(
-                corpus.vocabulary, vectors[:n_items].copy(),
-                state.output_vectors[:n_items].copy(),  # type: ignore[index]
-                features, vectors[n_items:].copy(),
-            )  # fmt: skip
-            self.item_vectors_ = state
+        with self._lock():
+            try:
+                self._train(state, record, training, seed, int(self.epochs))
+            except BaseException:
+                self._forget_fit()
+                raise
+            if features is not None:  # the items keep the first rows
+                n_items = len(corpus.vocabulary)
+                state = ItemVectors(
+                    corpus.vocabulary, vectors[:n_items].copy(),
+                    state.output_vectors[:n_items].copy(),  # type: ignore[index]
+                    features, vectors[n_items:].copy(),
+                )  # fmt: skip
+            self._publish(state, record)
         return self
 
     def update(
@@ -313,47 +363,43 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         -------
         self : Item2Vec
         """
-        old, record = self._state, self._record
-        check_params(ITEM2VEC_PARAMS, self.get_params())
-        epochs = self.epochs if epochs is None else epochs
-        check_int("epochs", epochs, 1)
-        if not old.trainable:
-            raise ValueError(
-                "this model cannot be trained further: it was read from the word2vec "
-                "format or memory-mapped (load it with mmap=False)"
+        with self._lock():
+            old, record = self._state, self._record
+            check_params(ITEM2VEC_PARAMS, self.get_params())
+            epochs = self.epochs if epochs is None else epochs
+            check_int("epochs", epochs, 1)
+            if not old.trainable:
+                raise ValueError(
+                    "this model cannot be trained further: it was read from the word2vec "
+                    "format or memory-mapped (load it with mmap=False)"
+                )
+            corpus = self._training_corpus(X)
+            vocabulary, pending = old.vocabulary.grown(
+                corpus.vocabulary, record.pending_counts, self.min_count, self.max_vocab_size
             )
-        corpus = self._training_corpus(X)
-        vocabulary, pending = old.vocabulary.grown(
-            corpus.vocabulary, record.pending_counts, self.min_count, self.max_vocab_size
-        )
-        n_new = len(vocabulary) - len(old.vocabulary)
-        seed = record.update_seed()
-        fresh = initial_vectors(n_new, self.vector_size, seed)
-        mapping = vocabulary.codes_of(corpus.vocabulary.items.tolist(), unknown="ignore")
-        corpus = corpus.remap(mapping.astype(np.int32), vocabulary)
-        state = ItemVectors(
-            vocabulary, np.concatenate([old.vectors, fresh]),
-            np.concatenate([old.output_vectors, np.zeros_like(fresh)]),
-            old.features, old.feature_vectors,
-        )  # fmt: skip
-        new_record = TrainingRecord(
-            record.seed, record.n_updates, pending, list(record.loss_history)
-        )
-        try:
+            n_new = len(vocabulary) - len(old.vocabulary)
+            seed = record.update_seed()
+            fresh = initial_vectors(n_new, self.vector_size, seed)
+            mapping = vocabulary.codes_of(corpus.vocabulary.items.tolist(), unknown="ignore")
+            corpus = corpus.remap(mapping.astype(np.int32), vocabulary)
+            state = ItemVectors(
+                vocabulary, np.concatenate([old.vectors, fresh]),
+                np.concatenate([old.output_vectors, np.zeros_like(fresh)]),
+                old.features, old.feature_vectors,
+            )  # fmt: skip
+            new_record = TrainingRecord(
+                record.seed, record.n_updates, pending, list(record.loss_history)
+            )
             if corpus.n_tokens:  # else only counts changed: nothing known enough to train
                 self._train(state, new_record, corpus, seed, int(epochs))
-        except BaseException:
-            self.item_vectors_, self._record = old, record
-            raise
-        new_record.n_updates += 1
-        self.item_vectors_, self._record = state, new_record
-        return self
+            new_record.n_updates += 1
+            self._publish(state, new_record)  # on any failure the old state stays published
+            return self
 
     def partial_fit(self, X: Iterable[Iterable[Hashable]] | Sequences, y: Any = None) -> Item2Vec:
         """:meth:`fit` on the first call, :meth:`update` afterwards."""
-        if "item_vectors_" not in self.__dict__:
-            return self.fit(X)
-        return self.update(X)
+        with self._lock():
+            return self.update(X) if self.__sklearn_is_fitted__() else self.fit(X)
 
     def fit_transform(
         self, X: Iterable[Iterable[Hashable]] | Sequences, y: Any = None
@@ -370,11 +416,11 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         self, state: ItemVectors, record: TrainingRecord, corpus: Sequences, seed: int,
         epochs: int,
     ) -> None:  # fmt: skip
-        """Train ``state`` in place; it is the model's state meanwhile, for the callbacks."""
+        """Train ``state`` in place; this thread (so the callbacks) sees it meanwhile."""
         if state.output_vectors is None:
             raise ValueError("training needs output vectors")
         output = state.output_vectors
-        self.item_vectors_, self._record = state, record
+        self.__dict__["_training"] = (threading.get_ident(), (state, record))
         callbacks = list(self.callbacks or [])
 
         def on_epoch(stats: dict[str, Any]) -> bool:
@@ -386,10 +432,14 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
             train(state.vectors, output, corpus, self.get_params(), seed, epochs, on_epoch)
         finally:
             state.changed()
+            self.__dict__.pop("_training", None)
 
-    def _history_vectors(self, weights: sp.csr_array) -> tuple[np.ndarray, np.ndarray]:
+    def _ranking_source(self) -> RankingSource:
+        state, scoring = self._state, self.recommend_scoring
         # vectors read from the word2vec format have no output weights: cosine then
-        return self._state.history_vectors(weights, self.recommend_scoring)
+        return RankingSource(
+            state.vocabulary, lambda weights: state.history_vectors(weights, scoring), _no_scores
+        )
 
     # --- files ---------------------------------------------------------------
 
@@ -400,7 +450,11 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         """
         from item2vec.io import save_model
 
-        save_model(path, self.get_params(), self._state, self._record, type(self).__name__)
+        pair = self._fitted_pair()  # one consistent (state, record), whatever runs meanwhile
+        if pair is None:
+            self._check_fitted()
+        state, record = pair  # type: ignore[misc]
+        save_model(path, self.get_params(), state, record, type(self).__name__)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], mmap: bool = False) -> Item2Vec:
@@ -436,7 +490,7 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
 
     @staticmethod
     def _with_state(model: Item2Vec, state: ItemVectors, record: TrainingRecord) -> Item2Vec:
-        model.item_vectors_, model._record = state, record
+        model._publish(state, record)
         return model
 
     def export_similar_items(
@@ -463,8 +517,8 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         ndarray of shape (n_sequences, vector_size), float32
         """
         state = self._state
-        codes, offsets, _ = self._codes_in_vocabulary(X)
-        weights = history_matrix(codes, offsets, len(state))
+        corpus = as_sequences(X)
+        weights = history_matrix(corpus.codes_in(state.vocabulary), corpus.offsets, len(state))
         return np.asarray(weights @ state.vectors, dtype=np.float32)
 
     def score(self, X: Iterable[Iterable[Hashable]] | Sequences, y: Any = None) -> float:

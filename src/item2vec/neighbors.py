@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from item2vec._kernels import core
 from item2vec._validation import NotFittedError, check_int, check_real
 from item2vec.corpus import Sequences, as_sequences
+from item2vec.vocab import Vocabulary
 
 __all__ = ["RecommenderMixin", "history_matrix", "normalize_rows", "top_k", "top_k_scores"]
 
@@ -223,6 +224,15 @@ def _padding_value(items: np.ndarray) -> Any:
     return None
 
 
+class RankingSource(NamedTuple):
+    """A fitted recommender's parts that ranking reads: its vocabulary, and either
+    ``history_vectors(weights) -> (queries, items)`` or ``scores(weights, start, stop)``."""
+
+    vocabulary: Vocabulary
+    history_vectors: Callable[[sp.csr_array], tuple[np.ndarray, np.ndarray] | None] | None
+    scores: Callable[[sp.csr_array, int, int], np.ndarray]
+
+
 class RecommenderMixin:
     """``recommend`` / ``recommend_batch`` for models with ``vocabulary_`` and ``_scores``.
 
@@ -248,10 +258,13 @@ class RecommenderMixin:
     def _scores(self, weights: sp.csr_array, start: int, stop: int) -> np.ndarray:
         raise NotImplementedError
 
-    def _codes_in_vocabulary(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """Codes of X in this model's vocabulary (-1 for unknown items), offsets and times."""
-        corpus = as_sequences(X)
-        return corpus.codes_in(self.vocabulary_), corpus.offsets, corpus.times
+    def _ranking_source(self) -> RankingSource:
+        """What recommendations are ranked with, read once per call, so that a
+        model changed by another thread meanwhile is never seen half old, half new."""
+        vectors = None
+        if type(self)._history_vectors is not RecommenderMixin._history_vectors:
+            vectors = self._history_vectors
+        return RankingSource(self.vocabulary_, vectors, self._scores)
 
     def recommend_batch(
         self,
@@ -312,8 +325,11 @@ class RecommenderMixin:
             if value is not None:
                 check_real(name, value, low=0.0, low_inclusive=False)
         check_real("popularity", popularity)
-        codes, offsets, times = self._codes_in_vocabulary(histories)
-        n_items = len(self.items_)
+        source = self._ranking_source()
+        vocabulary = source.vocabulary
+        corpus = as_sequences(histories)
+        codes, offsets, times = corpus.codes_in(vocabulary), corpus.offsets, corpus.times
+        n_items = len(vocabulary)
         weights = history_matrix(codes, offsets, n_items, last_n, half_life, times, time_half_life)
         seen = None
         if exclude_seen:  # the aggregation weights already mark every seen item unless trimmed
@@ -321,29 +337,29 @@ class RecommenderMixin:
             seen = history_matrix(codes, offsets, n_items) if trimmed else weights
         banned = None
         if filter_items is not None:
-            banned = self.vocabulary_.codes_of(list(filter_items), unknown="ignore")
+            banned = vocabulary.codes_of(list(filter_items), unknown="ignore")
             banned = banned[banned >= 0]
         k = min(topn, n_items)
         prior = None
         if popularity:
-            counts = np.maximum(self.vocabulary_.counts, 1).astype(np.float64)
+            counts = np.maximum(vocabulary.counts, 1).astype(np.float64)
             prior = (popularity * np.log(counts)).astype(np.float32)
-        vectors = self._history_vectors(weights)
+        vectors = None if source.history_vectors is None else source.history_vectors(weights)
         if vectors is not None:
             idx, scores = top_k(*vectors, k, seen, banned, bias=prior)
         else:
 
             def block(start: int, stop: int) -> np.ndarray:
-                sims = self._scores(weights, start, stop)
+                sims = source.scores(weights, start, stop)
                 return sims if prior is None else sims + prior
 
             idx, scores = top_k_scores(block, weights.shape[0], n_items, k, seen, banned)
         empty = np.diff(weights.indptr) == 0
         idx[empty] = -1
         scores[empty] = -np.inf
-        ids = self.items_[np.maximum(idx, 0)]
+        ids = vocabulary.items[np.maximum(idx, 0)]
         if (idx < 0).any():
-            pad = _padding_value(self.items_)
+            pad = _padding_value(vocabulary.items)
             ids = ids.astype(object) if pad is None else ids
             ids[idx < 0] = pad
         return ids, scores

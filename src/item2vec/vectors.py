@@ -276,20 +276,22 @@ class ItemVectors:
 
 class VectorQueries:
     """Queries and read-only fitted attributes of an estimator whose fitted state
-    is an :class:`ItemVectors` held in ``item_vectors_``; each forwards to it."""
+    is an :class:`ItemVectors`; each forwards to the state ``_fitted_state()`` gives."""
 
-    item_vectors_: ItemVectors
+    def _fitted_state(self) -> ItemVectors | None:
+        raise NotImplementedError
 
     def _check_fitted(self) -> None:
-        if "item_vectors_" not in self.__dict__:
-            raise NotFittedError(
-                f"this {type(self).__name__} is not fitted yet; call fit(sequences) first"
-            )
+        self._state  # noqa: B018 (raises when not fitted)
 
     @property
     def _state(self) -> ItemVectors:
-        self._check_fitted()
-        return self.item_vectors_
+        state = self._fitted_state()
+        if state is None:
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet; call fit(sequences) first"
+            )
+        return state
 
     @property
     def vocabulary_(self) -> Vocabulary:
@@ -327,7 +329,7 @@ class VectorQueries:
         return self._state.normed_vectors
 
     def __contains__(self, item: object) -> bool:
-        state = self.__dict__.get("item_vectors_")
+        state = self._fitted_state()
         return state is not None and item in state
 
     def get_vector(self, item: Hashable, norm: bool = False) -> np.ndarray:
