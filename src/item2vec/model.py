@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
-import weakref
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -21,10 +19,6 @@ from item2vec.neighbors import RankingSource, RecommenderMixin, history_matrix
 from item2vec.vectors import ItemVectors, VectorQueries
 
 __all__ = ["Item2Vec", "NotFittedError"]
-
-# one writers' lock per model, kept outside it so that models pickle and clone as before
-_LOCKS: weakref.WeakKeyDictionary[Any, threading.RLock] = weakref.WeakKeyDictionary()
-_LOCKS_GUARD = threading.Lock()
 
 
 def _no_scores(weights: sp.csr_array, start: int, stop: int) -> np.ndarray:
@@ -210,51 +204,16 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         self.random_state = random_state
         self.verbose = verbose
 
-    # --- fitted state: one ItemVectors object and a training record ----------
-    #
-    # Published as one pair in ``_fitted`` and replaced whole, never changed in
-    # place: a query reads the pair once and sees one consistent state, however
-    # other threads fit, update or save meanwhile. Writers (fit, update, save)
-    # take the model's lock, one at a time. While training, the thread that
-    # trains (and so its callbacks) sees the state being trained; others see
-    # the last published one.
-
-    def _fitted_pair(self) -> tuple[ItemVectors, TrainingRecord] | None:
-        training = self.__dict__.get("_training")
-        if training is not None and training[0] == threading.get_ident():
-            return training[1]
-        return self.__dict__.get("_fitted")
-
-    def _fitted_state(self) -> ItemVectors | None:
-        pair = self._fitted_pair()
-        return None if pair is None else pair[0]
+    # --- fitted state: published by VectorQueries, with a training record ----
 
     @property
     def _record(self) -> TrainingRecord:
         pair = self._fitted_pair()
         if pair is None:
             self._check_fitted()
-        return pair[1]  # type: ignore[index]
-
-    @property
-    def item_vectors_(self) -> ItemVectors:
-        """The fitted state: vocabulary, vectors, output vectors, features."""
-        return self._state
-
-    @item_vectors_.setter
-    def item_vectors_(self, state: ItemVectors) -> None:
-        pair = self._fitted_pair()
-        self._publish(state, TrainingRecord() if pair is None else pair[1])
-
-    def _publish(self, state: ItemVectors, record: TrainingRecord) -> None:
-        self.__dict__["_fitted"] = (state, record)
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return "_fitted" in self.__dict__
-
-    def _lock(self) -> threading.RLock:
-        with _LOCKS_GUARD:
-            return _LOCKS.setdefault(self, threading.RLock())
+        record = pair[1]  # type: ignore[index]
+        # vectors given directly (item_vectors_ = ...) come without a record
+        return TrainingRecord() if record is None else record
 
     @property
     def loss_history_(self) -> list[float]:
@@ -267,9 +226,6 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         """Calls of :meth:`update` since the last :meth:`fit`."""
         self._check_fitted()
         return self._record.n_updates
-
-    def _forget_fit(self) -> None:
-        self.__dict__.pop("_fitted", None)
 
     # --- training ------------------------------------------------------------
 
@@ -420,7 +376,6 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         if state.output_vectors is None:
             raise ValueError("training needs output vectors")
         output = state.output_vectors
-        self.__dict__["_training"] = (threading.get_ident(), (state, record))
         callbacks = list(self.callbacks or [])
 
         def on_epoch(stats: dict[str, Any]) -> bool:
@@ -429,10 +384,10 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
             return any([bool(callback(self, stats)) for callback in callbacks])
 
         try:
-            train(state.vectors, output, corpus, self.get_params(), seed, epochs, on_epoch)
+            with self._training_view(state, record):
+                train(state.vectors, output, corpus, self.get_params(), seed, epochs, on_epoch)
         finally:
             state.changed()
-            self.__dict__.pop("_training", None)
 
     def _ranking_source(self) -> RankingSource:
         state, scoring = self._state, self.recommend_scoring

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+import contextlib
+import threading
+import weakref
+from collections.abc import Hashable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -13,6 +16,10 @@ from item2vec.neighbors import normalize_rows, top_k
 from item2vec.vocab import Vocabulary
 
 __all__ = ["ItemVectors", "VectorQueries"]
+
+# one writers' lock per estimator, kept outside it so that it pickles and clones as before
+_LOCKS: weakref.WeakKeyDictionary[Any, threading.RLock] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
 
 
 class ItemVectors:
@@ -275,11 +282,58 @@ class ItemVectors:
 
 
 class VectorQueries:
-    """Queries and read-only fitted attributes of an estimator whose fitted state
-    is an :class:`ItemVectors`; each forwards to the state ``_fitted_state()`` gives."""
+    """An estimator whose fitted state is an :class:`ItemVectors`: how the state is
+    published, and the queries and read-only attributes that forward to it.
+
+    The state is published with what the estimator keeps beside it (its
+    training record) as one pair, replaced whole and never changed in place:
+    a query reads the pair once and sees one consistent state, however other
+    threads fit, update or save meanwhile. Writers take the estimator's lock
+    (``_lock()``), one at a time. While a state is trained, the training
+    thread (and so its callbacks) sees it through ``_training_view``; other
+    threads see the last published state.
+    """
+
+    def _fitted_pair(self) -> tuple[ItemVectors, Any] | None:
+        training = self.__dict__.get("_training")
+        if training is not None and training[0] == threading.get_ident():
+            return training[1]
+        return self.__dict__.get("_fitted")
 
     def _fitted_state(self) -> ItemVectors | None:
-        raise NotImplementedError
+        pair = self._fitted_pair()
+        return None if pair is None else pair[0]
+
+    def _publish(self, state: ItemVectors, extra: Any) -> None:
+        self.__dict__["_fitted"] = (state, extra)
+
+    def _forget_fit(self) -> None:
+        self.__dict__.pop("_fitted", None)
+
+    @contextlib.contextmanager
+    def _training_view(self, state: ItemVectors, extra: Any) -> Iterator[None]:
+        self.__dict__["_training"] = (threading.get_ident(), (state, extra))
+        try:
+            yield
+        finally:
+            self.__dict__.pop("_training", None)
+
+    def _lock(self) -> threading.RLock:
+        with _LOCKS_GUARD:
+            return _LOCKS.setdefault(self, threading.RLock())
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return "_fitted" in self.__dict__
+
+    @property
+    def item_vectors_(self) -> ItemVectors:
+        """The fitted state: vocabulary, vectors, output vectors, features."""
+        return self._state
+
+    @item_vectors_.setter
+    def item_vectors_(self, state: ItemVectors) -> None:
+        pair = self._fitted_pair()
+        self._publish(state, None if pair is None else pair[1])
 
     def _check_fitted(self) -> None:
         self._state  # noqa: B018 (raises when not fitted)
