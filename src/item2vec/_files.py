@@ -17,9 +17,19 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[
     """Open a temporary file beside ``path``; on success, flush it to disk and rename it.
 
     A crash or an exception before the rename leaves any earlier file at
-    ``path`` untouched and removes the temporary one.
+    ``path`` untouched and removes the temporary one. A symbolic link is
+    written through: its target is replaced atomically and the link stays.
+    A directory, FIFO, socket or device at ``path`` is refused (ValueError):
+    replacing it with a file would destroy what the name pointed to.
     """
     path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    if path.exists() and not path.is_file():
+        raise ValueError(
+            f"{path} exists and is not a regular file (a directory, FIFO, socket or device): "
+            f"refusing to replace it"
+        )
     handle = tempfile.NamedTemporaryFile(
         mode, dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.",
         suffix=".tmp", delete=False,

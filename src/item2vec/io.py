@@ -47,7 +47,7 @@ class SavedModel(NamedTuple):
 def _items_to_arrays(items: np.ndarray) -> tuple[dict[str, np.ndarray], Any]:
     """Item ids as an array entry (int or str ids) or as JSON (mixed str/int ids)."""
     if items.dtype.kind in "iu":
-        return {"items": items.astype(np.int64)}, None
+        return {"items": items}, None  # in their own dtype: uint64 ids past 2**63 stay exact
     values = items.tolist()
     for v in values:
         if not isinstance(v, str | int) or isinstance(v, bool):

@@ -217,7 +217,7 @@ def history_matrix(
 
 
 def _padding_value(items: np.ndarray) -> Any:
-    if items.dtype.kind in "iu":
+    if items.dtype.kind == "i":
         return -1
     if items.dtype.kind == "U":
         return ""
@@ -311,8 +311,9 @@ class RecommenderMixin:
         -------
         ids : ndarray of shape (n_histories, min(topn, n_items))
             Best first. Rows with fewer recommendable items, or whose history
-            has no known item, are padded (with -1 for int64 ids, "" for
-            fixed-width str ids, None otherwise); test ``np.isfinite(scores)``
+            has no known item, are padded (with -1 for signed integer ids, ""
+            for fixed-width str ids, None otherwise, in an object array: an
+            unsigned id array cannot hold -1); test ``np.isfinite(scores)``
             rather than the padding value, which could be a real id.
         scores : float32 ndarray of the same shape
             -inf where padded.
