@@ -87,6 +87,7 @@ def test_the_command_line_offers_every_training_parameter_of_the_table():
         ("session_contexts", 0, "session_contexts must be an int >= 1"),
         ("recommend_scoring", "dot", "recommend_scoring must be 'output' or 'cosine'"),
         ("n_jobs", 0, "n_jobs must be a non-zero int or None"),
+        ("min_alpha", 0.5, r"min_alpha must be <= alpha .* got min_alpha=0.5 > alpha=0.025"),
     ],
 )
 def test_the_table_refuses_values_outside_its_rules(name, value, message):

@@ -415,3 +415,9 @@ def test_features_survive_a_round_trip(tmp_path):
     direct = model.update(UPDATES[0])
     loaded.update(UPDATES[0])
     _assert_same_state(direct, loaded)
+
+
+@pytest.mark.parametrize("k", [0, -1])
+def test_ranking_metrics_refuses_a_cut_off_below_one(k):
+    with pytest.raises(ValueError, match=f"k must be an int >= 1, got {k}"):
+        ranking_metrics(np.array([["a", "b"]]), np.array(["a"]), k=k, n_items=3)

@@ -78,9 +78,14 @@ class Param:
 
 
 def check_params(table: Iterable[Param], values: Mapping[str, Any]) -> None:
-    """Check every parameter of ``table`` in ``values``."""
+    """Check every parameter of ``table`` in ``values``, then the rules between them."""
     for param in table:
         param.check(values[param.name])
+    if "alpha" in values and "min_alpha" in values and values["min_alpha"] > values["alpha"]:
+        raise ValueError(
+            f"min_alpha must be <= alpha (the rate decays from alpha to min_alpha), got "
+            f"min_alpha={values['min_alpha']} > alpha={values['alpha']}"
+        )
 
 
 class ParamsMixin:

@@ -6,6 +6,7 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
+from item2vec._validation import check_int
 from item2vec.corpus import Sequences
 
 __all__ = [
@@ -145,6 +146,7 @@ def ranking_metrics(
     >>> m["hr"], round(m["ndcg"], 4), m["mrr"], m["coverage"]
     (0.5, 0.3155, 0.25, 0.75)
     """
+    check_int("k", k, 1)
     recommended = np.asarray(recommended)[:, :k]
     targets = np.asarray(targets)
     if recommended.shape[0] != targets.shape[0]:
