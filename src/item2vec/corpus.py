@@ -117,6 +117,12 @@ class Sequences:
             return sequences
         if isinstance(sequences, str | bytes):
             raise TypeError("sequences must be an iterable of sequences of items, got a string")
+        if type(sequences).__module__.startswith("scipy.sparse"):
+            raise TypeError(
+                "a sparse matrix holds no order of events; pass sequences of item ids (for a "
+                "user x item matrix: [row.indices for row in matrix]) or an event table to "
+                "Sequences.from_events"
+            )
         if isinstance(sequences, np.ndarray) and sequences.ndim == 2:
             sequences = list(sequences)
         if isinstance(sequences, list) and sequences and _all_plain_arrays(sequences):
@@ -139,9 +145,9 @@ class Sequences:
 
         Parameters
         ----------
-        events : pandas or polars DataFrame, pyarrow Table, or dict of arrays
-            One row per event.
-        user, item : str
+        events : pandas or polars DataFrame, pyarrow Table, dict of arrays, or 2-D array
+            One row per event. A 2-D NumPy array's columns are named by number.
+        user, item : str (or int for a 2-D array)
             Columns holding the user and item ids.
         time : str, optional
             Column of event times (numbers or datetimes; datetimes become
@@ -527,8 +533,10 @@ def _encode_objects(sequences: Iterable[Iterable[Hashable]]) -> Sequences:
         lengths.append(len(flat) - before)
     check_limits(len(index), len(flat))
     for item in index:
-        if item is None or (isinstance(item, float | np.floating) and item != item):
-            raise ValueError(f"item ids must not be None or NaN, found {item!r}")
+        if _is_missing(item):
+            raise ValueError(
+                f"item ids must not be None or NaN, found {item!r} (missing values are refused)"
+            )
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(np.asarray(lengths, dtype=np.int64), out=offsets[1:])
     # dicts keep insertion order, which is the provisional code order
@@ -538,8 +546,26 @@ def _encode_objects(sequences: Iterable[Iterable[Hashable]]) -> Sequences:
     return Sequences(codes, offsets, vocabulary)
 
 
+def _is_missing(item: Any) -> bool:
+    """None, NaN, and pandas' NA and NaT (which are unequal to themselves or ambiguous)."""
+    if item is None or (isinstance(item, float | np.floating) and item != item):
+        return True
+    kind = type(item).__name__
+    return kind in ("NAType", "NaTType") or (
+        isinstance(item, np.datetime64 | np.timedelta64) and bool(np.isnat(item))
+    )
+
+
 def _raw_column(events: Any, name: str) -> Any:
     """One column as its library holds it (pandas/polars Series, Arrow array, list, array)."""
+    if isinstance(events, np.ndarray) and events.ndim == 2:
+        # a plain 2-D table: columns by number
+        if isinstance(name, int | np.integer) and -events.shape[1] <= name < events.shape[1]:
+            return events[:, name]
+        raise KeyError(
+            f"column {name!r} not found: a 2-D array's columns are numbers 0 to "
+            f"{events.shape[1] - 1}"
+        )
     if type(events).__module__.startswith("pyarrow"):
         if name not in events.column_names:
             raise KeyError(f"column {name!r} not found; the table has {events.column_names}")

@@ -337,6 +337,8 @@ class RecommenderMixin:
             trimmed = last_n is not None or half_life is not None or time_half_life is not None
             seen = history_matrix(codes, offsets, n_items) if trimmed else weights
         banned = None
+        if isinstance(filter_items, str | bytes):
+            raise TypeError("filter_items must be a collection of item ids, got a string")
         if filter_items is not None:
             banned = vocabulary.codes_of(list(filter_items), unknown="ignore")
             banned = banned[banned >= 0]
