@@ -159,6 +159,17 @@ def load_model(path: str | os.PathLike[str], mmap: bool = False) -> SavedModel:
             f"{path} was written in model format {version}, newer than this item2vec "
             f"reads ({FORMAT_VERSION}); upgrade item2vec"
         )
+    try:
+        return _interpret(path, meta, small, mmap)
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+        if isinstance(exc, ValueError) and str(path) in str(exc):
+            raise  # already says what is wrong with the file
+        # a crafted or damaged file: say so instead of a bare lookup or conversion error
+        raise ValueError(f"{path} is a corrupt or unsupported model file: {exc!r}") from None
+
+
+def _interpret(path: Path, meta: dict[str, Any], small: dict[str, Any], mmap: bool) -> SavedModel:
+    """The model described by a file's metadata and arrays; raises ValueError if they disagree."""
     if mmap:
         small["vectors"] = _mmap_member(path, "vectors.npy")
         if "output_vectors.npy" in _members(path):
@@ -267,6 +278,15 @@ def load_word2vec_format(
         if len(header) != 2 or not all(h.isdigit() for h in header):
             raise ValueError(f"{path} does not start with a word2vec header '<count> <dim>'")
         n_items, dim = int(header[0]), int(header[1])
+        # each item takes at least an id, a separator and its values: refuse a header
+        # that announces more than the file can hold before allocating for it
+        smallest_row = 4 * dim + 2 if binary else 2 * dim + 1
+        size = os.fstat(handle.fileno()).st_size
+        if n_items * smallest_row > size:
+            raise ValueError(
+                f"{path}: the header announces {n_items:,} items of {dim:,} values, more than "
+                f"its {size:,} bytes can hold (truncated, or a text file read with binary=True?)"
+            )
         vectors = np.empty((n_items, dim), dtype=np.float32)
         for row in range(n_items):
             if binary:
@@ -288,6 +308,15 @@ def load_word2vec_format(
                 key = parts[0].decode("utf-8")
                 vectors[row] = np.array(parts[1:], dtype=np.float32)
             keys.append(item_type(key))
+        if handle.read().strip():
+            raise ValueError(
+                f"{path} holds more data after the {n_items:,} items its header announces "
+                f"(a wrong count, or a text file read with binary=True?)"
+            )
+    finite = np.isfinite(vectors).all(axis=1)
+    if not finite.all():
+        row = int(np.argmin(finite))
+        raise ValueError(f"{path}, item {row + 1} ({keys[row]!r}): values must be finite")
     if len(set(keys)) != len(keys):
         raise ValueError(f"{path} holds the same item id more than once")
     return ItemVectors(Vocabulary(keys, np.zeros(n_items, dtype=np.int64)), vectors)

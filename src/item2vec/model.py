@@ -420,7 +420,11 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         from item2vec.io import load_model
 
         saved = load_model(path, mmap=mmap)
-        return cls._with_state(cls(**saved.params), saved.state, saved.record)
+        try:
+            model = cls(**saved.params)
+        except TypeError as exc:
+            raise ValueError(f"{path} holds parameters this version does not know: {exc}") from None
+        return cls._with_state(model, saved.state, saved.record)
 
     def save_word2vec_format(self, path: str | os.PathLike[str], binary: bool = False) -> None:
         """Write the item vectors in word2vec's text or binary format (gensim reads both)."""
