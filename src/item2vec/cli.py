@@ -243,6 +243,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"item2vec {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except MemoryError as exc:
+        # NumPy's message says how much was asked for ("Unable to allocate 3.7 TiB ...")
+        detail = f": {exc}" if str(exc) else ""
+        print(f"item2vec {args.command}: error: out of memory{detail}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"item2vec {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -62,8 +63,9 @@ def read_table(
             ) from None
         table = pq.read_table(path)
         return {name: _column(table, name) for name in table.column_names}
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        header = handle.readline()
+    compressed, encoding = _text_kind(path)
+    with _open_text(path, compressed, encoding) as handle:
+        header = _decoded(path, encoding, handle.readline)
     if not header.strip():
         raise ValueError(f"{path} is empty")
     delimiter = max(("\t", ",", ";", "|"), key=header.count)
@@ -72,21 +74,29 @@ def read_table(
         import pyarrow.csv as pacsv
     except ImportError:
         return _read_delimited(path, delimiter, text_columns)
-    table = pacsv.read_csv(
-        path,
-        parse_options=pacsv.ParseOptions(delimiter=delimiter),
-        convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in text_columns}
-        ),
-    )
+    if compressed or encoding != "utf-8-sig":
+        return _read_delimited(path, delimiter, text_columns)
+    try:
+        table = pacsv.read_csv(
+            path,
+            parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in text_columns}
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        if "utf8" not in str(exc).lower():
+            raise
+        raise ValueError(f"{path} is not UTF-8 text ({exc}): convert it to UTF-8") from None
     return {name: _column(table, name) for name in table.column_names}
 
 
 def _read_delimited(path: Path, delimiter: str, text_columns: set[str]) -> dict[str, np.ndarray]:
     import csv
 
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
+    compressed, encoding = _text_kind(path)
+    with _open_text(path, compressed, encoding) as handle:
+        reader = csv.reader(_checked_lines(path, encoding, handle), delimiter=delimiter)
         names = next(reader)
         columns: list[list[str]] = [[] for _ in names]
         for line_no, row in enumerate(reader, start=2):
@@ -119,3 +129,37 @@ def _infer_numeric(values: list[str]) -> np.ndarray:
         return np.array(values, dtype=np.float64)
     except ValueError:
         return np.array(values, dtype=object)
+
+
+def _text_kind(path: Path) -> tuple[bool, str]:
+    """Whether a text file is gzip-compressed, and its encoding (UTF-16 by its byte-order
+    mark, else UTF-8 with an optional mark)."""
+    with path.open("rb") as raw:
+        compressed = raw.read(2) == b"\x1f\x8b"
+    with gzip.open(path, "rb") if compressed else path.open("rb") as raw:
+        start = raw.read(2)
+    return compressed, "utf-16" if start in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+
+
+def _open_text(path: Path, compressed: bool, encoding: str) -> IO[str]:
+    if compressed:
+        return gzip.open(path, "rt", newline="", encoding=encoding)
+    return path.open(newline="", encoding=encoding)
+
+
+def _decoded(path: Path, encoding: str, read: Callable[[], str]) -> str:
+    try:
+        return read()
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path} is not {encoding.removesuffix('-sig').upper()} text ({exc.reason} at byte "
+            f"{exc.start}): convert it to UTF-8"
+        ) from None
+
+
+def _checked_lines(path: Path, encoding: str, handle: IO[str]) -> Iterator[str]:
+    while True:
+        line = _decoded(path, encoding, handle.readline)
+        if not line:
+            return
+        yield line

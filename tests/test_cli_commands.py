@@ -1,0 +1,742 @@
+"""Each command of the command line: exact output, options reaching the model, errors, help."""
+
+import csv
+import inspect
+import itertools
+import json
+import re
+
+import numpy as np
+import pytest
+
+from item2vec import Item2Vec, read_events
+from item2vec.baselines import ItemKNN, Popularity
+from item2vec.cli import main
+from item2vec.evaluation import evaluate, leave_last_out
+
+N_ITEMS = 20
+N_USERS = 45
+FAST = ["--vector-size", "8", "--epochs", "2", "--n-jobs", "1", "--random-state", "0"]
+QUIET = ["--verbose", "0"]
+# the training parameters the command line exposes, each as an option of fit and evaluate
+TRAIN_OPTIONS = ["vector_size", "window", "negative", "ns_exponent", "sample", "min_count",
+                 "max_vocab_size", "epochs", "alpha", "min_alpha", "session_contexts",
+                 "time_decay", "time_window", "n_jobs", "random_state"]  # fmt: skip
+TRAIN_FLAGS = ["sg", "cbow_mean", "shrink_windows", "shared_negatives", "use_weights"]
+
+
+def _rows():
+    """(user, item, time, rating) rows: 45 users plus one with a single event, shuffled.
+
+    Times step by 1, except a gap of exactly 5 before each user's 11th event
+    and a gap of 6 before the 21st; items follow a Zipf-like law.
+    """
+    rng = np.random.default_rng(5)
+    p = 1 / np.arange(1, N_ITEMS + 1)
+    rows = []
+    for user in range(N_USERS):
+        t = 0
+        for j in range(int(rng.integers(20, 41))):
+            t += {10: 5, 20: 6}.get(j, 1)
+            item = int(rng.choice(N_ITEMS, p=p / p.sum()))
+            rows.append((f"u{user}", f"sku{item}", t, int(rng.integers(1, 6))))
+    rows.append(("solo", "sku0", 0, 5))
+    return [rows[i] for i in rng.permutation(len(rows))]
+
+
+ROWS = _rows()
+
+
+def _counts(rows):
+    counts = {}
+    for _, item, _, _ in rows:
+        counts[item] = counts.get(item, 0) + 1
+    return counts
+
+
+def _sequences(rows, gap=None):
+    """Number of sequences: one per user, split where the time gap exceeds ``gap``."""
+    times = {}
+    for user, _, t, _ in rows:
+        times.setdefault(user, []).append(t)
+    n = 0
+    for ts in times.values():
+        ts.sort()
+        n += 1 + (0 if gap is None else sum(b - a > gap for a, b in itertools.pairwise(ts)))
+    return n
+
+
+@pytest.fixture(scope="module")
+def events(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "events.csv"
+    lines = ["user,item,ts,rating", *(f"{u},{i},{t},{r}" for u, i, t, r in ROWS)]
+    path.write_text("\n".join(lines) + "\n")
+    assert len(_counts(ROWS)) == N_ITEMS and len(ROWS) > 1000
+    # the reference splits at the gap of 6 and not at the gap of 5
+    long_users = sum(len([r for r in ROWS if r[0] == f"u{u}"]) > 20 for u in range(N_USERS))
+    assert _sequences(ROWS, gap=5) == N_USERS + 1 + long_users
+    assert _sequences(ROWS, gap=4) == _sequences(ROWS, gap=5) + N_USERS
+    return path
+
+
+@pytest.fixture(scope="module")
+def model_path(events, tmp_path_factory):
+    """A model trained through the Python API, for the query commands."""
+    corpus = read_events(events, user="user", item="item", time="ts")
+    model = Item2Vec(vector_size=8, epochs=2, n_jobs=1, random_state=0).fit(corpus)
+    path = tmp_path_factory.mktemp("model") / "model.npz"
+    model.save(path)
+    return path
+
+
+def _fit(events, out, *options):
+    return main(["fit", str(events), "--user", "user", "--item", "item", "--time", "ts",
+                 *options, "-o", str(out)])  # fmt: skip
+
+
+def _cosine_top(model, item, k):
+    """Reference: the k items of highest cosine to ``item``, itself left out, best first."""
+    unit = model.vectors_ / np.linalg.norm(model.vectors_, axis=1, keepdims=True)
+    row = model.items_.tolist().index(item)
+    scores = unit.astype(np.float64) @ unit[row].astype(np.float64)
+    scores[row] = -np.inf
+    order = np.argsort(-scores, kind="stable")[:k]
+    items = model.items_.tolist()
+    return [(items[i], float(scores[i])) for i in order]
+
+
+def _parse_scored(out):
+    """The lines ``id<TAB>score`` of a query command, each score with 4 decimals."""
+    rows = []
+    for line in out.splitlines():
+        match = re.fullmatch(r"(\S+)\t(-?\d+\.\d{4})", line)
+        assert match, line
+        rows.append((match[1], float(match[2])))
+    return rows
+
+
+def _assert_scored(out, expected):
+    got = _parse_scored(out)
+    assert [item for item, _ in got] == [str(item) for item, _ in expected]
+    for (_, printed), (_, score) in zip(got, expected, strict=True):
+        assert printed == pytest.approx(score, abs=5.1e-5)
+
+
+def _error(capsys):
+    """The one line a failing command writes to stderr (nothing on stdout)."""
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    return lines[0]
+
+
+# fit
+
+
+def test_fit_prints_its_counts_and_saves_what_the_api_trains(events, tmp_path, capsys):
+    out = tmp_path / "m.npz"
+    assert _fit(events, out, *FAST, *QUIET) == 0
+    # 1,2xx events: the thousands separator shows
+    assert capsys.readouterr().out == (
+        f"trained on {len(ROWS):,} events in {N_USERS + 1} sequences: {N_ITEMS} items; "
+        f"saved {out}\n"
+    )
+    corpus = read_events(events, user="user", item="item", time="ts")
+    expected = Item2Vec(vector_size=8, epochs=2, n_jobs=1, random_state=0).fit(corpus)
+    saved = Item2Vec.load(out)
+    assert saved.items_.tolist() == expected.items_.tolist()
+    np.testing.assert_array_equal(saved.vectors_, expected.vectors_)
+
+
+@pytest.mark.parametrize(
+    ("options", "n_events", "n_sequences"),
+    [
+        # the single-event user is kept by default and dropped from length 2
+        ([], len(ROWS), N_USERS + 1),
+        (["--min-length", "2"], len(ROWS) - 1, N_USERS),
+        # a gap of exactly 5 does not split, a gap of 6 does
+        (["--session-gap", "5"], len(ROWS), _sequences(ROWS, gap=5)),
+        (["--session-gap", "4"], len(ROWS), _sequences(ROWS, gap=4)),
+        # a rating equal to the threshold is kept
+        (["--weight", "rating", "--min-weight", "3"],
+         sum(r >= 3 for *_, r in ROWS), _sequences([row for row in ROWS if row[3] >= 3])),
+    ],
+)  # fmt: skip
+def test_fit_reads_the_log_as_the_event_options_say(
+    events, tmp_path, capsys, options, n_events, n_sequences
+):
+    out = tmp_path / "m.npz"
+    assert _fit(events, out, *FAST, *QUIET, *options) == 0
+    line = capsys.readouterr().out
+    assert line.startswith(f"trained on {n_events:,} events in {n_sequences:,} sequences: ")
+
+
+def test_fit_with_min_weight_counts_only_the_kept_events(events, tmp_path, capsys):
+    out = tmp_path / "m.npz"
+    assert _fit(events, out, *FAST, *QUIET, "--weight", "rating", "--min-weight", "3") == 0
+    capsys.readouterr()
+    saved = Item2Vec.load(out)
+    kept = _counts([row for row in ROWS if row[3] >= 3])
+    assert dict(zip(saved.items_.tolist(), saved.vocabulary_.counts.tolist(), strict=True)) == kept
+
+
+def test_fit_min_count_keeps_items_seen_exactly_that_often(events, tmp_path, capsys):
+    counts = _counts(ROWS)
+    threshold = sorted(counts.values())[3]  # the 4th rarest item sits on the boundary
+    kept = {item for item, n in counts.items() if n >= threshold}
+    assert 0 < len(kept) < N_ITEMS
+    out = tmp_path / "m.npz"
+    assert _fit(events, out, *FAST, *QUIET, "--min-count", str(threshold)) == 0
+    assert f": {len(kept)} items; saved" in capsys.readouterr().out
+    assert set(Item2Vec.load(out).items_.tolist()) == kept
+
+
+@pytest.mark.parametrize(
+    ("options", "params"),
+    [
+        (["--vector-size", "7"], {"vector_size": 7}),
+        (["--window", "3"], {"window": 3}),
+        (["--window", "session", "--session-contexts", "4"],
+         {"window": "session", "session_contexts": 4}),
+        (["--negative", "2", "--ns-exponent", "0.5"], {"negative": 2, "ns_exponent": 0.5}),
+        (["--sample", "0"], {"sample": 0.0}),
+        (["--max-vocab-size", "12"], {"max_vocab_size": 12}),
+        (["--epochs", "3"], {"epochs": 3}),
+        (["--alpha", "0.05", "--min-alpha", "0.001"], {"alpha": 0.05, "min_alpha": 0.001}),
+        (["--time-decay", "4.5", "--time-window", "30"], {"time_decay": 4.5, "time_window": 30.0}),
+        (["--n-jobs", "2", "--random-state", "11"], {"n_jobs": 2, "random_state": 11}),
+        (["--no-sg", "--no-cbow-mean"], {"sg": False, "cbow_mean": False}),
+        (["--no-shrink-windows", "--shared-negatives"],
+         {"shrink_windows": False, "shared_negatives": True}),
+        (["--weight", "rating", "--use-weights"], {"use_weights": True}),
+        (["--verbose", "2"], {"verbose": 2}),
+    ],
+)  # fmt: skip
+def test_training_options_reach_the_saved_model(events, tmp_path, capsys, options, params):
+    base = {"vector_size": 8, "epochs": 2, "n_jobs": 1, "random_state": 0, "verbose": 0}
+    out = tmp_path / "m.npz"
+    assert _fit(events, out, *FAST, *QUIET, *options) == 0
+    capsys.readouterr()
+    saved = Item2Vec.load(out)
+    expected = {**Item2Vec().get_params(), **base, **params}
+    got = saved.get_params()
+    for name, value in expected.items():
+        if name != "callbacks":
+            assert got[name] == value and type(got[name]) is type(value), name
+    assert saved.vectors_.shape[1] == expected["vector_size"]
+
+
+def test_fit_defaults_are_the_models_and_show_progress(events, tmp_path, capsys):
+    out = tmp_path / "m.npz"
+    assert _fit(events, out) == 0
+    captured = capsys.readouterr()
+    # --verbose defaults to 1: a progress bar on stderr
+    assert "item2vec" in captured.err
+    got = Item2Vec.load(out).get_params()
+    for name, value in Item2Vec().get_params().items():
+        if name not in ("callbacks", "verbose"):
+            assert got[name] == value, name
+    assert got["verbose"] == 1
+
+
+def test_fit_with_verbose_0_writes_nothing_to_stderr(events, tmp_path, capsys):
+    assert _fit(events, tmp_path / "m.npz", *FAST, *QUIET) == 0
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--min-length", "0"], "min_length must be an int >= 1, got 0"),
+        (["--session-gap", "-1"], "session_gap must be >= 0, got -1.0"),
+        (["--min-weight", "3"], "min_weight needs a weight column"),
+        (["--vector-size", "0"], "vector_size"),
+    ],
+)
+def test_fit_rejects_bad_values_in_one_line(events, tmp_path, capsys, options, message):
+    assert _fit(events, tmp_path / "m.npz", *QUIET, *options) == 2
+    line = _error(capsys)
+    assert line.startswith("item2vec fit: error: ") and message in line
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_a_missing_column_is_named_without_quotes_around_the_message(events, tmp_path, capsys):
+    argv = ["fit", str(events), "--user", "nope", "--item", "item", "-o", str(tmp_path / "m")]
+    assert main(argv) == 2
+    # a KeyError's text, not its repr
+    assert _error(capsys).startswith("item2vec fit: error: column 'nope' not found")
+
+
+@pytest.mark.parametrize(
+    ("argv", "missing"),
+    [
+        (["fit", "{events}", "--item", "item", "-o", "m.npz"], "--user"),
+        (["fit", "{events}", "--user", "user", "-o", "m.npz"], "--item"),
+        (["fit", "{events}", "--user", "user", "--item", "item"], "-o/--output"),
+        (["evaluate", "{events}", "--item", "item"], "--user"),
+        (["recommend", "{model}"], "--history"),
+        (["export", "{model}", "-o", "v.txt"], "--format"),
+        (["export", "{model}", "--format", "word2vec-text"], "-o/--output"),
+        (["plot", "{model}"], "-o/--output"),
+        ([], "COMMAND"),
+    ],
+)
+def test_required_arguments_are_enforced(events, model_path, capsys, argv, missing):
+    argv = [a.format(events=events, model=model_path) for a in argv]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert "the following arguments are required: " + missing in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["similar", "{model}", "sku1", "-k", "two"],
+        ["recommend", "{model}", "--history", "sku1", "--half-life", "x"],
+        ["recommend", "{model}", "--history", "sku1", "--popularity", "x"],
+        ["evaluate", "{events}", "--user", "user", "--item", "item", "-k", "2.5"],
+        ["evaluate", "{events}", "--user", "user", "--item", "item", "--half-life", "x"],
+        ["fit", "{events}", "--user", "user", "--item", "item", "--min-length", "1.5"],
+        ["fit", "{events}", "--user", "user", "--item", "item", "--session-gap", "x"],
+        ["export", "{model}", "--format", "csv", "-o", "x"],
+        ["export", "{model}", "--format", "similar-csv", "-o", "x", "-k", "2.5"],
+        ["plot", "{model}", "-o", "x.png", "--annotate", "many"],
+    ],
+)
+def test_option_values_of_the_wrong_type_are_usage_errors(events, model_path, capsys, argv):
+    with pytest.raises(SystemExit) as exit_info:
+        main([a.format(events=events, model=model_path) for a in argv])
+    assert exit_info.value.code == 2
+    assert "invalid" in capsys.readouterr().err
+
+
+# similar
+
+
+@pytest.mark.parametrize(("options", "k"), [([], 10), (["-k", "3"], 3), (["--topn", "19"], 19)])
+def test_similar_prints_cosine_neighbours_best_first(model_path, capsys, options, k):
+    assert main(["similar", str(model_path), "sku2", *options]) == 0
+    model = Item2Vec.load(model_path)
+    _assert_scored(capsys.readouterr().out, _cosine_top(model, "sku2", k))
+
+
+@pytest.fixture(scope="module")
+def int_model_path(tmp_path_factory):
+    """A model whose ids are ints, as a Parquet log or the Python API gives them."""
+    rng = np.random.default_rng(1)
+    sequences = [rng.integers(0, 12, size=15).tolist() for _ in range(30)]
+    model = Item2Vec(vector_size=6, epochs=1, n_jobs=1, random_state=0).fit(sequences)
+    path = tmp_path_factory.mktemp("ints") / "ints.npz"
+    model.save(path)
+    return path
+
+
+def test_similar_finds_int_ids_from_their_text(int_model_path, capsys):
+    assert main(["similar", str(int_model_path), "7", "-k", "4"]) == 0
+    _assert_scored(capsys.readouterr().out, _cosine_top(Item2Vec.load(int_model_path), 7, 4))
+
+
+@pytest.mark.parametrize("text", ["12", "-1", "seven", "7.0"])
+def test_similar_reports_an_id_missing_from_an_int_model(int_model_path, capsys, text):
+    assert main(["similar", str(int_model_path), text]) == 2
+    assert _error(capsys) == f"item2vec similar: error: item {text!r} is not in the model"
+
+
+def test_an_unknown_id_never_falls_back_to_the_empty_id(tmp_path, capsys):
+    model = Item2Vec(vector_size=4, epochs=1, n_jobs=1, random_state=0, sample=0)
+    path = tmp_path / "m.npz"
+    model.fit([["", "a", "b"], ["a", "b", "c"]]).save(path)
+    assert main(["similar", str(path), "x"]) == 2
+    assert _error(capsys) == "item2vec similar: error: item 'x' is not in the model"
+
+
+def test_similar_on_a_missing_model_file(tmp_path, capsys):
+    missing = tmp_path / "none.npz"
+    assert main(["similar", str(missing), "sku1"]) == 2
+    assert _error(capsys) == f"item2vec similar: error: no such file: {missing}"
+
+
+# recommend
+
+
+@pytest.mark.parametrize(
+    ("options", "kwargs"),
+    [
+        ([], {}),
+        (["-k", "4"], {"topn": 4}),
+        (["--topn", "17"], {"topn": 17}),
+        (["--half-life", "1"], {"half_life": 1.0}),
+        (["--popularity", "0.5"], {"popularity": 0.5}),
+        (["--keep-seen", "-k", "20"], {"exclude_seen": False, "topn": 20}),
+        (["--keep-seen", "--half-life", "0.5", "--popularity", "1", "-k", "6"],
+         {"exclude_seen": False, "half_life": 0.5, "popularity": 1.0, "topn": 6}),
+    ],
+)  # fmt: skip
+def test_recommend_prints_what_the_model_recommends(model_path, capsys, options, kwargs):
+    history = ["sku3", "sku0", "sku7", "sku1"]
+    argv = ["recommend", str(model_path), "--history", ",".join(history), *options]
+    assert main(argv) == 0
+    model = Item2Vec.load(model_path)
+    ids, scores = model.recommend(history, **kwargs)
+    expected = list(zip(ids.tolist(), scores.tolist(), strict=True))
+    _assert_scored(capsys.readouterr().out, expected)
+    # the options change the answer, so the comparison above is not vacuous
+    if kwargs:
+        assert expected != list(zip(*(a.tolist() for a in model.recommend(history)), strict=True))
+    else:
+        assert len(expected) == 10 and not set(history) & set(ids.tolist())
+
+
+def test_recommend_keep_seen_can_return_the_history(model_path, capsys):
+    history = ["sku3", "sku0", "sku7", "sku1"]
+    argv = ["recommend", str(model_path), "--history", ",".join(history), "--keep-seen"]
+    assert main([*argv, "-k", "20"]) == 0
+    printed = [item for item, _ in _parse_scored(capsys.readouterr().out)]
+    assert sorted(printed) == sorted(f"sku{i}" for i in range(N_ITEMS))
+
+
+def test_recommend_history_ignores_blanks_around_commas(model_path, capsys):
+    assert main(["recommend", str(model_path), "--history", " sku3 ,, sku0,", "-k", "5"]) == 0
+    ids, scores = Item2Vec.load(model_path).recommend(["sku3", "sku0"], topn=5)
+    _assert_scored(capsys.readouterr().out, list(zip(ids.tolist(), scores.tolist(), strict=True)))
+
+
+@pytest.mark.parametrize(
+    ("history", "message"),
+    [
+        (" , ,", "--history needs at least one item id"),
+        ("", "--history needs at least one item id"),
+        ("sku1,nope", "item 'nope' is not in the model"),
+    ],
+)
+def test_recommend_rejects_a_bad_history(model_path, capsys, history, message):
+    assert main(["recommend", str(model_path), "--history", history]) == 2
+    assert _error(capsys) == f"item2vec recommend: error: {message}"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [(["-k", "0"], "topn"), (["--half-life", "0"], "half_life")],
+)
+def test_recommend_rejects_bad_option_values(model_path, capsys, options, message):
+    assert main(["recommend", str(model_path), "--history", "sku1", *options]) == 2
+    line = _error(capsys)
+    assert line.startswith("item2vec recommend: error: ") and message in line
+
+
+# evaluate
+
+
+def _api_table(events, k=10, query=None, read=None):
+    """What evaluate should report, from the Python API on the same file."""
+    split = leave_last_out(read_events(events, user="user", item="item", **(read or {})))
+    models = {"Popularity": Popularity(), "ItemKNN": ItemKNN(),
+              "Item2Vec": Item2Vec(vector_size=8, epochs=2, n_jobs=1, random_state=0)}  # fmt: skip
+    return {
+        name: evaluate(model.fit(split.train), split, k=k,
+                       **((query or {}) if name != "Popularity" else {}))
+        for name, model in models.items()
+    }  # fmt: skip
+
+
+def _evaluate(events, *options):
+    return main(["evaluate", str(events), "--user", "user", "--item", "item", "--time", "ts",
+                 *FAST, *QUIET, *options])  # fmt: skip
+
+
+def test_evaluate_prints_a_table_of_the_three_models(events, capsys):
+    assert _evaluate(events) == 0
+    rows = _api_table(events, read={"time": "ts"})
+    expected = [f"{'model':12s} {'HR':>8s} {'NDCG':>8s} {'MRR':>8s} {'coverage':>9s}  (k=10)"]
+    for name, m in rows.items():
+        expected.append(
+            f"{name:<12} {m['hr']:8.4f} {m['ndcg']:8.4f} {m['mrr']:8.4f} {m['coverage']:9.3f}"
+        )
+    # every user with two or more events holds out its last one
+    expected.append(f"{N_USERS} held-out events")
+    assert capsys.readouterr().out.splitlines() == expected
+
+
+@pytest.mark.parametrize(
+    ("options", "k", "query"),
+    [
+        ([], 10, {}),
+        (["-k", "3"], 3, {}),
+        (["--half-life", "2"], 10, {"half_life": 2.0}),
+        (["--time-half-life", "4"], 10, {"time_half_life": 4.0}),
+        (["--popularity", "0.7", "-k", "5"], 5, {"popularity": 0.7}),
+    ],
+)
+def test_evaluate_json_matches_the_api(events, capsys, options, k, query):
+    assert _evaluate(events, "--json", *options) == 0
+    text = capsys.readouterr().out
+    table = json.loads(text)
+    expected = _api_table(events, k=k, query=query, read={"time": "ts"})
+    assert list(table) == ["Popularity", "ItemKNN", "Item2Vec"]
+    for name, row in expected.items():
+        assert set(table[name]) == set(row) >= {"hr", "ndcg", "mrr", "coverage", "n_users"}
+        assert table[name] == pytest.approx(row, rel=1e-12), name
+    assert table["Item2Vec"]["n_users"] == N_USERS
+    # indented: one metric per line, readable in a terminal
+    assert len(text.splitlines()) == 3 * (len(expected["Item2Vec"]) + 2) + 2
+    if query:  # the query options change the history-based models' metrics
+        plain = _api_table(events, k=k, read={"time": "ts"})
+        assert table["ItemKNN"] != pytest.approx(plain["ItemKNN"], rel=1e-12)
+
+
+def test_evaluate_keeps_the_popularity_baseline_free_of_query_options(events, capsys):
+    assert _evaluate(events, "--json", "--popularity", "-20", "--half-life", "1") == 0
+    row = json.loads(capsys.readouterr().out)["Popularity"]
+    split = leave_last_out(read_events(events, user="user", item="item", time="ts"))
+    model = Popularity().fit(split.train)
+    assert row == pytest.approx(evaluate(model, split, k=10), rel=1e-12)
+    # a negative prior would reorder the counts, so the baseline really ignores it
+    assert row != pytest.approx(evaluate(model, split, k=10, popularity=-20.0), rel=1e-12)
+
+
+def test_evaluate_needs_a_sequence_of_two_events(tmp_path, capsys):
+    path = tmp_path / "singles.csv"
+    path.write_text("user,item\n" + "".join(f"u{i},i{i}\n" for i in range(5)))
+    assert main(["evaluate", str(path), "--user", "user", "--item", "item", *QUIET]) == 2
+    assert _error(capsys) == (
+        "item2vec evaluate: error: no sequence has two or more events to hold one out"
+    )
+
+
+def test_evaluate_holds_out_a_single_event(tmp_path, capsys):
+    # exactly one sequence is long enough: one held-out event is enough to evaluate
+    path = tmp_path / "one.csv"
+    path.write_text("user,item\nu0,a\nu0,b\nu0,c\nu0,a\nu0,b\nu0,d\nu1,c\nu2,d\n")
+    argv = ["evaluate", str(path), "--user", "user", "--item", "item", "--sample", "0"]
+    assert main([*argv, *FAST, *QUIET]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "1 held-out events"
+
+
+# export
+
+
+def test_export_word2vec_text_writes_every_vector(model_path, tmp_path, capsys):
+    out = tmp_path / "v.txt"
+    assert main(["export", str(model_path), "--format", "word2vec-text", "-o", str(out)]) == 0
+    assert capsys.readouterr().out == f"wrote {out}\n"
+    model = Item2Vec.load(model_path)
+    lines = out.read_text().splitlines()
+    assert lines[0] == f"{N_ITEMS} 8"
+    assert [line.split(" ")[0] for line in lines[1:]] == model.items_.tolist()
+    values = np.array([[float(x) for x in line.split(" ")[1:]] for line in lines[1:]])
+    np.testing.assert_array_equal(values.astype(np.float32), model.vectors_)
+
+
+def test_export_word2vec_binary_writes_little_endian_float32(model_path, tmp_path, capsys):
+    out = tmp_path / "v.bin"
+    assert main(["export", str(model_path), "--format", "word2vec-binary", "-o", str(out)]) == 0
+    assert capsys.readouterr().out == f"wrote {out}\n"
+    model = Item2Vec.load(model_path)
+    expected = f"{N_ITEMS} 8\n".encode()
+    for item, row in zip(model.items_.tolist(), model.vectors_, strict=True):
+        expected += item.encode() + b" " + np.asarray(row, dtype="<f4").tobytes() + b"\n"
+    assert out.read_bytes() == expected
+
+
+def _similar_rows(model, k):
+    return [
+        (item, rank, neighbor, score)
+        for item in model.items_.tolist()
+        for rank, (neighbor, score) in enumerate(_cosine_top(model, item, k), start=1)
+    ]
+
+
+def _assert_similar_table(rows, expected):
+    assert [tuple(r[:3]) for r in rows] == [tuple(r[:3]) for r in expected]
+    got = np.array([r[3] for r in rows], dtype=np.float64)
+    np.testing.assert_allclose(got, [r[3] for r in expected], atol=1e-5)
+
+
+@pytest.mark.parametrize(("options", "k"), [([], 10), (["-k", "3"], 3), (["--topn", "2"], 2)])
+def test_export_similar_csv_lists_each_items_neighbours(model_path, tmp_path, capsys, options, k):
+    out = tmp_path / "s.csv"
+    argv = ["export", str(model_path), "--format", "similar-csv", "-o", str(out), *options]
+    assert main(argv) == 0
+    assert capsys.readouterr().out == f"wrote {out}\n"
+    with out.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["item", "rank", "neighbor", "score"]
+    rows = [(i, int(r), n, float(s)) for i, r, n, s in rows[1:]]
+    _assert_similar_table(rows, _similar_rows(Item2Vec.load(model_path), k))
+
+
+def test_export_similar_parquet_lists_each_items_neighbours(model_path, tmp_path, capsys):
+    pq = pytest.importorskip("pyarrow.parquet")
+    out = tmp_path / "s.parquet"
+    argv = ["export", str(model_path), "--format", "similar-parquet", "-o", str(out), "-k", "4"]
+    assert main(argv) == 0
+    assert capsys.readouterr().out == f"wrote {out}\n"
+    table = pq.read_table(out)
+    assert table.column_names == ["item", "rank", "neighbor", "score"]
+    rows = list(zip(*(table[c].to_pylist() for c in table.column_names), strict=True))
+    _assert_similar_table(rows, _similar_rows(Item2Vec.load(model_path), 4))
+
+
+@pytest.mark.parametrize("fmt", ["word2vec-text", "similar-csv"])
+def test_export_into_a_missing_folder_reports_the_os_error(model_path, tmp_path, capsys, fmt):
+    out = tmp_path / "no" / "such" / "v.txt"
+    assert main(["export", str(model_path), "--format", fmt, "-o", str(out)]) == 2
+    # the OS error's full text, not only its errno
+    assert _error(capsys).startswith(
+        "item2vec export: error: [Errno 2] No such file or directory: "
+    )
+
+
+def test_export_rejects_k_below_1(model_path, tmp_path, capsys):
+    argv = ["export", str(model_path), "--format", "similar-csv", "-o", str(tmp_path / "s.csv")]
+    assert main([*argv, "-k", "0"]) == 2
+    assert "topn" in _error(capsys)
+
+
+# plot
+
+
+@pytest.fixture
+def figures():
+    """The matplotlib figures opened since the test began."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    before = set(plt.get_fignums())
+    yield lambda: [plt.figure(n) for n in sorted(set(plt.get_fignums()) - before)]
+    for n in set(plt.get_fignums()) - before:
+        plt.close(n)
+
+
+def test_plot_writes_a_png_and_names_15_items_by_default(model_path, tmp_path, capsys, figures):
+    out = tmp_path / "map.png"
+    assert main(["plot", str(model_path), "-o", str(out)]) == 0
+    assert capsys.readouterr().out == f"wrote {out}\n"
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    (fig,) = figures()
+    model = Item2Vec.load(model_path)
+    frequent = model.items_[np.argsort(-model.vocabulary_.counts, kind="stable")][:15]
+    assert [t.get_text() for t in fig.axes[0].texts] == frequent.tolist()
+    assert fig.axes[0].get_legend() is None
+
+
+def test_plot_colours_by_labels_and_annotates_n_items(model_path, tmp_path, capsys, figures):
+    labels = tmp_path / "labels.csv"
+    labels.write_text("item,label\n" + "".join(f"sku{i},g{i % 3}\n" for i in range(N_ITEMS)))
+    out = tmp_path / "map.png"
+    argv = ["plot", str(model_path), "-o", str(out), "--labels", str(labels), "--annotate", "4"]
+    assert main(argv) == 0
+    assert capsys.readouterr().out == f"wrote {out}\n"
+    (fig,) = figures()
+    axes = fig.axes[0]
+    assert len(axes.texts) == 4
+    assert sorted(t.get_text() for t in axes.get_legend().get_texts()) == ["g0", "g1", "g2"]
+
+
+@pytest.mark.parametrize("header", ["item,colour", "sku,label", "sku,colour"])
+def test_plot_labels_need_item_and_label_columns(model_path, tmp_path, capsys, header):
+    labels = tmp_path / "labels.csv"
+    labels.write_text(f"{header}\nsku1,a\n")
+    out = tmp_path / "map.png"
+    assert main(["plot", str(model_path), "-o", str(out), "--labels", str(labels)]) == 2
+    assert _error(capsys) == f"item2vec plot: error: {labels} needs columns 'item' and 'label'"
+    assert not out.exists()
+
+
+def test_plot_without_matplotlib_says_what_to_install(model_path, tmp_path, capsys, without_module):
+    without_module("matplotlib")
+    assert main(["plot", str(model_path), "-o", str(tmp_path / "map.png")]) == 2
+    assert _error(capsys) == (
+        "item2vec plot: error: plotting needs matplotlib: pip install 'item2vec[plot]'"
+    )
+
+
+# exit statuses
+
+
+def test_an_interrupted_command_exits_130(model_path, capsys, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Item2Vec, "load", interrupted)
+    assert main(["similar", str(model_path), "sku1"]) == 130
+    assert _error(capsys) == "item2vec similar: interrupted"
+
+
+# help
+
+
+def _help(capsys, monkeypatch, *argv):
+    monkeypatch.setenv("COLUMNS", "200")  # no wrapping inside descriptions
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--help"])
+    assert exit_info.value.code == 0
+    return capsys.readouterr().out
+
+
+def _descriptions(text):
+    """Each option string or positional of a --help text mapped to its description."""
+    described = {}
+    names = []
+    for line in text.splitlines():
+        if re.match(r"  \S", line):
+            invocation, *description = re.split(r"\s{2,}", line.strip(), maxsplit=1)
+            # option strings and positionals, not metavars such as TOPN or {a,b}
+            names = [p.strip(",") for p in invocation.split() if not p.isupper()]
+            names = [n for n in names if not n.startswith("{")]
+            for name in names:
+                described[name] = description[0] if description else ""
+        elif line.startswith("   ") and names:
+            for name in names:
+                described[name] = (described[name] + " " + line.strip()).strip()
+        else:
+            names = []
+    return described
+
+
+def test_the_top_level_help_lists_every_command(capsys, monkeypatch):
+    text = _help(capsys, monkeypatch)
+    assert text.splitlines()[0] == "usage: item2vec [-h] COMMAND ..."
+    # a summary may start on the next line when the name is long ('recommend')
+    summaries = dict(re.findall(r"^    (\w+)\s+(\S.*)$", text, flags=re.M))
+    assert set(summaries) == {"fit", "similar", "recommend", "evaluate", "export", "plot"}
+    assert all(len(s) > 10 for s in summaries.values())
+    description = text.split("\n\n")[1]
+    assert description.strip() and not description.startswith(("positional", "options"))
+
+
+@pytest.mark.parametrize("command", ["fit", "evaluate"])
+def test_help_documents_each_training_default(capsys, monkeypatch, command):
+    described = _descriptions(_help(capsys, monkeypatch, command))
+    defaults = inspect.signature(Item2Vec).parameters
+    for name in TRAIN_OPTIONS + TRAIN_FLAGS:
+        option = "--" + name.replace("_", "-")
+        # "default: X" ends the description, after any explanation, maybe in brackets
+        documented = re.search(r"default: ([^()]*)\)?$", described[option])
+        assert documented and documented[1] == str(defaults[name].default), option
+    for name in TRAIN_FLAGS:
+        option = name.replace("_", "-")
+        assert described[f"--no-{option}"] == described[f"--{option}"]
+    assert "progress" in described["--verbose"]
+
+
+@pytest.mark.parametrize(
+    ("command", "options"),
+    [
+        ("fit", ["events", "--user", "--item", "--time", "--weight", "--min-weight",
+                 "--session-gap", "--min-length", "-o"]),
+        ("evaluate", ["events", "--user", "--item", "-k", "--half-life", "--time-half-life",
+                      "--popularity", "--json"]),
+        ("similar", ["model", "item"]),
+        ("recommend", ["model", "--history", "--half-life", "--popularity", "--keep-seen"]),
+        ("export", ["model", "-k"]),
+        ("plot", ["model", "-o", "--labels", "--annotate"]),
+    ],
+)  # fmt: skip
+def test_help_describes_the_options(capsys, monkeypatch, command, options):
+    described = _descriptions(_help(capsys, monkeypatch, command))
+    for option in options:
+        assert len(described.get(option, "")) > 5, option
