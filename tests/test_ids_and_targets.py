@@ -81,3 +81,28 @@ def test_saving_over_a_fifo_or_directory_is_refused(tmp_path, kind):
     assert path.is_fifo() if kind == "fifo" else path.is_dir()
     with pytest.raises(ValueError, match="is not a regular file"):
         model.save_word2vec_format(path)
+
+
+def test_sigterm_during_a_save_removes_the_temporary_file(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    model = _fitted(_ids(np.int64))
+    path = tmp_path / "m.npz"
+    model.save(path)
+    script = textwrap.dedent(f"""
+        import os, signal, numpy as np
+        from item2vec import Item2Vec
+        model = Item2Vec.load({str(path)!r})
+        real = np.savez
+        def savez_then_terminate(handle, **arrays):
+            real(handle, **arrays)
+            os.kill(os.getpid(), signal.SIGTERM)
+        np.savez = savez_then_terminate
+        model.save({str(path)!r})
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True)
+    assert result.returncode == 128 + 15, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+    assert Item2Vec.load(path).items_.tolist() == model.items_.tolist()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -30,6 +32,34 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[
             f"{path} exists and is not a regular file (a directory, FIFO, socket or device): "
             f"refusing to replace it"
         )
+    with _terminate_as_exit(), _temporary_beside(path, mode) as handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit meanwhile, so a terminated process still removes
+    its temporary file (the default action would end it on the spot). Only the main
+    thread can set handlers, and a handler the program installed is left alone."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+
+    def exit_on_terminate(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, exit_on_terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def _temporary_beside(path: Path, mode: str) -> Iterator[IO[Any]]:
     handle = tempfile.NamedTemporaryFile(
         mode, dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.",
         suffix=".tmp", delete=False,
