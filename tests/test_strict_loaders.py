@@ -82,3 +82,54 @@ def test_a_model_file_without_its_vectors_is_refused_when_mapped(model, tmp_path
     for mmap in (False, True):
         with pytest.raises(ValueError, match=r"cut\.npz"):
             Item2Vec.load(tmp_path / "cut.npz", mmap=mmap)
+
+
+# inputs found by fuzzing (scripts/fuzz.sh): each gave an undocumented exception type
+@pytest.mark.parametrize(
+    ("name", "content", "binary", "message"),
+    [
+        ("v.txt", b"1 1\n\xff 0\n", False, "item 1: the id is not UTF-8 text"),
+        ("v.bin", b"1 1\n\xff \0\0\0\0", True, "item 1: the id is not UTF-8 text"),
+    ],
+)
+def test_word2vec_ids_that_are_not_utf8_are_refused(tmp_path, name, content, binary, message):
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(ValueError, match=message):
+        Item2Vec.load_word2vec_format(tmp_path / name, binary=binary)
+
+
+def _gzip_with_bad_crc():
+    import gzip
+
+    data = bytearray(gzip.compress(b"user,item,time\nu,a,1\n"))
+    data[-8] ^= 1
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("e.csv", b"\x1f\x8b", "is not a readable gzip file"),
+        ("e.csv", b"\x1f\x8b\x07" + bytes(7), "is not a readable gzip file"),
+        ("e.csv", b"\x1f\x8b\x08" + bytes(7) + b"\xff\xff", "is not a readable gzip file"),
+        ("e.csv", _gzip_with_bad_crc(), "is not a readable gzip file"),
+        ("e.parquet", b"", "is not a readable Parquet file"),
+        ("e.parquet", b"user,item,time\n", "is not a readable Parquet file"),
+        ("e.csv", b"user,item,time\nu,a\n", "Expected 3 columns, got 2"),
+    ],
+    ids=[
+        "gzip header",
+        "gzip method",
+        "gzip data",
+        "gzip crc",
+        "empty parquet",
+        "text parquet",
+        "short row",
+    ],
+)
+def test_damaged_event_files_raise_value_error(tmp_path, name, content, message):
+    from item2vec import read_events
+
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(ValueError, match=message):
+        read_events(tmp_path / name, user="user", item="item", time="time")

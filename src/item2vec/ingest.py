@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -61,8 +62,20 @@ def read_table(
             raise ImportError(
                 "reading Parquet needs pyarrow: pip install 'item2vec[arrow]'"
             ) from None
-        table = pq.read_table(path)
+        import pyarrow as pa
+
+        try:
+            table = pq.read_table(path)
+        except (pa.ArrowException, OSError) as exc:
+            raise ValueError(f"{path} is not a readable Parquet file: {exc}") from None
         return {name: _column(table, name) for name in table.column_names}
+    try:
+        return _read_text(path, text_columns)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise ValueError(f"{path} is not a readable gzip file: {exc}") from None
+
+
+def _read_text(path: Path, text_columns: set[str]) -> dict[str, np.ndarray]:
     compressed, encoding = _text_kind(path)
     with _open_text(path, compressed, encoding) as handle:
         header = _decoded(path, encoding, handle.readline)
@@ -85,9 +98,9 @@ def read_table(
             ),
         )
     except pa.ArrowInvalid as exc:
-        if "utf8" not in str(exc).lower():
-            raise
-        raise ValueError(f"{path} is not UTF-8 text ({exc}): convert it to UTF-8") from None
+        if "utf8" in str(exc).lower():
+            raise ValueError(f"{path} is not UTF-8 text ({exc}): convert it to UTF-8") from None
+        raise ValueError(f"{path}: {exc}") from None
     return {name: _column(table, name) for name in table.column_names}
 
 

@@ -290,7 +290,7 @@ def load_word2vec_format(
         vectors = np.empty((n_items, dim), dtype=np.float32)
         for row in range(n_items):
             if binary:
-                key = _read_binary_key(handle, path)
+                key = _utf8(_read_binary_key(handle, path), path, row)
                 data = handle.read(4 * dim)
                 if len(data) != 4 * dim:
                     raise ValueError(f"{path} is truncated at item {row + 1} of {n_items}")
@@ -305,7 +305,7 @@ def load_word2vec_format(
                     raise ValueError(
                         f"{path}, item {row + 1}: expected {dim} values, got {len(parts) - 1}"
                     )
-                key = parts[0].decode("utf-8")
+                key = _utf8(parts[0], path, row)
                 vectors[row] = np.array(parts[1:], dtype=np.float32)
             keys.append(item_type(key))
         if handle.read().strip():
@@ -322,7 +322,16 @@ def load_word2vec_format(
     return ItemVectors(Vocabulary(keys, np.zeros(n_items, dtype=np.int64)), vectors)
 
 
-def _read_binary_key(handle: IO[bytes], path: Path) -> str:
+def _utf8(raw: bytes, path: Path, row: int) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path}, item {row + 1}: the id is not UTF-8 text ({exc.reason})"
+        ) from None
+
+
+def _read_binary_key(handle: IO[bytes], path: Path) -> bytes:
     chunks = bytearray()
     while True:
         ch = handle.read(1)
@@ -332,7 +341,7 @@ def _read_binary_key(handle: IO[bytes], path: Path) -> str:
             break
         if ch != b"\n" or chunks:  # word2vec.c ends each vector with a newline
             chunks += ch
-    return chunks.decode("utf-8")
+    return bytes(chunks)
 
 
 def export_similar_items(
