@@ -133,3 +133,33 @@ def test_damaged_event_files_raise_value_error(tmp_path, name, content, message)
     (tmp_path / name).write_bytes(content)
     with pytest.raises(ValueError, match=message):
         read_events(tmp_path / name, user="user", item="item", time="time")
+
+
+def _model_bytes(model, tmp_path):
+    model.save(tmp_path / "good.npz")
+    return bytearray((tmp_path / "good.npz").read_bytes())
+
+
+@pytest.mark.parametrize("mmap", [False, True])
+def test_a_zip_member_with_an_unknown_compression_method_is_refused(model, tmp_path, mmap):
+    data = _model_bytes(model, tmp_path)
+    # compression method of every local and central entry: 99 is none zipfile knows
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        start = data.find(signature)
+        while start >= 0:
+            data[start + offset : start + offset + 2] = (99).to_bytes(2, "little")
+            start = data.find(signature, start + 4)
+    (tmp_path / "m.npz").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"m\.npz"):
+        Item2Vec.load(tmp_path / "m.npz", mmap=mmap)
+
+
+@pytest.mark.parametrize("mmap", [False, True])
+def test_a_mangled_array_header_is_refused(model, tmp_path, mmap):
+    data = _model_bytes(model, tmp_path)
+    for start in range(len(data)):  # every .npy header's dictionary, opened but never closed
+        if data[start : start + 8] == b"{'descr'":
+            data[start : start + 8] = b"{'descr("
+    (tmp_path / "m.npz").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"m\.npz"):
+        Item2Vec.load(tmp_path / "m.npz", mmap=mmap)

@@ -7,7 +7,9 @@ import csv
 import io
 import json
 import os
+import tokenize
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, NamedTuple
@@ -34,6 +36,12 @@ __all__ = [
 # Version of the .npz layout written by save_model; load_model refuses newer ones.
 FORMAT_VERSION = 1
 _MAGIC = "item2vec-model"
+# what reading a damaged archive raises (from zipfile, zlib, and NumPy's parsing of the
+# .npy headers): all mean "not a readable model file"
+_DAMAGED = (
+    zipfile.BadZipFile, EOFError, OSError, KeyError, json.JSONDecodeError,
+    NotImplementedError, SyntaxError, tokenize.TokenError, zlib.error,
+)  # fmt: skip
 
 
 class SavedModel(NamedTuple):
@@ -143,7 +151,7 @@ def load_model(path: str | os.PathLike[str], mmap: bool = False) -> SavedModel:
                 small["vectors"] = data["vectors"]
                 if "output_vectors" in names:
                     small["output_vectors"] = data["output_vectors"]
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError, json.JSONDecodeError) as exc:
+    except _DAMAGED as exc:
         raise ValueError(
             f"{path} is not a readable item2vec model (truncated or corrupt): {exc}"
         ) from None
@@ -161,7 +169,7 @@ def load_model(path: str | os.PathLike[str], mmap: bool = False) -> SavedModel:
         )
     try:
         return _interpret(path, meta, small, mmap)
-    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+    except (*_DAMAGED, TypeError, AttributeError, IndexError, ValueError) as exc:
         if isinstance(exc, ValueError) and str(path) in str(exc):
             raise  # already says what is wrong with the file
         # a crafted or damaged file: say so instead of a bare lookup or conversion error
