@@ -15,28 +15,26 @@ def _read(path):
     return read_events(path, user="user", item="item", time="time").to_lists()
 
 
-@pytest.mark.parametrize("pyarrow", [True, False], ids=["pyarrow", "stdlib"])
-def test_a_gzip_compressed_csv_is_read(tmp_path, without_module, pyarrow):
-    if not pyarrow:
+@pytest.fixture(params=["pyarrow", "stdlib"])
+def reader(request, without_module):
+    """Each test once with pyarrow's CSV reader and once with the standard library's."""
+    if request.param == "stdlib":
         without_module("pyarrow")
+
+
+def test_a_gzip_compressed_csv_is_read(tmp_path, reader):
     path = tmp_path / "events.csv.gz"
     path.write_bytes(gzip.compress(ROWS.encode()))
     assert _read(path) == EXPECTED
 
 
-@pytest.mark.parametrize("pyarrow", [True, False], ids=["pyarrow", "stdlib"])
-def test_a_utf16_csv_with_its_byte_order_mark_is_read(tmp_path, without_module, pyarrow):
-    if not pyarrow:
-        without_module("pyarrow")
+def test_a_utf16_csv_with_its_byte_order_mark_is_read(tmp_path, reader):
     path = tmp_path / "events.csv"
     path.write_bytes(ROWS.encode("utf-16"))
     assert _read(path) == EXPECTED
 
 
-@pytest.mark.parametrize("pyarrow", [True, False], ids=["pyarrow", "stdlib"])
-def test_a_csv_in_another_encoding_names_the_problem(tmp_path, without_module, pyarrow):
-    if not pyarrow:
-        without_module("pyarrow")
+def test_a_csv_in_another_encoding_names_the_problem(tmp_path, reader):
     path = tmp_path / "events.csv"
     path.write_bytes(ROWS.encode("latin-1"))
     with pytest.raises(ValueError, match=r"is not UTF-8 text .*convert it to UTF-8"):
