@@ -176,9 +176,9 @@ def test_a_file_that_is_not_a_zip_archive_is_refused(tmp_path, content):
 def test_an_archive_without_metadata_is_not_a_model(tmp_path):
     path = tmp_path / "m.npz"
     np.savez(path, vectors=np.zeros((2, 2), np.float32))
-    # the message names the file and ends with the reason
+    # the message names the file once and gives the reason
     message = f"{path} is not an item2vec model (no metadata)"
-    with pytest.raises(ValueError, match=f"^{re.escape(str(path))} .*{re.escape(message)}$"):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         Item2Vec.load(path)
 
 
@@ -383,11 +383,10 @@ def test_a_damaged_local_header_is_reported_when_mapping(int_model, tmp_path):
     data = bytearray(path.read_bytes())
     data[offset : offset + 4] = b"XXXX"
     path.write_bytes(bytes(data))
-    message = f"{path} is corrupt: bad zip entry for vectors.npy"
-    with pytest.raises(ValueError, match=exactly(message)):
-        Item2Vec.load(path, mmap=True)
-    with pytest.raises(ValueError, match="truncated or corrupt"):
-        Item2Vec.load(path)
+    # found while the members' sizes are checked, before anything is mapped or read
+    for mmap in (True, False):
+        with pytest.raises(ValueError, match=f"^{re.escape(str(path))} .*truncated or corrupt"):
+            Item2Vec.load(path, mmap=mmap)
 
 
 # --- word2vec formats: writing ---------------------------------------------------------

@@ -163,3 +163,29 @@ def test_a_mangled_array_header_is_refused(model, tmp_path, mmap):
     (tmp_path / "m.npz").write_bytes(bytes(data))
     with pytest.raises(ValueError, match=r"m\.npz"):
         Item2Vec.load(tmp_path / "m.npz", mmap=mmap)
+
+
+def test_an_array_header_announcing_more_than_its_member_holds_is_refused(tmp_path):
+    import io
+
+    header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000000,), }"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        magic = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little")
+        archive.writestr("meta.npy", magic + header)
+    (tmp_path / "m.npz").write_bytes(buffer.getvalue())
+    with pytest.raises(ValueError, match=r"meta\.npy announces 8,000,000,000,000,000 bytes"):
+        Item2Vec.load(tmp_path / "m.npz")
+
+
+def test_an_encrypted_member_is_refused(model, tmp_path):
+    model.save(tmp_path / "m.npz")
+    data = bytearray((tmp_path / "m.npz").read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # general purpose flags
+        start = data.find(signature)
+        while start >= 0:
+            data[start + offset] |= 1  # bit 0: encrypted
+            start = data.find(signature, start + 4)
+    (tmp_path / "m.npz").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"m\.npz"):
+        Item2Vec.load(tmp_path / "m.npz")

@@ -66,9 +66,9 @@ def read_table(
 
         try:
             table = pq.read_table(path)
+            return {name: _column(table, name) for name in table.column_names}
         except (pa.ArrowException, OSError) as exc:
             raise ValueError(f"{path} is not a readable Parquet file: {exc}") from None
-        return {name: _column(table, name) for name in table.column_names}
     try:
         return _read_text(path, text_columns)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:

@@ -6,6 +6,7 @@ import contextlib
 import csv
 import io
 import json
+import math
 import os
 import tokenize
 import zipfile
@@ -41,6 +42,7 @@ _MAGIC = "item2vec-model"
 _DAMAGED = (
     zipfile.BadZipFile, EOFError, OSError, KeyError, json.JSONDecodeError,
     NotImplementedError, SyntaxError, tokenize.TokenError, zlib.error,
+    RuntimeError,  # zipfile: an encrypted member
 )  # fmt: skip
 
 
@@ -139,6 +141,7 @@ def load_model(path: str | os.PathLike[str], mmap: bool = False) -> SavedModel:
         if handle.read(4) != b"PK\x03\x04":
             raise ValueError(f"{path} is not a readable item2vec model (not an .npz archive)")
     try:
+        _check_member_sizes(path)
         with np.load(path, allow_pickle=False) as data:
             names = set(data.files)
             if "meta" not in names:
@@ -156,6 +159,8 @@ def load_model(path: str | os.PathLike[str], mmap: bool = False) -> SavedModel:
             f"{path} is not a readable item2vec model (truncated or corrupt): {exc}"
         ) from None
     except ValueError as exc:
+        if str(path) in str(exc):
+            raise  # already says what is wrong with the file
         if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
             raise ValueError(f"{path} holds pickled objects, which are never loaded") from None
         raise ValueError(f"{path} is not a readable item2vec model: {exc}") from None
@@ -204,6 +209,27 @@ def _interpret(path: Path, meta: dict[str, Any], small: dict[str, Any], mmap: bo
     )
     state = ItemVectors(vocabulary, vectors, output, features, feature_vectors)
     return SavedModel(dict(meta["params"]), state, record)
+
+
+def _check_member_sizes(path: Path) -> None:
+    """Refuse arrays whose headers announce more data than their member holds, before
+    NumPy allocates for them (a crafted header could ask for petabytes)."""
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+                else:
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+            needed = math.prod(shape) * dtype.itemsize
+            if needed > info.file_size:
+                raise ValueError(
+                    f"{path} is corrupt: {info.filename} announces {needed:,} bytes of data "
+                    f"but holds {info.file_size:,}"
+                )
 
 
 def _members(path: Path) -> set[str]:
