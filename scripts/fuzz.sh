@@ -60,7 +60,8 @@ for target in "${targets[@]}"; do
     status=0
     # shellcheck disable=SC2086  # FUZZ_OPTIONS is a list of options
     python scripts/fuzz_targets.py fuzz "$target" -max_total_time="$seconds" \
-        -print_final_stats=1 -artifact_prefix="$work/findings/$target-" ${FUZZ_OPTIONS:-} \
+        -print_final_stats=1 -artifact_prefix="$work/findings/$target-" \
+        -dict="$work/seeds/$target.dict" ${FUZZ_OPTIONS:-} \
         "$work/corpus/$target" "$work/seeds/$target" > "$log" 2>&1 || status=$?
     # the last coverage line: executions, coverage (cov) and features (ft)
     grep -E '^#[0-9]+' "$log" | tail -n 1 || true

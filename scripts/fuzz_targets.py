@@ -16,7 +16,7 @@ ValueError), is a finding: the target lets it propagate and atheris reports it.
 
 Usage::
 
-    python scripts/fuzz_targets.py seeds DIR            # small valid inputs, DIR/<target>/
+    python scripts/fuzz_targets.py seeds DIR            # DIR/<target>/ inputs, DIR/<target>.dict
     python scripts/fuzz_targets.py fuzz TARGET [libFuzzer options] [CORPUS_DIR...]
     python scripts/fuzz_targets.py run TARGET FILE...   # replay inputs without atheris
 """
@@ -44,6 +44,86 @@ DOCUMENTED: tuple[type[BaseException], ...] = (
     FileNotFoundError,
     ImportError,
 )
+
+
+def _utf32(*texts: str) -> list[bytes]:
+    return [text.encode("utf-32-le") for text in texts]  # how .npy stores str arrays
+
+
+# libFuzzer dictionaries: tokens that a byte-level mutation would rarely spell out
+TOKENS: dict[str, list[bytes]] = {
+    "load": [
+        b"PK\x01\x02",
+        b"PK\x03\x04",
+        b"PK\x05\x06",
+        b"PK\x06\x06",
+        b"PK\x06\x07",
+        b"\xff\xff\xff\xff",
+        b"\x93NUMPY\x02\x00",
+        b"\x93NUMPY\x03\x00",
+        b"'descr': '<f8'",
+        b"'descr': '<U9'",
+        b"'descr': '|O'",
+        b"'descr': [('a', '<f4')]",
+        b"'fortran_order': True",
+        b"'shape': (99999999999999,",
+        b"'shape': (-1,",
+        b"'shape': ()",
+        b"items.npy",
+        b"vectors.npy",
+        b"output_vectors.npy",
+        b"counts.npy",
+        b"feature_vectors.npy",
+        b"meta.npy",
+        *_utf32(
+            '"format_version": 2',
+            '"items_json": null',
+            '"features": ',
+            '"pending": ',
+            '"params": ',
+            '"seed": ',
+            '"n_updates": ',
+            '"loss_history": ',
+            "Infinity",
+            "-Infinity",
+            "NaN",
+            "1e999",
+            "99999999999999999999",
+            "[[[[[[[[",
+            "null",
+            "true",
+            "{}",
+            "[]",
+        ),
+    ],
+    "word2vec": [b"\n", b" ", b"nan", b"inf", b"-inf", b"1e39", b"-0", b"\x00\x00\xc0\x7f"],
+    "events": [
+        b"user",
+        b"item",
+        b"time",
+        b"\r\n",
+        b'"',
+        b"\t",
+        b";",
+        b"|",
+        b"NaN",
+        b"nan",
+        b"inf",
+        b"1e309",
+        b"NaT",
+        b"null",
+        b"9223372036854775808",
+        b"-9223372036854775809",
+        b"2024-01-01T00:00:00",
+        b"2024-01-01 00:00:00+05:00",
+        b"\xef\xbb\xbf",
+        b"\xff\xfe",
+        b"\xfe\xff",
+        b"\x1f\x8b\x08",
+        b"PAR1",
+    ],
+}
+TOKENS["events_stdlib"] = TOKENS["events"]
 # subclasses of documented types that still are findings: a leaked decoding error
 # names no file, and pyarrow's classes (ArrowInvalid is a ValueError) leak its internals
 UNDOCUMENTED: tuple[type[BaseException], ...] = (UnicodeError,)
@@ -133,6 +213,11 @@ class Target:
 # --- seeds -----------------------------------------------------------------------------
 
 
+def _escaped(token: bytes) -> str:
+    """A token as libFuzzer's dictionary syntax spells it: printable ASCII, else \\xNN."""
+    return "".join(chr(b) if 32 <= b < 127 and b not in b'"\\' else f"\\x{b:02x}" for b in token)
+
+
 def write_seeds(root: Path) -> None:
     """Small valid inputs for every target, so the fuzzer starts from files that load."""
     import numpy as np
@@ -141,6 +226,9 @@ def write_seeds(root: Path) -> None:
 
     for name in TARGETS:
         (root / name).mkdir(parents=True, exist_ok=True)
+        (root / f"{name}.dict").write_text(
+            "".join(f'"{_escaped(token)}"\n' for token in TOKENS[name]), encoding="ascii"
+        )
 
     def tiny() -> Item2Vec:
         return Item2Vec(vector_size=2, min_count=1, epochs=1, sample=0, random_state=0, n_jobs=1)

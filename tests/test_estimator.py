@@ -228,29 +228,47 @@ def test_set_params_names_the_unknown_parameter_and_lists_the_valid_ones():
 # --- threads ------------------------------------------------------------------------
 
 
+N_CHUNKS = 4
+
+
 @pytest.fixture
 def threads_used(monkeypatch):
-    """Fit on 4 chunks of exactly 32768 tokens and return how many threads trained them."""
+    """Fit on 4 chunks of exactly 32768 tokens with ``cores`` cores; return how many
+    threads trained them and how many chunks ran at once at most."""
     from item2vec import _kernels
 
-    seqs = [np.arange(64) % 50 for _ in range(2048)]  # 131072 tokens
+    seqs = [np.arange(64) % 50 for _ in range(N_CHUNKS * 512)]  # 512 x 64 tokens per chunk
     corpus = Sequences.from_iterable(seqs)
     real = _kernels.core.train_chunk
 
-    def run(n_jobs, cores):
-        idents = set()
+    def run(n_jobs, cores, expected):
+        idents, counts, gate = set(), {"active": 0, "started": 0, "most": 0}, threading.Condition()
 
-        def slow(*args, **kwargs):
-            idents.add(threading.get_ident())
-            result = real(*args, **kwargs)
-            time.sleep(0.05)  # busy long enough for every worker to take a chunk
-            return result
+        def gated(*args, **kwargs):
+            # each chunk waits until ``expected`` chunks run at once (or none is left to
+            # start), so every worker takes one whatever the scheduling
+            with gate:
+                idents.add(threading.get_ident())
+                counts["active"] += 1
+                counts["started"] += 1
+                counts["most"] = max(counts["most"], counts["active"])
+                gate.notify_all()
+                gate.wait_for(
+                    lambda: counts["active"] >= expected or counts["started"] == N_CHUNKS,
+                    timeout=10,
+                )
+            try:
+                return real(*args, **kwargs)
+            finally:
+                with gate:
+                    counts["active"] -= 1
 
-        monkeypatch.setattr(_kernels.core, "train_chunk", slow)
+        monkeypatch.setattr(_kernels.core, "train_chunk", gated)
         monkeypatch.setattr(os, "cpu_count", lambda: cores)
         Item2Vec(vector_size=2, window=1, negative=1, sample=0, epochs=1, n_jobs=n_jobs,
                  random_state=0).fit(corpus)  # fmt: skip
-        return len(idents)
+        assert counts["started"] == N_CHUNKS
+        return len(idents), counts["most"]
 
     return run
 
@@ -269,7 +287,7 @@ def threads_used(monkeypatch):
     ],
 )
 def test_n_jobs_sets_the_training_threads(threads_used, n_jobs, cores, expected):
-    assert threads_used(n_jobs, cores) == expected
+    assert threads_used(n_jobs, cores, expected) == (expected, expected)
 
 
 # --- callbacks and progress ------------------------------------------------------------
@@ -317,10 +335,24 @@ def test_a_callback_returning_true_stops_after_that_epoch():
     def stop_at_two(model, stats):
         return stats["epoch"] == 2
 
-    model = Item2Vec(**(FAST | {"epochs": 5, "callbacks": [record, stop_at_two]}))
+    model = Item2Vec(**(FAST | {"epochs": 5, "callbacks": [stop_at_two, record]}))
     model.fit([["a", "b", "c"]] * 5)
-    assert [s["epoch"] for s in seen] == [1, 2]  # every callback still ran in epoch 2
+    assert [s["epoch"] for s in seen] == [1, 2]  # the callbacks after it still ran in epoch 2
     assert len(model.loss_history_) == 2
+
+
+def test_callbacks_query_the_vectors_of_the_epoch_just_trained():
+    checks = []
+
+    def check(model, stats):
+        # the unit vectors behind the queries follow the vectors after every epoch
+        unit = unit_rows(model.vectors_)
+        checks.append(np.allclose(model.normed_vectors, unit, atol=1e-6))
+        nearest = ranked(unit @ unit[0], exclude=[0])[0]
+        checks.append(model.most_similar(model.items_[0], topn=1)[0][0] == model.items_[nearest])
+
+    Item2Vec(**(FAST | {"epochs": 3, "callbacks": [check]})).fit(corpus_of(8, 30, 5, seed=6))
+    assert checks == [True] * 6
 
 
 @pytest.fixture
@@ -439,6 +471,13 @@ def test_nothing_to_train_says_why_and_leaves_the_model_unfitted():
     assert not hasattr(model, "vectors_")
 
 
+def test_a_callback_stopping_before_anything_was_trained_still_gets_the_error():
+    model = Item2Vec(**(FAST | {"epochs": 3, "callbacks": [lambda model, stats: True]}))
+    with pytest.raises(ValueError, match=r"^nothing was trained: "):
+        model.fit([["a"], ["b"]])
+    assert not hasattr(model, "vectors_")
+
+
 def test_nothing_to_train_with_time_options_names_them():
     corpus = Sequences.from_iterable([["a", "b", "c"]] * 3)
     corpus.times = np.arange(9, dtype=np.float64) * 10.0
@@ -457,6 +496,46 @@ def test_divergence_names_the_epoch_and_the_learning_rate():
     with pytest.raises(FloatingPointError, match=pattern):
         model.fit([["a", "b", "c"]] * 50)
     assert not hasattr(model, "vectors_")
+
+
+CORPUS_ERRORS = [
+    ([], {}, "X is empty: training needs at least one non-empty sequence of items"),
+    ([[], []], {}, "X is empty: training needs at least one non-empty sequence of items"),
+    ([["a", "b"], ["c"]], {"min_count": 2},
+     "no item occurs at least min_count=2 times; lower min_count"),
+    ([["a", "b"]], {"use_weights": True},
+     "use_weights=True needs event weights: pass Sequences with weights "
+     "(e.g. Sequences.from_events(..., weight='rating'))"),
+    ([["a", "b"]], {"time_decay": 1.0},
+     "time_decay and time_window need event times: pass Sequences with times "
+     "(e.g. Sequences.from_events(..., time='timestamp'))"),
+    ([["a", "b"]], {"time_window": 1.0},
+     "time_decay and time_window need event times: pass Sequences with times "
+     "(e.g. Sequences.from_events(..., time='timestamp'))"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("data", "params", "message"), CORPUS_ERRORS)
+def test_a_corpus_that_cannot_be_trained_is_refused_with_the_reason(data, params, message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        Item2Vec(**(FAST | params)).fit(data)
+
+
+def test_a_corpus_whose_every_weight_is_zero_is_refused():
+    corpus = Sequences.from_iterable([["a", "b"], ["b", "c"]])
+    corpus.weights = np.zeros(4, np.float32)
+    with pytest.raises(ValueError, match=r"^every event has weight 0: nothing to train on$"):
+        Item2Vec(**(FAST | {"use_weights": True})).fit(corpus)
+
+
+def test_a_new_fit_forgets_the_previous_one():
+    model = Item2Vec(**(FAST | {"epochs": 2}))
+    model.fit([["a", "b", "c"]] * 5, item_features={"a": "red"}).update([["a", "d"]] * 2)
+    assert model.n_updates_ == 1 and len(model.loss_history_) == 4
+    model.fit([["x", "y"]] * 3)
+    assert model.items_.tolist() == ["x", "y"]
+    assert model.n_updates_ == 0 and len(model.loss_history_) == 2
+    assert model.features_ is None and model.feature_vectors_ is None
 
 
 def test_update_checks_its_epochs():
@@ -536,6 +615,60 @@ def test_a_new_item_under_min_count_is_not_added():
     assert model.items_.tolist()[-1] == "z"
 
 
+# --- options that change training, and options that do not apply -----------------
+
+OPTIONS_BASE = dict(vector_size=4, window=2, negative=2, epochs=1, sample=0, n_jobs=1,
+                    random_state=0)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def options_corpus():
+    return corpus_of(12, 60, 8, seed=5)
+
+
+def _vectors(corpus, **params):
+    return Item2Vec(**(OPTIONS_BASE | params)).fit(corpus).vectors_
+
+
+CHANGES = [
+    ({}, {"window": 1}),
+    ({}, {"window": "session"}),
+    ({}, {"negative": 1}),
+    ({}, {"ns_exponent": 0.0}),
+    ({}, {"sample": 0.01}),
+    ({}, {"alpha": 0.05}),
+    ({}, {"min_alpha": 0.02}),
+    ({}, {"epochs": 2}),
+    ({}, {"sg": False}),
+    ({}, {"shrink_windows": False}),
+    ({}, {"shared_negatives": True}),
+    ({"sg": False}, {"cbow_mean": False}),
+    ({"window": "session"}, {"session_contexts": 2}),
+]
+
+
+@pytest.mark.parametrize(("base", "change"), CHANGES, ids=[str(c) for _, c in CHANGES])
+def test_each_training_option_changes_the_vectors(options_corpus, base, change):
+    before = _vectors(options_corpus, **base)
+    after = _vectors(options_corpus, **(base | change))
+    assert not np.array_equal(before, after)
+
+
+NO_EFFECT = [
+    ({}, {"cbow_mean": False}),  # CBOW only
+    ({"sg": False}, {"shared_negatives": True}),  # skip-gram only
+    ({}, {"session_contexts": 2}),  # window="session" only
+    ({}, {"verbose": 0, "callbacks": [], "recommend_scoring": "cosine"}),  # not training
+]
+
+
+@pytest.mark.parametrize(("base", "change"), NO_EFFECT, ids=[str(c) for _, c in NO_EFFECT])
+def test_an_option_that_does_not_apply_leaves_training_unchanged(options_corpus, base, change):
+    before = _vectors(options_corpus, **base)
+    after = _vectors(options_corpus, **(base | change))
+    np.testing.assert_array_equal(before, after)
+
+
 # --- random_state ----------------------------------------------------------------------
 
 
@@ -574,13 +707,13 @@ FEATURE_SEQS = [["a", "b", "c"], ["b", "a"], ["c", "b", "a", "c"]] * 2 + [
 ]
 # given in any order and with repeats; x is shared, a bare string is one feature,
 # a feature may have an item's name, an unknown item's features are ignored
-ITEM_FEATURES = {"c": ["z", "b"], "a": ["x", "y", "x"], "b": "x", "unknown": ["w"]}
+ITEM_FEATURES = {"c": ["blue", "b"], "a": ["red", "big", "red"], "b": "red", "unknown": ["new"]}
 
 
 def _hand_built(kind):
     """The corpus plus, after it, one sequence [item, features...] per event of the item,
     with features named apart from items and the event's weight and time."""
-    spelled = {"a": ["f:x", "f:y"], "b": ["f:x"], "c": ["f:z", "f:b"]}
+    spelled = {"a": ["f:red", "f:big"], "b": ["f:red"], "c": ["f:blue", "f:b"]}
     seqs = FEATURE_SEQS + [[item, *spelled[item]] for seq in FEATURE_SEQS for item in seq]
     events = [w for s in FEATURE_SEQS for w in s]
     rng = np.random.default_rng(4)
@@ -605,11 +738,11 @@ def test_item_features_train_as_extra_sequences_after_the_corpus(kind):
     model = Item2Vec(**params).fit(plain, item_features=ITEM_FEATURES)
     # features in order of first mention, walking the items by count then appearance
     assert model.items_.tolist() == ["a", "b", "c"]
-    assert model.features_.tolist() == ["x", "y", "z", "b"]
+    assert model.features_.tolist() == ["red", "big", "blue", "b"]
     assert model.feature_vectors_.shape == (4, 5)
     # the same training, spelled out: items first, then features in that order
     reference = Item2Vec(**params).fit(combined)
-    assert reference.items_.tolist() == ["a", "b", "c", "f:x", "f:y", "f:z", "f:b"]
+    assert reference.items_.tolist() == ["a", "b", "c", "f:red", "f:big", "f:blue", "f:b"]
     np.testing.assert_array_equal(model.vectors_, reference.vectors_[:3])
     np.testing.assert_array_equal(model.feature_vectors_, reference.vectors_[3:])
     np.testing.assert_array_equal(model.output_vectors_, reference.output_vectors_[:3])
@@ -636,17 +769,23 @@ def test_item_features_are_checked():
 @pytest.fixture(scope="module")
 def featured():
     return Item2Vec(**(FAST | {"vector_size": 5, "epochs": 2})).fit(
-        FEATURE_SEQS, item_features={**ITEM_FEATURES, "a": ["x", "y", 7]}
+        FEATURE_SEQS, item_features={**ITEM_FEATURES, "a": ["red", "big", 7]}
     )
 
 
 @pytest.mark.parametrize(
     ("given", "rows"),
-    [(["x"], [0]), ("x", [0]), (["x", "z"], [0, 3]), (("y", "b", 7), [1, 4, 2]), (7, [2])],
+    [
+        (["red"], [0]),
+        ("red", [0]),
+        (["red", "blue"], [0, 3]),
+        (("big", "b", 7), [1, 4, 2]),
+        (7, [2]),
+    ],
     ids=["one", "bare string", "two", "tuple", "bare int"],
 )
 def test_vector_from_features_is_the_mean_of_their_unit_vectors(featured, given, rows):
-    assert featured.features_.tolist() == ["x", "y", 7, "z", "b"]
+    assert featured.features_.tolist() == ["red", "big", 7, "blue", "b"]
     expected = unit_rows(featured.feature_vectors_[rows]).mean(axis=0)
     vector = featured.vector_from_features(given)
     assert vector.dtype == np.float32
@@ -655,11 +794,11 @@ def test_vector_from_features_is_the_mean_of_their_unit_vectors(featured, given,
 
 def test_vector_from_features_errors(featured, model):
     with pytest.raises(ValueError, match=r"^this model was fitted without item_features$"):
-        model.vector_from_features(["x"])
+        model.vector_from_features(["red"])
     with pytest.raises(ValueError, match=r"^vector_from_features needs at least one feature$"):
         featured.vector_from_features([])
     with pytest.raises(KeyError, match="feature 'q' was not seen in training"):
-        featured.vector_from_features(["x", "q"])
+        featured.vector_from_features(["red", "q"])
     with pytest.raises(KeyError, match="feature 'a' was not seen in training"):
         featured.vector_from_features("a")  # an item is not a feature
 
@@ -857,6 +996,42 @@ def test_history_matrix_follows_the_documented_weights(last_n, half_life):
     np.testing.assert_allclose(weights.toarray(), expected, rtol=1e-6)
 
 
+# --- search helpers ------------------------------------------------------------
+
+
+def test_normalize_rows_scales_to_unit_length_and_keeps_zero_rows():
+    from item2vec.neighbors import normalize_rows
+
+    out = normalize_rows(np.array([[3, 4], [0, 0], [-2, 0]]))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, [[0.6, 0.8], [0, 0], [-1, 0]], rtol=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("queries", "k", "bias", "message"),
+    [
+        (np.ones((2, 3)), 0, None, "k must be in [1, 5], got 0"),
+        (np.ones((2, 3)), 6, None, "k must be in [1, 5], got 6"),
+        (np.ones((2, 2)), 1, None, "queries and items must be 2-D with equal widths, "
+         "got (2, 2) and (5, 3)"),
+        (np.ones((2, 3)), 1, np.zeros(4), "bias must have shape (5,), got (4,)"),
+    ],
+)  # fmt: skip
+def test_top_k_refuses_what_it_cannot_search(queries, k, bias, message):
+    from item2vec.neighbors import top_k
+
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        top_k(queries, np.ones((5, 3)), k, bias=bias)
+
+
+def test_top_k_returns_every_item_at_k_equal_to_their_number():
+    from item2vec.neighbors import top_k
+
+    items = np.array([[1.0], [3.0], [2.0]])
+    idx, scores = top_k(np.ones((1, 1)), items, 3)
+    assert idx.tolist() == [[1, 2, 0]] and scores.tolist() == [[3.0, 2.0, 1.0]]
+
+
 # --- recommend ----------------------------------------------------------------------
 
 
@@ -900,6 +1075,12 @@ def test_filter_items_removes_the_first_item_too(model):
     first = model.items_[0]
     ids, _ = model.recommend(history, topn=14, filter_items=[first, "unknown"])
     assert ids.tolist() == [model.items_[c] for c in order if c != 0]
+
+
+def test_a_baseline_recommends_only_once_fitted():
+    message = "this Popularity is not fitted yet; call fit(sequences) first"
+    with pytest.raises(NotFittedError, match=f"^{re.escape(message)}$"):
+        Popularity().recommend(["a"])
 
 
 def test_filter_items_on_a_popularity_baseline_removes_the_most_popular():
