@@ -28,12 +28,18 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
-# fuzz this tree's item2vec, not another installed copy
+# fuzz this tree's item2vec, not another installed copy: src/ goes first on the path, and
+# an editable install builds the compiled core there if it is missing
 here=$(pwd -P)
-if ! python -c "import item2vec, sys; sys.exit(not item2vec.__file__.startswith('$here/src/'))" \
-    2>/dev/null; then
+export PYTHONPATH="$here/src${PYTHONPATH:+:$PYTHONPATH}"
+this_tree="import item2vec, sys; sys.exit(not item2vec.__file__.startswith('$here/src/'))"
+if ! python -c "$this_tree" 2>/dev/null; then
     echo "== installing item2vec from $here (editable)"
     python -m pip install --quiet --editable .
+    if ! python -c "$this_tree"; then
+        echo "error: item2vec from $here/src cannot be imported" >&2
+        exit 1
+    fi
 fi
 if ! python -c "import atheris" 2>/dev/null; then
     echo "== installing atheris"
