@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
-# Runs each target (default: all of load word2vec events events_stdlib; see
+# Runs each target (default: all of load load_meta word2vec events events_stdlib; see
 # scripts/fuzz_targets.py) for SECONDS (default 600), one after the other, starting
 # from small valid files generated here (saved models, word2vec text and binary files,
 # CSV/TSV/gzip/UTF-16 and Parquet event tables). Exits non-zero if any target hits a
@@ -24,7 +24,7 @@ fi
 shift $(($# > 0 ? 1 : 0))
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(load word2vec events events_stdlib)
+    targets=(load load_meta word2vec events events_stdlib)
 fi
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
@@ -76,12 +76,14 @@ for target in "${targets[@]}"; do
     if [ "$status" -ne 0 ] || [ -e "${findings[0]}" ]; then
         failed+=("$target")
         echo "!! $target: finding (exit status $status); the end of its log:"
-        tail -n 60 "$log" | grep -v '^#[0-9]'
+        tail -n 60 "$log" | grep -v '^#[0-9]' || true
         for input in "${findings[@]}"; do
             [ -e "$input" ] || continue
-            echo "-- input: $input"
-            echo "   base64: $(base64 -w 0 "$input" | head -c 4000)"
-            echo "   replay: python scripts/fuzz_targets.py run $target $input"
+            echo "-- input: $input ($(wc -c < "$input") bytes)"
+            if [ "$(wc -c < "$input")" -le 3000 ]; then
+                echo "   base64: $(base64 -w 0 "$input")"
+            fi
+            echo "   replay: PYTHONPATH=src python scripts/fuzz_targets.py run $target $input"
         done
     fi
 done

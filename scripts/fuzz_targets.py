@@ -3,6 +3,9 @@
 Each target takes the fuzzer's bytes as the contents of a file and reads it:
 
 - ``load``: ``Item2Vec.load(path)`` and ``Item2Vec.load(path, mmap=True)``
+- ``load_meta``: the same, the bytes being the JSON metadata of a model file whose
+  arrays are those of a small valid model (past the zip and .npy layers, where byte
+  mutations of a whole file rarely reach: the metadata is stored as UTF-32)
 - ``word2vec``: ``Item2Vec.load_word2vec_format(path, binary=False / True)``
 - ``events``: ``read_events`` of the bytes as a ``.csv`` (pyarrow's reader) and as
   a ``.parquet`` file
@@ -23,9 +26,13 @@ Usage::
 
 from __future__ import annotations
 
+import atexit
 import gzip
 import io
 import itertools
+import json
+import re
+import shutil
 import sys
 import tempfile
 import traceback
@@ -34,9 +41,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-TARGETS = ("load", "word2vec", "events", "events_stdlib")
+TARGETS = ("load", "load_meta", "word2vec", "events", "events_stdlib")
 # input sizes that leave room to grow around the seeds (a saved tiny model is ~3 KB)
-MAX_LEN = {"load": 16384, "word2vec": 4096, "events": 8192, "events_stdlib": 4096}
+MAX_LEN = {
+    "load": 16384,
+    "load_meta": 4096,
+    "word2vec": 4096,
+    "events": 8192,
+    "events_stdlib": 4096,
+}
 DOCUMENTED: tuple[type[BaseException], ...] = (
     ValueError,
     KeyError,
@@ -124,6 +137,9 @@ TOKENS: dict[str, list[bytes]] = {
     ],
 }
 TOKENS["events_stdlib"] = TOKENS["events"]
+TOKENS["load_meta"] = [
+    token.decode("utf-32-le").encode() for token in TOKENS["load"] if token.startswith(b'"\0')
+] + [b"Infinity", b"-Infinity", b"NaN", b"1e999", b"-1", b"99999999999999999999", b"[[[["]
 # subclasses of documented types that still are findings: a leaked decoding error
 # names no file, and pyarrow's classes (ArrowInvalid is a ValueError) leak its internals
 UNDOCUMENTED: tuple[type[BaseException], ...] = (UnicodeError,)
@@ -154,13 +170,24 @@ class Target:
 
         self.name = name
         self.item2vec = item2vec
+        if name == "load_meta":
+            self.arrays = _model_arrays()
         self.folder = Path(tempfile.mkdtemp(prefix=f"item2vec-fuzz-{name}-"))
+        atexit.register(shutil.rmtree, self.folder, ignore_errors=True)
         self.counter = itertools.count()
 
     def file(self, data: bytes, suffix: str) -> Path:
         # a new name each time: a memory-mapped earlier file is never truncated under its map
         path = self.folder / f"input{next(self.counter)}{suffix}"
         path.write_bytes(data)
+        return path
+
+    def model_file(self, meta: bytes) -> Path:
+        import numpy as np
+
+        path = self.folder / f"input{next(self.counter)}.npz"
+        text = np.array(meta.decode("utf-8", errors="replace"))
+        np.savez(path, **self.arrays, meta=text)
         return path
 
     def variants(self, data: bytes) -> list[tuple[str, Path, Callable[[Path], Any]]]:
@@ -170,8 +197,8 @@ class Target:
         def events(path: Path) -> Any:
             return read_events(path, user="user", item="item", time="time")
 
-        if self.name == "load":
-            path = self.file(data, ".npz")
+        if self.name in ("load", "load_meta"):
+            path = self.file(data, ".npz") if self.name == "load" else self.model_file(data)
             return [
                 ("Item2Vec.load(path)", path, model.load),
                 ("Item2Vec.load(path, mmap=True)", path, lambda p: model.load(p, mmap=True)),
@@ -213,6 +240,31 @@ class Target:
 # --- seeds -----------------------------------------------------------------------------
 
 
+def _tiny_model() -> Any:
+    from item2vec import Item2Vec
+
+    return Item2Vec(vector_size=2, min_count=1, epochs=1, sample=0, random_state=0, n_jobs=1)
+
+
+def _model_with_features() -> tuple[Any, dict[str, Any]]:
+    """A small model with item features, and the arrays of its saved file but the metadata."""
+    import numpy as np
+
+    model = _tiny_model().fit(
+        [["a", "b", "c"], ["b", "c", "a"]], item_features={"a": ["x"], "b": ["x", "y"]}
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        model.save(Path(folder) / "model.npz")
+        with np.load(Path(folder) / "model.npz") as saved:
+            arrays = {name: saved[name] for name in saved.files if name != "meta"}
+    arrays["items"] = np.array([1, 2, 3])  # read when the metadata's items_json is null
+    return model, arrays
+
+
+def _model_arrays() -> dict[str, Any]:
+    return _model_with_features()[1]
+
+
 def _escaped(token: bytes) -> str:
     """A token as libFuzzer's dictionary syntax spells it: printable ASCII, else \\xNN."""
     return "".join(chr(b) if 32 <= b < 127 and b not in b'"\\' else f"\\x{b:02x}" for b in token)
@@ -231,7 +283,8 @@ def write_seeds(root: Path) -> None:
         )
 
     def tiny() -> Item2Vec:
-        return Item2Vec(vector_size=2, min_count=1, epochs=1, sample=0, random_state=0, n_jobs=1)
+        model: Item2Vec = _tiny_model()
+        return model
 
     sequences = [["a", "b", "c"], ["b", "c", "d"], ["a", "d"]]
     corpora: dict[str, list[list[Any]]] = {
@@ -246,6 +299,18 @@ def write_seeds(root: Path) -> None:
             model.save_word2vec_format(root / "word2vec" / f"{label}-{int(binary)}.w2v", binary)
     features = tiny().fit(sequences, item_features={"a": ["x"], "b": ["x", "y"]})
     features.save(root / "load" / "features.npz")
+    with_features = _model_with_features()[0]
+    with tempfile.TemporaryDirectory() as folder:
+        with_features.save(Path(folder) / "model.npz")
+        with np.load(Path(folder) / "model.npz") as saved:
+            meta = json.loads(str(saved["meta"]))
+    (root / "load_meta" / "features.json").write_text(json.dumps(meta))
+    (root / "load_meta" / "int-items.json").write_text(json.dumps({**meta, "items_json": None}))
+    plain = {k: v for k, v in meta.items() if k != "features"}
+    (root / "load_meta" / "no-features.json").write_text(json.dumps(plain, indent=1))
+    # room after each number, so that overwriting it with a longer token keeps valid JSON
+    padded = re.sub(r"(: -?[0-9][0-9.e+-]*)", r"\1            ", json.dumps(meta))
+    (root / "load_meta" / "padded.json").write_text(padded)
     (root / "word2vec" / "trailing-space.w2v").write_bytes(b"2 2\nx 0.5 -1 \ny 1e-3 2.0 \n")
 
     texts = {
@@ -317,8 +382,8 @@ def fuzz(name: str, argv: list[str]) -> None:
         for function in _functions(module):
             atheris.instrument_func(function)
     # libFuzzer options the caller did not give: an input size suited to the target, hangs
-    # and runaway memory as findings
-    defaults = {"max_len": MAX_LEN[name], "timeout": 60, "rss_limit_mb": 4096}
+    # and runaway memory as findings, and every seed kept (their variety is the point)
+    defaults = {"max_len": MAX_LEN[name], "timeout": 60, "rss_limit_mb": 4096, "keep_seed": 1}
     given = {arg[1:].split("=", 1)[0] for arg in argv if arg.startswith("-")}
     options = [f"-{key}={value}" for key, value in defaults.items() if key not in given]
     atheris.Setup([sys.argv[0], *options, *argv], target)

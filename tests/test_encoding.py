@@ -1,6 +1,7 @@
 """Encoding ids into Sequences and Vocabulary, and reading event tables, against
 plain-Python references written here."""
 
+import contextlib
 import datetime
 import itertools
 import math
@@ -20,23 +21,12 @@ def exactly(message):
     return "^" + re.escape(message) + "$"
 
 
+@contextlib.contextmanager
 def raises_key_error(message):
-    """KeyError's str() quotes its message, so match the argument instead."""
-
-    class _Match:
-        def __init__(self):
-            self.info = pytest.raises(KeyError)
-
-        def __enter__(self):
-            self.caught = self.info.__enter__()
-            return self.caught
-
-        def __exit__(self, *exc):
-            handled = self.info.__exit__(*exc)
-            assert self.caught.value.args[0] == message
-            return handled
-
-    return _Match()
+    """KeyError's str() quotes its message, so compare the argument instead."""
+    with pytest.raises(KeyError) as caught:
+        yield
+    assert caught.value.args[0] == message
 
 
 # --- plain-Python references ---------------------------------------------------
@@ -289,6 +279,8 @@ MIXED = [[1, "1", 2.5, 1], ["b", (1, 2), 2.5], [], [True, 7]]
         (lambda: [], []),
         (lambda: [[], []], [[], []]),
         (lambda: [np.array([], np.int64), np.array([], np.int64)], [[], []]),
+        (lambda: [np.array([], np.int64), np.array([5])], [[], [5]]),
+        (lambda: [np.array(["z"])], [["z"]]),
     ],
     ids=[
         "str",
@@ -310,6 +302,8 @@ MIXED = [[1, "1", 2.5, 1], ["b", (1, 2), 2.5], [], [True, 7]]
         "empty",
         "empty-lists",
         "empty-arrays",
+        "one-int-token",
+        "one-str-token",
     ],
 )
 def test_from_iterable_encodes_every_input_kind_like_the_reference(make, seqs, no_pandas):

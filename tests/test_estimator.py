@@ -225,6 +225,21 @@ def test_set_params_names_the_unknown_parameter_and_lists_the_valid_ones():
         Item2Vec().set_params(windw=3)
 
 
+def test_scikit_learn_sees_an_unsupervised_float32_transformer_of_item_sequences():
+    get_tags = pytest.importorskip("sklearn.utils").get_tags
+    model = Item2Vec(**FAST)
+    tags = get_tags(model)
+    # y is never needed, and transform returns float32 whatever the input
+    assert tags.target_tags.required is False
+    out = model.fit([["a", "b"], ["b", "c"]] * 3).transform([["a", "c"]])
+    assert tags.transformer_tags.preserves_dtype == [str(out.dtype)] == ["float32"]
+    # the input is sequences of item ids (strings welcome), not a 1-D or 2-D array
+    assert tags.input_tags.string is True
+    assert tags.input_tags.one_d_array is False and tags.input_tags.two_d_array is False
+    # inputs are checked by the estimator itself; threads race by design
+    assert tags.no_validation is True and tags.non_deterministic is True
+
+
 # --- threads ------------------------------------------------------------------------
 
 
@@ -445,6 +460,7 @@ def test_progress_with_tqdm_feeds_the_bar_every_token(monkeypatch):
     Item2Vec(verbose=1, callbacks=[record], **PROGRESS).fit(_progress_corpus())
     (bar,) = bars
     assert bar.kwargs["total"] == 2 * 65536
+    assert bar.kwargs["unit"] == "tok"  # shown as tok/s
     assert bar.updates == [32768] * 4
     assert bar.postfix["epoch"] == "2/2"
     assert bar.postfix["loss"] == f"{seen[-1]['loss']:.4f}"
@@ -468,7 +484,10 @@ def test_nothing_to_train_says_why_and_leaves_the_model_unfitted():
     )
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         model.fit([["a"], ["b"], ["a"]])
-    assert not hasattr(model, "vectors_")
+    for name in ("vocabulary_", "items_", "vectors_", "output_vectors_", "features_",
+                 "feature_vectors_", "loss_history_", "n_updates_"):  # fmt: skip
+        assert not hasattr(model, name)
+    assert "a" not in model
 
 
 def test_a_callback_stopping_before_anything_was_trained_still_gets_the_error():
@@ -585,6 +604,9 @@ def test_an_update_with_the_first_item_and_a_new_one_adds_only_the_new_one():
     model.update([["c", "new"], ["c", "a"]])
     assert model.items_.tolist() == ["c", "a", "b", "new"]
     assert model.vocabulary_.counts.tolist() == [14, 9, 8, 1]
+    model.update([["b", "c"]])  # nothing new: the counts stay integers
+    assert model.vocabulary_.counts.tolist() == [15, 9, 9, 1]
+    assert model.vocabulary_.counts.dtype == np.int64
 
 
 def test_new_items_join_by_accumulated_count_then_batch_order():
@@ -797,9 +819,9 @@ def test_vector_from_features_errors(featured, model):
         model.vector_from_features(["red"])
     with pytest.raises(ValueError, match=r"^vector_from_features needs at least one feature$"):
         featured.vector_from_features([])
-    with pytest.raises(KeyError, match="feature 'q' was not seen in training"):
+    with pytest.raises(KeyError, match=r'^"feature \'q\' was not seen in training"$'):
         featured.vector_from_features(["red", "q"])
-    with pytest.raises(KeyError, match="feature 'a' was not seen in training"):
+    with pytest.raises(KeyError, match=r'^"feature \'a\' was not seen in training"$'):
         featured.vector_from_features("a")  # an item is not a feature
 
 
@@ -948,17 +970,17 @@ def test_fit_transform_reads_a_generator_once():
     np.testing.assert_array_equal(out, expected)
 
 
-def _output_ranking(model, history):
+def _output_scores(model, history):
+    """The "output" scores of a history: its mean input vector against every output vector."""
     codes = [model.vocabulary_.code(i) for i in history]
-    scores = model.output_vectors_.astype(np.float64) @ model.vectors_[codes].mean(axis=0)
-    return ranked(scores, exclude=codes), np.sort(scores)[::-1]
+    return model.output_vectors_.astype(np.float64) @ model.vectors_[codes].mean(axis=0), codes
 
 
 def test_score_counts_a_target_at_rank_ten_and_not_at_rank_eleven(model):
     for code in range(15):
         history = [model.items_[code]]
-        order, _ = _output_ranking(model, history)
-        scores = model.output_vectors_.astype(np.float64) @ model.vectors_[code]
+        scores, _ = _output_scores(model, history)
+        order = ranked(scores, exclude=[code])
         if scores[order[9]] - scores[order[10]] > 1e-4:  # apart beyond float32 rounding
             break
     else:
@@ -973,6 +995,14 @@ def test_score_needs_a_sequence_of_two_items(model):
     message = "score needs at least one sequence with two or more items"
     with pytest.raises(ValueError, match=f"^{message}$"):
         model.score([[model.items_[0]], []])
+
+
+def test_time_half_life_needs_histories_with_times(model):
+    message = "time_half_life needs event times: pass the histories as Sequences with times"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        history_matrix(np.array([0, 1]), np.array([0, 2]), 2, time_half_life=1.0)
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        model.recommend_batch([model.items_[:2].tolist()], time_half_life=1.0)
 
 
 def _reference_weights(history_codes, n_items, last_n=None, half_life=None):
@@ -1041,7 +1071,9 @@ def test_recommend_errors_name_the_problem(model):
     with pytest.raises(TypeError, match=r"^history must be a sequence of items, got a string$"):
         model.recommend(b"i1")
     for history in ([], ["unknown", "also unknown"]):
-        with pytest.raises(KeyError, match="none of the history's items is in the vocabulary"):
+        with pytest.raises(
+            KeyError, match=r'^"none of the history\'s items is in the vocabulary"$'
+        ):
             model.recommend(history)
     message = r"^times must hold one number per history event \(3\), got shape \(2,\)$"
     with pytest.raises(ValueError, match=message):
@@ -1071,7 +1103,7 @@ def test_recommend_batch_checks_its_options(model, options, error, message):
 
 def test_filter_items_removes_the_first_item_too(model):
     history = [model.items_[4]]
-    order, _ = _output_ranking(model, history)
+    order = ranked(*_output_scores(model, history))
     first = model.items_[0]
     ids, _ = model.recommend(history, topn=14, filter_items=[first, "unknown"])
     assert ids.tolist() == [model.items_[c] for c in order if c != 0]
