@@ -189,3 +189,24 @@ def test_an_encrypted_member_is_refused(model, tmp_path):
     (tmp_path / "m.npz").write_bytes(bytes(data))
     with pytest.raises(ValueError, match=r"m\.npz"):
         Item2Vec.load(tmp_path / "m.npz")
+
+
+def test_an_infinite_seed_in_the_metadata_is_refused(tmp_path):
+    meta = (
+        '{"format":"item2vec-model","format_version":1,"seed":Infinity,"items_json":[],"params":{}}'
+    )
+    path = tmp_path / "m.npz"
+    np.savez(path, meta=np.array(meta), vectors=np.zeros((0, 2), "f4"), counts=np.zeros(0, "i8"))
+    with pytest.raises(ValueError, match="corrupt or unsupported"):
+        Item2Vec.load(path)
+
+
+def test_a_csv_field_over_the_reader_limit_is_refused(tmp_path):
+    import gzip
+
+    from item2vec import read_events
+
+    path = tmp_path / "e.csv"
+    path.write_bytes(gzip.compress(b"user,item,time\nu," + b"a" * 131073 + b",1\n"))
+    with pytest.raises(ValueError, match="field larger than field limit"):
+        read_events(path, user="user", item="item", time="time")

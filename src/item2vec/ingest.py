@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import os
 import zlib
@@ -67,12 +68,14 @@ def read_table(
         try:
             table = pq.read_table(path)
             return {name: _column(table, name) for name in table.column_names}
-        except (pa.ArrowException, OSError) as exc:
+        except (pa.ArrowException, OSError, UnicodeError) as exc:
             raise ValueError(f"{path} is not a readable Parquet file: {exc}") from None
     try:
         return _read_text(path, text_columns)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise ValueError(f"{path} is not a readable gzip file: {exc}") from None
+    except csv.Error as exc:  # e.g. a field over the standard library's size limit
+        raise ValueError(f"{path}: {exc}") from None
 
 
 def _read_text(path: Path, text_columns: set[str]) -> dict[str, np.ndarray]:

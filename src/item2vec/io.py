@@ -42,7 +42,9 @@ _MAGIC = "item2vec-model"
 _DAMAGED = (
     zipfile.BadZipFile, EOFError, OSError, KeyError, json.JSONDecodeError,
     NotImplementedError, SyntaxError, tokenize.TokenError, zlib.error,
-    RuntimeError,  # zipfile: an encrypted member
+    RuntimeError,  # zipfile: an encrypted member (also RecursionError, deep JSON)
+    OverflowError, MemoryError,  # an infinite seed; a zip64 size that overstates a member
+    SystemError,  # NumPy str arrays holding code points past U+10FFFF
 )  # fmt: skip
 
 
