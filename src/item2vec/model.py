@@ -7,7 +7,6 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from item2vec._params import ITEM2VEC_PARAMS, ParamsMixin, check_params
 from item2vec._training import TrainingRecord, initial_vectors, seed_from, train
@@ -19,10 +18,6 @@ from item2vec.neighbors import RankingSource, RecommenderMixin, history_matrix
 from item2vec.vectors import ItemVectors, VectorQueries
 
 __all__ = ["Item2Vec", "NotFittedError"]
-
-
-def _no_scores(weights: sp.csr_array, start: int, stop: int) -> np.ndarray:
-    raise NotImplementedError("embedding models rank through their history vectors")
 
 
 # the recommendation mixin reads vocabulary_ and items_, which are read-only properties here
@@ -393,7 +388,8 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         state, scoring = self._state, self.recommend_scoring
         # vectors read from the word2vec format have no output weights: cosine then
         return RankingSource(
-            state.vocabulary, lambda weights: state.history_vectors(weights, scoring), _no_scores
+            state.vocabulary,
+            history_vectors=lambda weights: state.history_vectors(weights, scoring),
         )
 
     # --- files ---------------------------------------------------------------

@@ -226,21 +226,22 @@ def _padding_value(items: np.ndarray) -> Any:
 
 class RankingSource(NamedTuple):
     """A fitted recommender's parts that ranking reads: its vocabulary, and either
-    ``history_vectors(weights) -> (queries, items)`` or ``scores(weights, start, stop)``."""
+    ``history_vectors(weights) -> (queries, items)``, whose products are the scores
+    (searched tile by tile with :func:`top_k`), or ``scores(weights, start, stop)``:
+    dense scores of histories ``start:stop`` against every item."""
 
     vocabulary: Vocabulary
-    history_vectors: Callable[[sp.csr_array], tuple[np.ndarray, np.ndarray] | None] | None
-    scores: Callable[[sp.csr_array, int, int], np.ndarray]
+    history_vectors: Callable[[sp.csr_array], tuple[np.ndarray, np.ndarray]] | None = None
+    scores: Callable[[sp.csr_array, int, int], np.ndarray] | None = None
 
 
 class RecommenderMixin:
     """``recommend`` / ``recommend_batch`` for models with ``vocabulary_`` and ``_scores``.
 
-    A subclass implements either ``_history_vectors(weights)``, returning
-    ``(queries, items)`` matrices whose products are the scores (embedding
-    models: searched tile by tile with :func:`top_k`), or ``_scores(weights,
-    start, stop)``: dense scores of histories ``start:stop`` against every
-    item. ``weights`` is the :func:`history_matrix` of all histories.
+    A subclass implements ``_scores(weights, start, stop)`` (dense scores of
+    histories ``start:stop``, ``weights`` being the :func:`history_matrix` of
+    all histories), or overrides ``_ranking_source`` to rank through history
+    vectors instead.
     """
 
     vocabulary_: Any
@@ -252,19 +253,13 @@ class RecommenderMixin:
                 f"this {type(self).__name__} is not fitted yet; call fit(sequences) first"
             )
 
-    def _history_vectors(self, weights: sp.csr_array) -> tuple[np.ndarray, np.ndarray] | None:
-        return None
-
     def _scores(self, weights: sp.csr_array, start: int, stop: int) -> np.ndarray:
         raise NotImplementedError
 
     def _ranking_source(self) -> RankingSource:
         """What recommendations are ranked with, read once per call, so that a
         model changed by another thread meanwhile is never seen half old, half new."""
-        vectors = None
-        if type(self)._history_vectors is not RecommenderMixin._history_vectors:
-            vectors = self._history_vectors
-        return RankingSource(self.vocabulary_, vectors, self._scores)
+        return RankingSource(self.vocabulary_, scores=self._scores)
 
     def recommend_batch(
         self,
@@ -347,13 +342,15 @@ class RecommenderMixin:
         if popularity:
             counts = np.maximum(vocabulary.counts, 1).astype(np.float64)
             prior = (popularity * np.log(counts)).astype(np.float32)
-        vectors = None if source.history_vectors is None else source.history_vectors(weights)
-        if vectors is not None:
-            idx, scores = top_k(*vectors, k, seen, banned, bias=prior)
+        if source.history_vectors is not None:
+            queries, items = source.history_vectors(weights)
+            idx, scores = top_k(queries, items, k, seen, banned, bias=prior)
         else:
+            score_block = source.scores
+            assert score_block is not None  # a RankingSource has one of the two
 
             def block(start: int, stop: int) -> np.ndarray:
-                sims = source.scores(weights, start, stop)
+                sims = score_block(weights, start, stop)
                 return sims if prior is None else sims + prior
 
             idx, scores = top_k_scores(block, weights.shape[0], n_items, k, seen, banned)
