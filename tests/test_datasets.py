@@ -75,6 +75,20 @@ def test_dat_layout_is_read(tmp_path):
 # ml-latest / ml-25m: ratings.csv and movies.csv
 
 
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("ratings.dat", "1::10::5\n2::10::3::978300761\n"),  # a field missing
+        ("u.data", "1\t10\tfive\t881250949\n"),
+        ("ratings.csv", "userId,movieId,rating\n1,10,5\n"),  # no timestamp column
+    ],
+)
+def test_a_malformed_ratings_file_is_named_in_the_error(tmp_path, name, content):
+    (tmp_path / name).write_text(content)
+    with pytest.raises(ValueError, match=rf"{name}"):
+        load_movielens(tmp_path)
+
+
 def test_latest_layout_is_read(tmp_path):
     (tmp_path / "ratings.csv").write_text(
         "userId,movieId,rating,timestamp\n3,5,4.5,964982703\n7,2,1,964981247\n"

@@ -88,9 +88,10 @@ def test_subset_takes_a_boolean_mask():
 
 
 def test_event_dicts_of_python_lists_keep_id_types():
-    corpus = Sequences.from_events({"user": [1, "1", 2], "item": [10, "b", 11]}, "user", "item")
-    assert corpus.to_lists() == [[10], ["b"], [11]]
-    assert corpus.users.tolist() == [1, "1", 2]
+    # str ids that look like numbers stay str, and order as text: "10" before "2"
+    corpus = Sequences.from_events({"user": ["2", "10", "1"], "item": [10, 11, 12]}, "user", "item")
+    assert corpus.to_lists() == [[12], [11], [10]]
+    assert corpus.users.tolist() == ["1", "10", "2"]
 
 
 def test_time_zone_aware_and_far_future_times():

@@ -32,8 +32,9 @@ def raises_key_error(message):
 # --- plain-Python references ---------------------------------------------------
 
 
-def encode_reference(seqs):
-    """Items by count descending, then first appearance (dict semantics for equal ids)."""
+def encode_reference(seqs, ties="first"):
+    """Items by count descending, then first appearance (dict semantics for equal ids),
+    or with ``ties="id"`` then id ascending (the rule for event tables)."""
     first, counts = {}, {}
     for seq in seqs:
         for item in seq:
@@ -42,15 +43,18 @@ def encode_reference(seqs):
                 counts[item] = 0
             counts[item] += 1
     # the dict keeps the first spelling of equal ids (1 before 1.0 or True)
-    items = sorted(counts, key=lambda i: (-counts[i], first[i]))
+    if ties == "id":
+        items = sorted(counts, key=lambda i: (-counts[i], i))
+    else:
+        items = sorted(counts, key=lambda i: (-counts[i], first[i]))
     code = {item: c for c, item in enumerate(items)}
     codes = [[code[item] for item in seq] for seq in seqs]
     return items, [counts[i] for i in items], codes
 
 
-def assert_encodes(corpus, seqs):
+def assert_encodes(corpus, seqs, ties="first"):
     """``corpus`` holds ``seqs`` encoded as the reference encodes them."""
-    items, counts, codes = encode_reference(seqs)
+    items, counts, codes = encode_reference(seqs, ties)
     assert corpus.vocabulary.items.tolist() == items
     assert corpus.vocabulary.counts.tolist() == counts
     assert corpus.codes.dtype == np.int32
@@ -65,11 +69,9 @@ def assert_encodes(corpus, seqs):
 def sessions_reference(
     users, times=None, weights=None, min_weight=None, session_gap=None, min_length=1
 ):
-    """Rows of each sequence: users in order of first appearance in the whole table,
-    each user's events by time then table order, split where a gap exceeds session_gap."""
-    user_rank = {}
-    for u in users:
-        user_rank.setdefault(u, len(user_rank))
+    """Rows of each sequence: users by id, each user's events by time then table
+    order, split where a gap exceeds session_gap."""
+    user_rank = {u: rank for rank, u in enumerate(sorted(set(users)))}
     rows = [r for r in range(len(users)) if min_weight is None or weights[r] >= min_weight]
     rows.sort(key=lambda r: (user_rank[users[r]], 0 if times is None else times[r], r))
     sessions = []
@@ -86,7 +88,7 @@ def sessions_reference(
 def assert_events(corpus, columns, sessions, times=None):
     """``corpus`` holds the reference ``sessions`` (rows of ``columns``)."""
     item_seqs = [[columns["item"][r] for r in s] for s in sessions]
-    assert_encodes(corpus, item_seqs)
+    assert_encodes(corpus, item_seqs, ties="id")
     assert corpus.users.tolist() == [columns["user"][s[0]] for s in sessions]
     if times is None:
         assert corpus.times is None
@@ -327,7 +329,7 @@ def test_many_tied_counts_keep_the_order_of_first_appearance(as_arrays):
     assert_encodes(corpus, seqs)
 
 
-def test_many_tied_counts_in_events_keep_the_order_of_first_appearance():
+def test_many_tied_counts_in_events_go_by_id():
     rng = np.random.default_rng(2)
     columns = {
         "user": rng.integers(0, 50, 600).tolist(),
@@ -465,8 +467,8 @@ def test_weights_are_kept_and_min_weight_keeps_events_at_or_above_it(kind, min_w
 @pytest.mark.parametrize("kind", ["arrays", "lists"])
 def test_events_are_encoded_alike_without_pandas(kind, without_module):
     columns = {
-        "user": ["u2", 1, 1, "u2", 1.5, 1],
-        "item": ["x", 7, "7", 7, "x", (1, 2)],
+        "user": ["u2", "u1", "u1", "u2", "u3", "u1"],
+        "item": [(2, 1), (7, 0), (7,), (7, 0), (2, 1), (1, 2)],
         "t": [5, 3, 1, 4, 9, 3],
     }
     events = {k: list(v) for k, v in columns.items()}
@@ -482,10 +484,10 @@ def test_events_are_encoded_alike_without_pandas(kind, without_module):
 
 
 def test_a_user_whose_events_are_all_filtered_out_has_no_sequence():
-    # u3 has no weight >= 4; u2 still comes first, as in the table
+    # u3 has no weight >= 4
     corpus = Sequences.from_events(COLUMNS, user="user", item="item", weight="w", min_weight=4)
-    assert corpus.users.tolist() == ["u2", "u1"]
-    assert corpus.to_lists() == [["x", "y"], ["y", "y"]]
+    assert corpus.users.tolist() == ["u1", "u2"]
+    assert corpus.to_lists() == [["y", "y"], ["x", "y"]]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -601,12 +603,31 @@ def test_min_length_can_drop_every_sequence():
     assert len(corpus.vocabulary) == 0 and corpus.users.tolist() == []
 
 
-def test_ids_keep_their_type_and_int_and_str_ids_stay_apart():
-    events = {"user": [10, 10, "10"], "item": [1, "1", 1], "t": [1.5, 2.5, 0.5]}
+@pytest.mark.parametrize("column", ["user", "item"])
+@pytest.mark.parametrize("kind", ["lists", "pandas", "arrays"])
+def test_an_id_column_mixing_int_and_str_is_refused(kind, column):
+    # ints and str have no common order, which the corpus's definition needs
+    events = {"user": [10, 10, 11], "item": [1, 2, 1], "t": [1.5, 2.5, 0.5]}
+    events[column] = [1, "1", 1]
+    table = pd_frame(events) if kind == "pandas" else events
+    if kind == "arrays":
+        table[column] = np.array(events[column], dtype=object)
+    with pytest.raises(ValueError, match=f"column '{column}' mixes id types \\(int, str\\)"):
+        Sequences.from_events(table, user="user", item="item", time="t")
+
+
+def test_int_and_float_ids_in_one_column_are_numbers_in_one_order():
+    events = {"user": [2.5, 1, 1], "item": [3, 1.5, 3], "t": [0, 1, 2]}
     corpus = Sequences.from_events(events, user="user", item="item", time="t")
-    assert corpus.to_lists() == [[1, "1"], [1]]
-    assert corpus.users.tolist() == [10, "10"]
-    assert corpus.vocabulary.items.tolist() == [1, "1"]
+    assert corpus.users.tolist() == [1, 2.5]
+    assert corpus.to_lists() == [[1.5, 3], [3]]
+    assert corpus.vocabulary.items.tolist() == [3, 1.5]
+
+
+def pd_frame(columns):
+    import pandas as pd
+
+    return pd.DataFrame(columns)
 
 
 @pytest.mark.parametrize("kind", ["lists", "arrays"])

@@ -19,37 +19,37 @@ def events():
 
 def test_events_are_grouped_by_user_and_ordered_by_time_with_stable_ties(events):
     corpus = Sequences.from_events(events, user="user", item="item", time="time")
-    # u2 appears first in the table, so its sequence comes first; 11 and 14 tie at t=3
-    assert corpus.to_lists() == [[13, 10], [12, 11, 14, 15]]
-    assert corpus.users.tolist() == ["u2", "u1"]
-    assert corpus.times.tolist() == [4.0, 5.0, 1.0, 3.0, 3.0, 100.0]
+    # users by id, whatever the table's order; 11 and 14 tie at t=3 and keep the table's
+    assert corpus.to_lists() == [[12, 11, 14, 15], [13, 10]]
+    assert corpus.users.tolist() == ["u1", "u2"]
+    assert corpus.times.tolist() == [1.0, 3.0, 3.0, 100.0, 4.0, 5.0]
 
 
 def test_min_weight_filters_events_and_keeps_weights(events):
     corpus = Sequences.from_events(
         events, user="user", item="item", time="time", weight="rating", min_weight=4
     )
-    assert corpus.to_lists() == [[13, 10], [11, 14, 15]]
-    assert corpus.weights.tolist() == [5, 5, 4, 5, 4]
+    assert corpus.to_lists() == [[11, 14, 15], [13, 10]]
+    assert corpus.weights.tolist() == [4, 5, 4, 5, 5]
 
 
 def test_session_gap_splits_a_users_history(events):
     corpus = Sequences.from_events(events, user="user", item="item", time="time", session_gap=10)
-    assert corpus.to_lists() == [[13, 10], [12, 11, 14], [15]]
-    assert corpus.users.tolist() == ["u2", "u1", "u1"]
+    assert corpus.to_lists() == [[12, 11, 14], [15], [13, 10]]
+    assert corpus.users.tolist() == ["u1", "u1", "u2"]
 
 
 def test_min_length_drops_short_sequences(events):
     corpus = Sequences.from_events(
         events, user="user", item="item", time="time", session_gap=10, min_length=2
     )
-    assert corpus.to_lists() == [[13, 10], [12, 11, 14]]
-    assert corpus.users.tolist() == ["u2", "u1"]
+    assert corpus.to_lists() == [[12, 11, 14], [13, 10]]
+    assert corpus.users.tolist() == ["u1", "u2"]
 
 
 def test_without_time_the_table_order_is_kept(events):
     corpus = Sequences.from_events(events, user="user", item="item")
-    assert corpus.to_lists() == [[10, 13], [11, 12, 14, 15]]
+    assert corpus.to_lists() == [[11, 12, 14, 15], [10, 13]]
 
 
 def test_datetime_times_become_seconds():
@@ -88,10 +88,10 @@ def test_pandas_frames_are_accepted(events):
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame(events)
     corpus = Sequences.from_events(frame, user="user", item="item", time="time")
-    assert corpus.to_lists() == [[13, 10], [12, 11, 14, 15]]
+    assert corpus.to_lists() == [[12, 11, 14, 15], [13, 10]]
     frame["when"] = pd.to_datetime(frame["time"], unit="s")
     corpus = Sequences.from_events(frame, user="user", item="item", time="when")
-    assert corpus.to_lists() == [[13, 10], [12, 11, 14, 15]]
+    assert corpus.to_lists() == [[12, 11, 14, 15], [13, 10]]
 
 
 def test_read_events_reads_csv_with_the_standard_library(tmp_path, without_module):

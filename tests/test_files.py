@@ -218,7 +218,7 @@ def test_a_missing_format_version_is_refused(int_model, tmp_path):
     meta = json.loads(str(arrays["meta"]))
     del meta["format_version"]
     rewrite(path, arrays, meta)
-    with pytest.raises(ValueError, match="upgrade item2vec"):
+    with pytest.raises(ValueError, match="is corrupt: it records no format version"):
         Item2Vec.load(path)
 
 

@@ -106,3 +106,46 @@ def test_sigterm_during_a_save_removes_the_temporary_file(tmp_path):
     assert result.returncode == 128 + 15, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
     assert Item2Vec.load(path).items_.tolist() == model.items_.tolist()
+
+
+def test_unsigned_ids_beyond_int64_round_trip_through_the_command_line(tmp_path, capsys):
+    from item2vec.cli import main
+    from item2vec.io import load_word2vec_format
+
+    top = 2**64 - 1  # int64 or float64 on the way would change it
+    ids = [top - k for k in range(6)]
+    sessions = [[ids[k % 6], ids[(k + 1) % 6], ids[(k + 2) % 6]] for k in range(60)]
+    lines = ["user,item"] + [f"{u},{item}" for u, s in enumerate(sessions) for item in s]
+    (tmp_path / "events.csv").write_text("\n".join(lines) + "\n")
+    model_path = tmp_path / "m.npz"
+    main([
+        "fit", str(tmp_path / "events.csv"), "--user", "user", "--item", "item",
+        "-o", str(model_path), "--vector-size", "4", "--epochs", "1", "--sample", "0",
+    ])  # fmt: skip
+    model = Item2Vec.load(model_path)
+    # ids in text files are read as text: exact whatever their size (and "007" != "7")
+    assert sorted(model.items_.tolist()) == sorted(str(item) for item in ids)
+    capsys.readouterr()
+
+    main(["similar", str(model_path), str(top), "-k", "5"])
+    printed = [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()]
+    assert printed == [item for item, _ in model.most_similar(str(top), topn=5)]
+
+    main(["recommend", str(model_path), "--history", f"{top},{top - 1}", "-k", "4"])
+    printed = [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()]
+    assert printed == model.recommend([str(top), str(top - 1)], topn=4)[0].tolist()
+
+    main(["export", str(model_path), "--format", "word2vec-text", "-o", str(tmp_path / "v.txt")])
+    exported = load_word2vec_format(tmp_path / "v.txt")
+    assert exported.vocabulary.items.tolist() == model.items_.tolist()
+    as_ints = load_word2vec_format(tmp_path / "v.txt", item_type=int).vocabulary.items
+    assert as_ints.tolist() == [int(item) for item in model.items_.tolist()]
+
+
+def test_integer_ids_beyond_int64_in_python_lists_stay_distinct():
+    from item2vec import Sequences
+
+    big = [2**64 + 1, 2**64 + 2, 2**64 + 1]  # equal as float64
+    corpus = Sequences.from_events({"u": [1, 1, 1], "i": big}, user="u", item="i")
+    assert corpus.to_lists() == [big]
+    assert len(corpus.vocabulary) == 2

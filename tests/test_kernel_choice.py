@@ -135,6 +135,8 @@ def test_a_missing_avx2_build_is_not_available(cpu, fake_imports, reload_kernels
         (None, NEITHER, "baseline"),
         ("auto", BOTH, "avx2"),
         ("auto", NEITHER, "baseline"),
+        ("", BOTH, "avx2"),  # set but empty is unset too
+        (" ", NEITHER, "baseline"),
         ("baseline", BOTH, "baseline"),
         ("baseline", NEITHER, "baseline"),
         ("avx2", BOTH, "avx2"),

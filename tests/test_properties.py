@@ -31,8 +31,8 @@ def test_encoding_round_trips_any_sequences_of_ids(seqs):
 
 
 def _reference_events(users, items, times, weights, min_weight):
-    """Straightforward Python: users by first appearance, events by (time, row)."""
-    user_order = list(dict.fromkeys(users))
+    """Straightforward Python: users by id, events by (time, row)."""
+    user_order = sorted(set(users))
     sequences = []
     for user in user_order:
         rows = [r for r in range(len(users)) if users[r] == user and weights[r] >= min_weight]

@@ -210,3 +210,79 @@ def test_a_csv_field_over_the_reader_limit_is_refused(tmp_path):
     path.write_bytes(gzip.compress(b"user,item,time\nu," + b"a" * 131073 + b",1\n"))
     with pytest.raises(ValueError, match="field larger than field limit"):
         read_events(path, user="user", item="item", time="time")
+
+
+def _one_nan(vectors):
+    changed = vectors.copy()
+    changed.flat[5] = np.nan
+    return changed
+
+
+def _set(name, value):
+    def change(meta, arrays):
+        arrays[name] = value(arrays[name])
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda meta, arrays: meta.update(format_version="1"),
+            "format version '1', which is not a",
+        ),
+        (
+            lambda meta, arrays: meta.update(format_version=True),
+            "format version True, which is not a",
+        ),
+        (_set("vectors", lambda v: v.astype(np.float64)), "vectors of dtype float64"),
+        (_set("vectors", _one_nan), "vectors hold NaN or infinite"),
+        (_set("output_vectors", lambda v: np.full_like(v, np.inf)), "output vectors hold NaN"),
+        (_set("counts", lambda c: c.astype(np.float64)), "item counts of dtype float64"),
+        (lambda meta, arrays: meta.update(items_json=["a", "b", "a", "c"]), "ids must be unique"),
+        (lambda meta, arrays: meta["params"].update(window=-3), "invalid parameter: window"),
+        (lambda meta, arrays: meta["params"].update(alpha="fast"), "invalid parameter: alpha"),
+    ],
+    ids=[
+        "str version",
+        "bool version",
+        "float64",
+        "nan",
+        "inf output",
+        "float counts",
+        "duplicate item",
+        "negative window",
+        "str alpha",
+    ],
+)
+@pytest.mark.parametrize("mmap", [False, True])
+def test_model_files_with_values_training_never_writes_are_refused(
+    model, tmp_path, change, message, mmap
+):
+    path = tmp_path / "m.npz"
+    model.save(path)
+    _rewrite_meta(path, change)
+    with pytest.raises(ValueError, match=rf"m\.npz is (a )?corrupt.*{message}"):
+        Item2Vec.load(path, mmap=mmap)
+
+
+def test_a_damaged_vector_member_is_refused_when_mapped_too(model, tmp_path):
+    path = tmp_path / "m.npz"
+    model.save(path)
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("vectors.npy")
+        start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data = bytearray(path.read_bytes())
+    data[start + info.file_size - 2] ^= 0x01  # one bit of the last value: still finite
+    path.write_bytes(bytes(data))
+    for mmap in (False, True):
+        with pytest.raises(ValueError, match=r"m\.npz is not a readable item2vec model"):
+            Item2Vec.load(path, mmap=mmap)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_a_header_announcing_vectors_of_no_values_is_refused(tmp_path, binary):
+    (tmp_path / "v.txt").write_text("1 0\na\n")
+    with pytest.raises(ValueError, match="announces vectors of 0 values"):
+        Item2Vec.load_word2vec_format(tmp_path / "v.txt", binary=binary)

@@ -24,6 +24,32 @@ def test_a_batch_of_items_all_under_min_count_is_counted_not_refused():
     assert model.vocabulary_.counts[-2:].tolist() == [3, 3]
 
 
+def test_a_batch_with_known_items_but_no_known_pair_still_counts():
+    model = Item2Vec(vector_size=4, sample=0, epochs=1, n_jobs=1, min_count=3, random_state=0)
+    model.fit([["a", "b"]] * 3)
+    before = model.vectors_.copy()
+    model.update([["x", "a"]])  # x is unknown, so "a" stands alone: no pair to train
+    np.testing.assert_array_equal(model.vectors_, before)
+    assert model.vocabulary_.counts.tolist() == [4, 3]
+    assert model._record.pending_counts == {"x": 1}
+    assert model.n_updates_ == 1
+    model.update([["x", "b"], ["x"]])  # x reaches min_count and joins
+    assert model.items_.tolist() == ["a", "b", "x"]
+    assert model.vocabulary_.counts.tolist() == [4, 4, 3]
+
+
+def test_a_batch_whose_pairs_subsampling_drops_still_counts():
+    model = _fitted()
+    before = model.vectors_.copy()
+    counts = dict(zip(model.items_.tolist(), model.vocabulary_.counts.tolist(), strict=True))
+    # keep probability about 1e-6 for every item: no pair survives
+    model.set_params(sample=1e-12)
+    model.update([["a", "b"], ["c", "d"]])
+    np.testing.assert_array_equal(model.vectors_, before)
+    got = dict(zip(model.items_.tolist(), model.vocabulary_.counts.tolist(), strict=True))
+    assert got == {item: n + 1 for item, n in counts.items()}
+
+
 def test_a_full_vocabulary_keeps_counting_the_items_left_out():
     model = _fitted(max_vocab_size=4)
     model.update([["z"]])

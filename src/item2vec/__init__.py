@@ -3,7 +3,7 @@
 from item2vec._validation import NotFittedError
 from item2vec._version import __version__
 from item2vec.corpus import Sequences
-from item2vec.ingest import read_events
+from item2vec.ingest import build_corpus, read_events
 from item2vec.model import Item2Vec
 from item2vec.vectors import ItemVectors
 from item2vec.vocab import Vocabulary
@@ -15,5 +15,6 @@ __all__ = [
     "Sequences",
     "Vocabulary",
     "__version__",
+    "build_corpus",
     "read_events",
 ]

@@ -39,7 +39,8 @@ def available() -> dict[str, ModuleType]:
 
 def _choose() -> tuple[str, ModuleType]:
     builds = available()
-    wanted = os.environ.get("ITEM2VEC_KERNEL", "auto")
+    # set but empty (`ITEM2VEC_KERNEL= cmd`, an empty CI variable) means unset
+    wanted = os.environ.get("ITEM2VEC_KERNEL", "").strip() or "auto"
     if wanted == "auto":
         best = "avx2" if "avx2" in builds else "baseline"
         return best, builds[best]

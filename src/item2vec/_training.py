@@ -150,6 +150,8 @@ def train(
     seed: int,
     epochs: int,
     on_epoch: Callable[[dict[str, Any]], bool] | None = None,
+    *,
+    require_events: bool = True,
 ) -> int:
     """Run ``epochs`` passes of SGNS over ``corpus``, updating the weights in place.
 
@@ -167,6 +169,9 @@ def train(
         Called after every epoch with the epoch's statistics (``epoch``,
         ``epochs``, ``tokens``, ``kept_tokens``, ``seconds``, ``loss``,
         ``alpha``); returning True stops training.
+    require_events : bool, default=True
+        Raise when not a single prediction event was trained; an update,
+        whose batch may only bring counts, turns this off.
 
     Returns
     -------
@@ -178,7 +183,8 @@ def train(
     FloatingPointError
         When the loss stops being finite.
     ValueError
-        When nothing could be trained (no pair left after subsampling).
+        When nothing could be trained (no pair left after subsampling) and
+        ``require_events`` is True.
     """
     setup = _kernel_setup(vectors, output, corpus, params)
     chunks = chunk_bounds(corpus.offsets, CHUNK_TOKENS)
@@ -236,7 +242,7 @@ def train(
         executor.shutdown(wait=True, cancel_futures=True)
         if progress is not None:
             progress.close()
-    if total_events == 0:
+    if total_events == 0 and require_events:
         timed = params["time_decay"] is not None or params["time_window"] is not None
         raise ValueError(
             "nothing was trained: no sequence has two items left after min_count and "

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Hashable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
+from item2vec._columns import _column, _factorize, _id_codes, _id_rank, _time_column
 from item2vec._validation import check_limits
 from item2vec.vocab import Vocabulary, _as_item_array
 
@@ -74,7 +76,8 @@ class Sequences:
                 f"offsets must start at 0 and end at len(codes)={n_tokens}, "
                 f"got {self.offsets[0]} and {self.offsets[-1]}"
             )
-        if np.any(np.diff(self.offsets) < 0):
+        # checked in blocks: a memory-mapped corpus stays out of anonymous memory
+        if any(np.any(block[1:] < block[:-1]) for block in _blocks(self.offsets, overlap=1)):
             raise ValueError("offsets must be non-decreasing")
         if n_tokens and (self.codes.min() < 0 or self.codes.max() >= len(self.vocabulary)):
             raise ValueError(f"codes must lie in [0, {len(self.vocabulary)})")
@@ -88,11 +91,13 @@ class Sequences:
             raise ValueError(
                 f"users must have one entry per sequence ({len(self)}), got {self.users.shape[0]}"
             )
-        if self.weights is not None and not np.all(np.isfinite(self.weights)):
-            raise ValueError("weights must be finite (no NaN or inf)")
-        if self.weights is not None and np.any(self.weights < 0):
-            raise ValueError("weights must be >= 0")
-        if self.times is not None and not np.all(np.isfinite(self.times)):
+        if self.weights is not None:
+            blocks = _blocks(self.weights)
+            if not all(np.isfinite(block).all() for block in blocks):
+                raise ValueError("weights must be finite (no NaN or inf)")
+            if any(np.any(block < 0) for block in blocks):
+                raise ValueError("weights must be >= 0")
+        if self.times is not None and not all(np.isfinite(b).all() for b in _blocks(self.times)):
             raise ValueError("times must be finite (no NaN or inf)")
 
     # --- construction -------------------------------------------------------
@@ -170,6 +175,15 @@ class Sequences:
             With ``users`` (the user of each sequence), ``times`` and
             ``weights`` when those columns are given.
 
+        Notes
+        -----
+        The corpus depends on the events, not on the order of the table's
+        rows (except among a user's events at equal times): sequences run
+        by user id ascending, a user's sessions by time; the vocabulary by
+        count descending, then item id ascending (numbers by value, str by
+        code point). :func:`item2vec.build_corpus` builds the same arrays
+        out of core. An id column must hold one type of id.
+
         Examples
         --------
         >>> events = {"user": [1, 1, 2, 1], "item": ["a", "b", "a", "c"], "t": [3, 1, 2, 2]}
@@ -214,8 +228,9 @@ class Sequences:
         if min_weight is not None and weights is not None:
             rows = rows[weights >= min_weight]
         user_codes = user_codes_all[rows]
-        # order: user, then time, then table order (lexsort's last key is primary)
-        keys = (rows, user_codes) if times is None else (rows, times[rows], user_codes)
+        # order: user id, then time, then table order (lexsort's last key is primary)
+        by_id = _id_rank(user_values, user)[user_codes]
+        keys = (rows, by_id) if times is None else (rows, times[rows], by_id)
         order = np.lexsort(keys)
         rows, user_codes = rows[order], user_codes[order]
         starts = np.ones(rows.shape[0], dtype=bool)
@@ -240,7 +255,7 @@ class Sequences:
             np.cumsum(lengths[long_enough], out=offsets[1:])
         else:
             seq_users = user_codes[offsets[:-1]]
-        codes, vocabulary = _encode_codes(item_codes_all[rows], item_values)
+        codes, vocabulary = _canonical_codes(item_codes_all[rows], item_values, item)
         return cls(
             codes,
             offsets,
@@ -249,6 +264,67 @@ class Sequences:
             None if times is None else times[rows],
             user_values[seq_users],
         )
+
+    # --- files ---------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str], built_by: dict[str, Any] | None = None) -> None:
+        """Write the corpus to a directory that :meth:`open` maps without copying.
+
+        The write is atomic: a failed or interrupted one leaves no directory
+        that opens as a corpus, and an earlier corpus at ``path`` survives
+        it until the new one is complete. A path holding anything else than
+        a corpus is refused.
+
+        Parameters
+        ----------
+        path : str or path
+            The directory to write (``codes.npy``, ``offsets.npy``, ...,
+            ``header.json``).
+        built_by : dict, optional
+            How the corpus was built, kept in the header (JSON values).
+        """
+        from item2vec._corpus_files import CorpusWriter
+
+        with CorpusWriter(path) as writer:
+            arrays = {"codes": self.codes, "offsets": self.offsets,
+                      "counts": self.vocabulary.counts, "weights": self.weights,
+                      "times": self.times}  # fmt: skip
+            dtypes = {"offsets": np.int64, "counts": np.int64, "codes": np.int32,
+                      "weights": np.float32, "times": np.float64}  # fmt: skip
+            for name, values in arrays.items():
+                if values is not None:
+                    writer.array(name, dtypes[name]).append(values)
+            writer.ids("items", self.vocabulary.items)
+            if self.users is not None:
+                writer.ids("users", self.users)
+            writer.commit(built_by or {"by": "Sequences.save"})
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Sequences:
+        """Open a corpus directory written by :meth:`save` or :func:`~item2vec.build_corpus`.
+
+        The token arrays are memory-mapped read-only: opening costs no copy,
+        and training reads them from the page cache, so a corpus larger
+        than memory can be trained on.
+
+        Raises
+        ------
+        FileNotFoundError
+            If the directory does not exist.
+        ValueError
+            If it is not a corpus, is damaged, or comes from a newer version.
+        """
+        from item2vec._corpus_files import read_corpus
+
+        arrays, _ = read_corpus(path)
+        try:
+            return cls(
+                arrays["codes"], arrays["offsets"],
+                Vocabulary(arrays["items"], arrays["counts"]),
+                arrays.get("weights"), arrays.get("times"), arrays.get("users"),
+            )  # fmt: skip
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{path} is corrupt: {exc}") from None
 
     # --- access --------------------------------------------------------------
 
@@ -458,6 +534,13 @@ def _as_1d(values: Any, dtype: type, name: str) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def _blocks(values: np.ndarray, size: int = 1 << 22, overlap: int = 0) -> list[np.ndarray]:
+    """Views of ``values`` in consecutive blocks (each sharing ``overlap`` entries with
+    the next), for checks whose temporaries must stay small."""
+    step = size - overlap
+    return [values[i : i + size] for i in range(0, max(values.shape[0] - overlap, 1), step)]
+
+
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Concatenation of ``arange(s, s + n)`` for each start and length, vectorised."""
     total = int(lengths.sum())
@@ -556,138 +639,17 @@ def _is_missing(item: Any) -> bool:
     )
 
 
-def _raw_column(events: Any, name: str) -> Any:
-    """One column as its library holds it (pandas/polars Series, Arrow array, list, array)."""
-    if isinstance(events, np.ndarray) and events.ndim == 2:
-        # a plain 2-D table: columns by number
-        if isinstance(name, int | np.integer) and -events.shape[1] <= name < events.shape[1]:
-            return events[:, name]
-        raise KeyError(
-            f"column {name!r} not found: a 2-D array's columns are numbers 0 to "
-            f"{events.shape[1] - 1}"
-        )
-    if type(events).__module__.startswith("pyarrow"):
-        if name not in events.column_names:
-            raise KeyError(f"column {name!r} not found; the table has {events.column_names}")
-        return events.column(name)
-    try:
-        return events[name]
-    except (KeyError, IndexError, TypeError) as exc:
-        columns = list(events.keys()) if hasattr(events, "keys") else "unknown"
-        raise KeyError(f"column {name!r} not found; columns are {columns}") from exc
-    except Exception as exc:  # polars raises its own ColumnNotFoundError
-        raise KeyError(f"column {name!r} not found: {exc}") from None
-
-
-def _id_codes(events: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """An id column as int64 codes (first appearance order) and the distinct ids.
-
-    pandas and Arrow columns are factorised by their own hash tables, so a
-    string column never becomes one Python object per event.
-    """
-    values = _raw_column(events, name)
-    module = type(values).__module__
-    if module.startswith("pandas"):
-        import pandas as pd
-
-        if values.isna().any():
-            raise ValueError(f"column {name!r} holds missing ids (None or NaN)")
-        codes, uniques = pd.factorize(values, sort=False)
-        return codes.astype(np.int64, copy=False), _as_item_array(list(uniques))
-    if module.startswith("pyarrow"):
-        if values.null_count:
-            raise ValueError(f"column {name!r} holds missing ids (null)")
-        array = values.combine_chunks() if hasattr(values, "combine_chunks") else values
-        encoded = array.dictionary_encode()
-        codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-        return codes, _as_item_array(encoded.dictionary.to_pylist())
-    array = _column(events, name)
-    _reject_missing(array, name)
-    return _factorize(array)
-
-
-def _column(events: Any, name: str) -> np.ndarray:
-    """One column of a DataFrame (pandas, polars), pyarrow Table or dict, as a numpy array."""
-    values = _raw_column(events, name)
-    if type(values).__module__.startswith("pyarrow"):
-        return np.asarray(values.to_numpy(zero_copy_only=False))
-    if getattr(getattr(values, "dt", None), "tz", None) is not None:
-        values = values.dt.tz_convert("UTC").dt.tz_localize(None)  # pandas, time zone aware
-    if hasattr(values, "to_numpy"):
-        values = values.to_numpy()
-    if isinstance(values, list | tuple):
-        # np.asarray would turn [1, "1"] into two equal strings
-        arr = _as_item_array(values) if values else np.asarray(values)
-        if arr.dtype == object and all(isinstance(v, float | int) for v in values):
-            arr = np.asarray(values, dtype=np.float64)
-        return arr
-    arr = np.asarray(values)
-    if arr.ndim != 1:
-        raise ValueError(f"column {name!r} must be one-dimensional, got shape {arr.shape}")
-    return arr
-
-
-def _time_column(values: np.ndarray, name: str) -> np.ndarray:
-    """Times as float64 (datetimes as seconds since the epoch)."""
-    if values.dtype.kind == "M":
-        if np.isnat(values).any():
-            raise ValueError(f"time column {name!r} holds missing values")
-        # seconds since the epoch without a detour through int64 nanoseconds (which
-        # overflows outside 1678-2262)
-        return (values - np.datetime64(0, "s")) / np.timedelta64(1, "s")
-    if values.dtype.kind not in "iuf":
-        raise TypeError(
-            f"time column {name!r} must hold numbers or datetimes, got dtype {values.dtype}"
-        )
-    times = values.astype(np.float64)
-    if np.isnan(times).any():
-        raise ValueError(f"time column {name!r} holds NaN values")
-    return times
-
-
-def _reject_missing(values: np.ndarray, name: str) -> None:
-    if values.dtype.kind == "f" and np.isnan(values).any():
-        raise ValueError(f"column {name!r} holds NaN ids")
-    if values.dtype == object:
-        # elementwise in C: None compares equal to None, NaN unequal to itself
-        missing = np.equal(values, None) | np.not_equal(values, values)  # type: ignore[call-overload]
-        if missing.any():
-            raise ValueError(f"column {name!r} holds missing ids (None or NaN)")
-
-
-def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes in order of first appearance and the distinct values.
-
-    pandas' hash table when pandas is installed (linear time, any dtype);
-    otherwise a sort for numeric and str arrays, a dict for object arrays.
-    """
-    try:
-        import pandas as pd
-    except ImportError:
-        pd = None
-    if pd is not None:
-        codes, unique = pd.factorize(values, sort=False)
-        unique = np.asarray(unique) if values.dtype != object else _as_item_array(list(unique))
-        return codes.astype(np.int64, copy=False), unique
-    if values.dtype != object:
-        unique, first, inverse = np.unique(values, return_index=True, return_inverse=True)
-        order = np.argsort(first, kind="stable")
-        rank = np.empty_like(order)
-        rank[order] = np.arange(order.shape[0])
-        return rank[inverse.reshape(-1)], unique[order]
-    index: dict[Any, int] = {}
-    codes = np.fromiter(
-        (index.setdefault(v, len(index)) for v in values.tolist()),
-        dtype=np.int64,
-        count=values.shape[0],
-    )
-    return codes, _as_item_array(list(index))
-
-
-def _encode_codes(provisional: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, Vocabulary]:
-    """Codes and vocabulary (count descending, then first appearance) of coded events.
+def _canonical_codes(
+    provisional: np.ndarray, values: np.ndarray, name: str
+) -> tuple[np.ndarray, Vocabulary]:
+    """Codes and vocabulary of coded events, by count descending, then id ascending.
 
     ``provisional`` indexes ``values``; ids that do not occur are left out.
+    The order depends on the events alone, never on their order in a table.
     """
-    codes, present = _factorize(provisional)
-    return _ordered_vocabulary(values[present], codes)
+    counts = np.bincount(provisional, minlength=values.shape[0]).astype(np.int64)
+    present = np.flatnonzero(counts)
+    order = present[np.lexsort((_id_rank(values, name)[present], -counts[present]))]
+    code_of = np.full(values.shape[0], -1, dtype=np.int32)
+    code_of[order] = np.arange(order.shape[0], dtype=np.int32)
+    return code_of[provisional], Vocabulary(values[order], counts[order])

@@ -59,18 +59,27 @@ def load_movielens(path: str | os.PathLike[str]) -> MovieLens:
     folder = Path(path)
     if not folder.is_dir():
         raise FileNotFoundError(f"no such folder: {folder}")
-    if (folder / "u.data").exists():
-        return _load_100k(folder)
-    if (folder / "ratings.dat").exists():
-        return _load_dat(folder)
-    if (folder / "ratings.csv").exists():
-        return _load_latest(folder)
     inter = sorted(folder.glob("*.inter"))
+    for name, load in (("u.data", _load_100k), ("ratings.dat", _load_dat),
+                       ("ratings.csv", _load_latest)):  # fmt: skip
+        if (folder / name).exists():
+            return _named_errors(folder / name, load, folder)
     if inter:
-        return _load_atomic(inter[0])
+        return _named_errors(inter[0], _load_atomic, inter[0])
     raise FileNotFoundError(
         f"{folder} holds no MovieLens ratings (u.data, ratings.dat, ratings.csv or *.inter)"
     )
+
+
+def _named_errors(file: Path, load: Any, where: Path) -> MovieLens:
+    """``load(where)``, with a malformed line reported as a ValueError naming ``file``."""
+    try:
+        result: MovieLens = load(where)
+    except (ValueError, IndexError, KeyError) as exc:
+        if str(file) in str(exc):
+            raise
+        raise ValueError(f"{file} is not a MovieLens ratings file as expected: {exc}") from None
+    return result
 
 
 def _events(user: Any, item: Any, rating: Any, timestamp: Any) -> dict[str, np.ndarray]:

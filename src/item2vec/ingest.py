@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import csv
+import glob
 import gzip
 import os
+import shutil
+import sys
+import tempfile
+import time as _time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -12,9 +17,12 @@ from typing import IO, Any
 
 import numpy as np
 
-from item2vec.corpus import Sequences, _column
+from item2vec._columns import _column
+from item2vec._corpus_files import CorpusWriter, NpyAppender
+from item2vec.corpus import Sequences
+from item2vec.vocab import _as_item_array
 
-__all__ = ["read_events", "read_table"]
+__all__ = ["build_corpus", "read_events", "read_table"]
 
 
 def read_events(path: str | os.PathLike[str], **kwargs: Any) -> Sequences:
@@ -179,3 +187,470 @@ def _checked_lines(path: Path, encoding: str, handle: IO[str]) -> Iterator[str]:
         if not line:
             return
         yield line
+
+
+def build_corpus(
+    source: Any,
+    path: str | os.PathLike[str],
+    *,
+    user: str,
+    item: str,
+    time: str | None = None,
+    weight: str | None = None,
+    min_weight: float | None = None,
+    session_gap: float | None = None,
+    min_length: int = 1,
+    min_count: int = 1,
+    memory_limit: str = "2GB",
+    threads: int | None = None,
+    verbose: bool = False,
+) -> Sequences:
+    """Turn an event log of any size into an on-disk corpus, out of core, with DuckDB.
+
+    DuckDB reads the events, filters them, and sorts them by user, time and
+    input order, spilling to disk beyond ``memory_limit``; the sorted events
+    then stream out in bounded batches, are cut into sessions, counted and
+    coded, and land in the corpus files. Memory stays near ``memory_limit``
+    plus the vocabulary and one integer per sequence, whatever the log's size.
+    Needs the ``duckdb`` extra (``pip install 'item2vec[duckdb]'``).
+
+    Parameters
+    ----------
+    source : str, path, list of them, pyarrow Table or pandas DataFrame
+        Parquet files, CSV/TSV files (gzip-compressed ``.csv.gz`` too) or
+        glob patterns of them (``"logs/*.parquet"``), or a table in memory.
+        In CSV files, the id columns are read as text, as by
+        :func:`read_events`.
+    path : str or path
+        The corpus directory to write (atomically; see :meth:`Sequences.save`).
+    user, item, time, weight, min_weight, session_gap, min_length
+        As in :meth:`Sequences.from_events`, which builds the same arrays
+        from the same events in memory.
+    min_count : int, default=1
+        Drop items with fewer events than this (counted after the other
+        filters) from the sequences, as :meth:`Sequences.pruned` does;
+        sequences keep their place.
+    memory_limit : str, default="2GB"
+        DuckDB's memory limit (``"500MB"``, ``"8GB"``, ...).
+    threads : int, optional
+        DuckDB's threads; all cores by default.
+    verbose : bool, default=False
+        Report each step and the events streamed on stderr.
+
+    Returns
+    -------
+    Sequences
+        The written corpus, opened (memory-mapped).
+
+    Raises
+    ------
+    ImportError
+        Without DuckDB.
+    KeyError
+        If a column is missing.
+    ValueError
+        For missing ids or times, NaN, infinite or negative weights, an id
+        column mixing types, or unreadable files; nothing is left behind.
+    """
+    duckdb = _import_duckdb()
+    _check_build_params(time, weight, min_weight, session_gap, min_length, min_count, threads)
+    started = _time.perf_counter()
+    say = _Reporter(verbose)
+    path = Path(path)
+    with CorpusWriter(path) as writer:
+        spill = Path(
+            tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".spill", dir=writer.tmp.parent)
+        )
+        try:
+            con = duckdb.connect(":memory:")
+            try:
+                con.execute(f"SET memory_limit = '{_sql_text(memory_limit)}'")
+                con.execute(f"SET temp_directory = '{_sql_text(str(spill / 'duckdb'))}'")
+                con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
+                described = _register_source(con, source, (user, item))
+                _events_view(con, described, user, item, time, weight, min_weight)
+                n_events = _check_events(con, user, item, time, weight)
+                say(f"{n_events:,} events; coding ids")
+                built = _stream_sequences(con, spill, time, weight, session_gap, min_length, say)
+                say(f"{built.n_sequences:,} sequences; writing the corpus")
+                _write_corpus(writer, con, built, min_count, time, weight)
+            except duckdb.Error as exc:
+                raise ValueError(f"DuckDB could not build the corpus: {exc}") from None
+            finally:
+                con.close()
+        finally:
+            shutil.rmtree(spill, ignore_errors=True)
+        writer.commit({
+            "by": "build_corpus", "source": _describe(source), "user": user, "item": item,
+            "time": time, "weight": weight, "min_weight": min_weight,
+            "session_gap": session_gap, "min_length": min_length, "min_count": min_count,
+            "events_read": n_events, "seconds": round(_time.perf_counter() - started, 3),
+        })  # fmt: skip
+    say(f"done in {_time.perf_counter() - started:,.1f} s: {path}")
+    return Sequences.open(path)
+
+
+def _import_duckdb() -> Any:
+    try:
+        import duckdb
+    except ImportError:
+        raise ImportError("build_corpus needs DuckDB: pip install 'item2vec[duckdb]'") from None
+    try:
+        import pyarrow  # noqa: F401  (DuckDB hands the sorted events over as Arrow batches)
+    except ImportError:
+        raise ImportError("build_corpus needs pyarrow: pip install 'item2vec[duckdb]'") from None
+    return duckdb
+
+
+def _check_build_params(
+    time: str | None, weight: str | None, min_weight: float | None,
+    session_gap: float | None, min_length: int, min_count: int, threads: int | None,
+) -> None:  # fmt: skip
+    if session_gap is not None and time is None:
+        raise ValueError("session_gap needs a time column")
+    if session_gap is not None and not session_gap >= 0:
+        raise ValueError(f"session_gap must be >= 0, got {session_gap}")
+    if min_weight is not None and weight is None:
+        raise ValueError("min_weight needs a weight column")
+    for name, value in (("min_length", min_length), ("min_count", min_count)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                or threads < 1):  # fmt: skip
+        raise ValueError(f"threads must be an int >= 1, got {threads!r}")
+
+
+def _sql_text(value: str) -> str:
+    return str(value).replace("'", "''")
+
+
+def _sql_name(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+_TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def _files_of(source: Any) -> list[str]:
+    """The files a path, glob or list of them names, in the order given (globs sorted)."""
+    patterns = [source] if isinstance(source, str | os.PathLike) else list(source)
+    files: list[str] = []
+    for pattern in patterns:
+        pattern = os.fspath(pattern)
+        if any(ch in pattern for ch in "*?["):
+            matched = sorted(glob.glob(pattern))
+            if not matched:
+                raise FileNotFoundError(f"no file matches {pattern}")
+            files.extend(matched)
+        elif not os.path.isfile(pattern):
+            raise FileNotFoundError(f"no such file: {pattern}")
+        else:
+            files.append(pattern)
+    if not files:
+        raise ValueError("no event files given")
+    return files
+
+
+def _register_source(con: Any, source: Any, text_columns: tuple[str, ...]) -> dict[str, str]:
+    """Make the events available as the relation ``source``; returns its column types."""
+    module = type(source).__module__
+    if module.startswith("pandas"):
+        _check_pandas_ids(source)
+        con.register("source", source)
+    elif module.startswith("pyarrow"):
+        con.register("source", source)
+    elif isinstance(source, str | os.PathLike | list | tuple):
+        files = _files_of(source)
+        listed = "[" + ", ".join(f"'{_sql_text(f)}'" for f in files) + "]"
+        lower = [f.lower() for f in files]
+        if all(f.endswith(_PARQUET_SUFFIXES) for f in lower):
+            scan = f"read_parquet({listed})"
+        elif all(f.endswith(_TEXT_SUFFIXES) for f in lower):
+            # ids stay text, as read_events keeps them ("007" is not 7)
+            types = ", ".join(f"'{_sql_text(c)}': 'VARCHAR'" for c in text_columns)
+            scan = f"read_csv({listed}, header = true, types = {{{types}}})"
+        else:
+            raise ValueError(
+                "event files must all be Parquet (.parquet, .pq) or all CSV/TSV (.csv, .tsv, "
+                f".txt, optionally .gz), got {files[:5]}"
+            )
+        con.execute(f"CREATE VIEW source AS SELECT * FROM {scan}")
+    else:
+        raise TypeError(
+            "source must be event files (paths or globs), a pyarrow Table or a pandas "
+            f"DataFrame, got {type(source).__name__}"
+        )
+    return {
+        name: kind for name, kind, *_ in con.execute("DESCRIBE SELECT * FROM source").fetchall()
+    }
+
+
+def _check_pandas_ids(frame: Any) -> None:
+    """DuckDB turns an object column of ints and str into text silently: refuse it."""
+    import pandas as pd
+
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype == object:
+            kind = pd.api.types.infer_dtype(column, skipna=True)
+            if kind.startswith("mixed") and kind != "mixed-integer-float":
+                raise ValueError(
+                    f"column {name!r} mixes id types ({kind}); the ids of one column must "
+                    f"share one type"
+                )
+
+
+def _events_view(
+    con: Any, described: dict[str, str], user: str, item: str, time: str | None,
+    weight: str | None, min_weight: float | None,
+) -> None:  # fmt: skip
+    """The events as ``events(u, i, t, w, pos)``: ids, seconds, weights, input position."""
+    for name in (user, item, time, weight):
+        if name is not None and name not in described:
+            raise KeyError(f"column {name!r} not found; columns are {list(described)}")
+    for name, what in ((time, "time"), (weight, "weight")):
+        if name is None:
+            continue
+        kind = described[name].upper()
+        numeric = kind in _NUMERIC_TYPES or kind.startswith("DECIMAL")
+        if what == "weight" and not numeric:
+            raise TypeError(f"weight column {name!r} must be numeric, got {kind}")
+        if what == "time" and not (numeric or kind.startswith(("TIMESTAMP", "DATE"))):
+            raise TypeError(f"time column {name!r} must hold numbers or datetimes, got {kind}")
+    t = "NULL::DOUBLE"
+    if time is not None:
+        column = _sql_name(time)
+        kind = described[time].upper()
+        t = (f"epoch_us({column}) / 1e6" if kind.startswith(("TIMESTAMP", "DATE"))
+             else f"CAST({column} AS DOUBLE)")  # fmt: skip
+    w = "NULL::DOUBLE" if weight is None else f"CAST({_sql_name(weight)} AS DOUBLE)"
+    # row_number() over the plain scan numbers the rows in input order (files in the
+    # order given, then their rows): the tie-break among a user's events at equal times
+    con.execute(
+        f"CREATE TEMP VIEW all_events AS SELECT {_sql_name(user)} AS u, {_sql_name(item)} AS i, "
+        f"{t} AS t, {w} AS w, row_number() OVER () AS pos FROM source"
+    )
+    keep = "" if min_weight is None else f" WHERE w >= {float(min_weight)!r}"
+    con.execute(f"CREATE TEMP VIEW events AS SELECT * FROM all_events{keep}")
+
+
+_NUMERIC_TYPES = {
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+    "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "BOOLEAN",
+}  # fmt: skip
+
+
+def _check_events(con: Any, user: str, item: str, time: str | None, weight: str | None) -> int:
+    """One pass over the events for what the build must refuse; returns their number."""
+    row = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE u IS NULL), count(*) FILTER (WHERE i IS NULL),"
+        " count(*) FILTER (WHERE t IS NULL OR isnan(t) OR isinf(t)),"
+        " count(*) FILTER (WHERE w IS NULL OR isnan(w) OR isinf(w)),"
+        " count(*) FILTER (WHERE w < 0) FROM all_events"
+    ).fetchone()
+    n, null_users, null_items, bad_times, bad_weights, negative = row
+    if n == 0:
+        raise ValueError("the event log holds no events")
+    if null_users or null_items:
+        name = user if null_users else item
+        raise ValueError(f"column {name!r} holds missing ids (null)")
+    if time is not None and bad_times:
+        raise ValueError(
+            f"time column {time!r} holds {bad_times:,} missing, NaN or infinite values"
+        )
+    if weight is not None and bad_weights:
+        raise ValueError(
+            f"weight column {weight!r} holds {bad_weights:,} missing, NaN or infinite values"
+        )
+    if weight is not None and negative:
+        raise ValueError(f"weight column {weight!r} holds negative values")
+    return int(n)
+
+
+class _Built:
+    """What the streaming pass leaves: scratch token files and per-sequence arrays."""
+
+    def __init__(self, spill: Path, timed: bool, weighted: bool) -> None:
+        self.pids = NpyAppender(spill / "pids.npy", np.int32)
+        self.times = NpyAppender(spill / "times.npy", np.float64) if timed else None
+        self.weights = NpyAppender(spill / "weights.npy", np.float32) if weighted else None
+        self.spill = spill
+        self.lengths: list[np.ndarray] = []
+        self.uids: list[np.ndarray] = []
+        self.counts = np.zeros(0, dtype=np.int64)
+
+    @property
+    def n_sequences(self) -> int:
+        return sum(part.shape[0] for part in self.lengths)
+
+    def add(self, uid: np.ndarray, pid: np.ndarray, t: np.ndarray | None,
+            w: np.ndarray | None, lengths: np.ndarray) -> None:  # fmt: skip
+        """Append whole sequences (``lengths`` of them, covering all tokens given)."""
+        self.pids.append(pid)
+        if self.times is not None and t is not None:
+            self.times.append(t)
+        if self.weights is not None and w is not None:
+            self.weights.append(w)
+        starts = np.cumsum(lengths) - lengths
+        self.lengths.append(lengths)
+        self.uids.append(uid[starts])
+        counts = np.bincount(pid, minlength=self.counts.shape[0])
+        counts[: self.counts.shape[0]] += self.counts
+        self.counts = counts
+
+    def close(self) -> None:
+        for appender in (self.pids, self.times, self.weights):
+            if appender is not None:
+                appender.close()
+
+
+def _stream_sequences(
+    con: Any, spill: Path, time: str | None, weight: str | None,
+    session_gap: float | None, min_length: int, say: _Reporter,
+) -> _Built:  # fmt: skip
+    """Sort the events in DuckDB and cut them into sequences while they stream out."""
+    # provisional ids in id order: ties in the vocabulary then go by id for free
+    con.execute(
+        "CREATE TEMP TABLE items AS SELECT i, (row_number() OVER (ORDER BY i) - 1)::INTEGER "
+        "AS pid FROM (SELECT DISTINCT i FROM events)"
+    )
+    con.execute(
+        "CREATE TEMP TABLE users AS SELECT u, row_number() OVER (ORDER BY u) - 1 AS uid "
+        "FROM (SELECT DISTINCT u FROM events)"
+    )
+    order = "uid, t, pos" if time is not None else "uid, pos"
+    relation = con.sql(
+        "SELECT users.uid, items.pid, events.t, events.w FROM events "
+        f"JOIN users ON events.u = users.u JOIN items ON events.i = items.i ORDER BY {order}"
+    )
+    # DuckDB 2 renamed fetch_arrow_reader to to_arrow_reader
+    to_reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
+    reader = to_reader(_BATCH_ROWS)
+    built = _Built(spill, time is not None, weight is not None)
+    carry: list[np.ndarray] | None = None
+    streamed = 0
+    try:
+        for batch in reader:
+            columns = [np.asarray(batch.column(k).to_numpy(zero_copy_only=False)) for k in range(4)]
+            if carry is not None:
+                columns = [np.concatenate([a, b]) for a, b in zip(carry, columns, strict=True)]
+            carry = _cut(built, columns, session_gap, min_length, final=False)
+            streamed += batch.num_rows
+            say.progress(streamed)
+        if carry is not None:
+            _cut(built, carry, session_gap, min_length, final=True)
+    finally:
+        built.close()
+    return built
+
+
+_BATCH_ROWS = 1 << 20
+
+
+def _cut(
+    built: _Built, columns: list[np.ndarray], session_gap: float | None, min_length: int,
+    final: bool,
+) -> list[np.ndarray] | None:  # fmt: skip
+    """Add the complete sequences of sorted events to ``built``; return the rest (the
+    last sequence, which may go on in the next batch) unless ``final``."""
+    uid, pid, t, w = columns
+    n = uid.shape[0]
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = uid[1:] != uid[:-1]
+    if session_gap is not None:
+        starts[1:] |= np.diff(t) > session_gap
+    bounds = np.append(np.flatnonzero(starts), n)
+    end = n if final else int(bounds[-2])  # the last sequence may not be complete yet
+    done = bounds[bounds <= end]
+    lengths = np.diff(done)
+    keep = lengths >= min_length
+    tokens = np.repeat(keep, lengths)
+    if keep.any():
+        built.add(
+            uid[:end][tokens], pid[:end][tokens].astype(np.int32, copy=False),
+            t[:end][tokens].astype(np.float64) if built.times is not None else None,
+            w[:end][tokens].astype(np.float32) if built.weights is not None else None,
+            lengths[keep],
+        )  # fmt: skip
+    return None if final else [column[end:] for column in columns]
+
+
+def _write_corpus(
+    writer: CorpusWriter, con: Any, built: _Built, min_count: int, time: str | None,
+    weight: str | None,
+) -> None:  # fmt: skip
+    """Recode the provisional ids by count, drop rare items, and write every array."""
+    counts = built.counts
+    if counts.shape[0] == 0:
+        raise ValueError("no sequence is left after the weight and length filters")
+    pid = np.arange(counts.shape[0])
+    kept = pid[counts >= min_count]
+    order = kept[np.lexsort((kept, -counts[kept]))]  # count descending, then id ascending
+    code_of = np.full(counts.shape[0], -1, dtype=np.int32)
+    code_of[order] = np.arange(order.shape[0], dtype=np.int32)
+    ids = con.execute("SELECT i FROM items ORDER BY pid").fetchnumpy()["i"]
+    writer.ids("items", _plain_ids(ids)[order])
+    writer.array("counts", np.int64).append(counts[order])
+    lengths = np.concatenate(built.lengths)
+    pids = np.load(built.spill / "pids.npy", mmap_mode="r")
+    extras = {name: np.load(built.spill / f"{name}.npy", mmap_mode="r")
+              for name, used in (("times", time), ("weights", weight)) if used}  # fmt: skip
+    out = {"codes": writer.array("codes", np.int32)}
+    out.update({name: writer.array(name, values.dtype) for name, values in extras.items()})
+    offsets = np.zeros(lengths.shape[0] + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    dropping = order.shape[0] < np.count_nonzero(counts)
+    kept_before = np.zeros(pids.shape[0] + 1, dtype=np.int64) if dropping else None
+    for start in range(0, pids.shape[0], _BATCH_ROWS):
+        codes = code_of[pids[start : start + _BATCH_ROWS]]
+        keep = codes >= 0
+        if kept_before is not None:
+            np.cumsum(keep, out=kept_before[start + 1 : start + 1 + keep.shape[0]])
+            kept_before[start + 1 : start + 1 + keep.shape[0]] += kept_before[start]
+        out["codes"].append(codes[keep])
+        for name, values in extras.items():
+            out[name].append(values[start : start + _BATCH_ROWS][keep])
+    writer.array("offsets", np.int64).append(
+        offsets if kept_before is None else kept_before[offsets]
+    )
+    del pids, extras
+    users = con.execute("SELECT u FROM users ORDER BY uid").fetchnumpy()["u"]
+    writer.ids("users", _plain_ids(users)[np.concatenate(built.uids)])
+
+
+def _plain_ids(values: Any) -> np.ndarray:
+    """Ids fetched from DuckDB as a plain array (masked arrays and objects unwrapped)."""
+    array = np.asarray(values.filled() if hasattr(values, "filled") else values)
+    if array.dtype == object:
+        return _as_item_array(array.tolist())
+    return array
+
+
+def _describe(source: Any) -> Any:
+    if isinstance(source, str | os.PathLike):
+        return os.fspath(source)
+    if isinstance(source, list | tuple):
+        return [os.fspath(s) for s in source][:100]
+    return type(source).__name__
+
+
+class _Reporter:
+    """Steps and streamed events on stderr when verbose."""
+
+    def __init__(self, verbose: bool) -> None:
+        self.verbose = verbose
+        self.started = self.shown = _time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if self.verbose:
+            sys.stderr.write(f"\rbuild_corpus: {message}{' ' * 20}\n")
+            sys.stderr.flush()
+
+    def progress(self, streamed: int) -> None:
+        now = _time.perf_counter()
+        if self.verbose and now - self.shown >= 0.5:
+            self.shown = now
+            rate = streamed / max(now - self.started, 1e-9)
+            sys.stderr.write(f"\rbuild_corpus: {streamed:,} events sorted ({rate:,.0f}/s)")
+            sys.stderr.flush()

@@ -169,7 +169,14 @@ def load_model(path: str | os.PathLike[str], mmap: bool = False) -> SavedModel:
     if not isinstance(meta, dict) or meta.get("format") != _MAGIC:
         raise ValueError(f"{path} is not an item2vec model")
     version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        what = (
+            "records no format version"
+            if version is None
+            else (f"records format version {version!r}, which is not a version number")
+        )
+        raise ValueError(f"{path} is corrupt: it {what}")
+    if version > FORMAT_VERSION:
         raise ValueError(
             f"{path} was written in model format {version}, newer than this item2vec "
             f"reads ({FORMAT_VERSION}); upgrade item2vec"
@@ -190,10 +197,13 @@ def _interpret(path: Path, meta: dict[str, Any], small: dict[str, Any], mmap: bo
         if "output_vectors.npy" in _members(path):
             small["output_vectors"] = _mmap_member(path, "output_vectors.npy")
     items = small["items"] if meta.get("items_json") is None else meta["items_json"]
+    if small["counts"].dtype.kind not in "iu":
+        raise ValueError(f"{path} is corrupt: item counts of dtype {small['counts'].dtype}")
     vocabulary = Vocabulary(items, small["counts"])
+    vocabulary.index  # noqa: B018  (built now: raises on an id that occurs twice)
     vectors = small["vectors"]
     output = small.get("output_vectors")
-    if vectors.ndim != 2 or vectors.shape[0] != len(vocabulary):
+    if vectors.ndim != 2 or vectors.shape[0] != len(vocabulary) or vectors.shape[1] < 1:
         raise ValueError(f"{path} is corrupt: vectors do not match the vocabulary")
     if output is not None and output.shape != vectors.shape:
         raise ValueError(f"{path} is corrupt: output vectors do not match the vectors")
@@ -203,6 +213,10 @@ def _interpret(path: Path, meta: dict[str, Any], small: dict[str, Any], mmap: bo
         feature_vectors = small.get("feature_vectors")
         if feature_vectors is None or feature_vectors.shape != (len(features), vectors.shape[1]):
             raise ValueError(f"{path} is corrupt: feature vectors do not match the features")
+    for name, array in (("vectors", vectors), ("output vectors", output),
+                        ("feature vectors", feature_vectors)):  # fmt: skip
+        if array is not None:
+            _check_float32_finite(path, name, array)
     record = TrainingRecord(
         seed=int(meta.get("seed", 0)),
         n_updates=int(meta.get("n_updates", 0)),
@@ -211,6 +225,16 @@ def _interpret(path: Path, meta: dict[str, Any], small: dict[str, Any], mmap: bo
     )
     state = ItemVectors(vocabulary, vectors, output, features, feature_vectors)
     return SavedModel(dict(meta["params"]), state, record)
+
+
+def _check_float32_finite(path: Path, name: str, array: np.ndarray) -> None:
+    """Refuse what training never writes: another dtype, NaN or infinite values."""
+    if array.dtype != np.float32:
+        raise ValueError(f"{path} is corrupt: {name} of dtype {array.dtype}, not float32")
+    rows = max(1, (1 << 22) // max(1, array.shape[1]))  # blocks: a mapped file stays unread
+    for start in range(0, array.shape[0], rows):
+        if not np.isfinite(array[start : start + rows]).all():
+            raise ValueError(f"{path} is corrupt: {name} hold NaN or infinite values")
 
 
 def _check_member_sizes(path: Path) -> None:
@@ -245,6 +269,11 @@ def _mmap_member(path: Path, name: str) -> np.ndarray:
         info = archive.getinfo(name)
         if info.compress_type != zipfile.ZIP_STORED:
             raise ValueError(f"{path}: {name} is compressed and cannot be memory-mapped")
+        # read once through zipfile, in blocks, for its CRC check: a mapped member
+        # is otherwise never verified and damage would pass as vectors
+        with archive.open(info) as member:
+            while member.read(1 << 24):
+                pass
         with open(path, "rb") as raw:
             raw.seek(info.header_offset)
             local = raw.read(30)
@@ -314,6 +343,8 @@ def load_word2vec_format(
         if len(header) != 2 or not all(h.isdigit() for h in header):
             raise ValueError(f"{path} does not start with a word2vec header '<count> <dim>'")
         n_items, dim = int(header[0]), int(header[1])
+        if dim < 1:
+            raise ValueError(f"{path}: the header announces vectors of {dim} values")
         # each item takes at least an id, a separator and its values: refuse a header
         # that announces more than the file can hold before allocating for it
         smallest_row = 4 * dim + 2 if binary else 2 * dim + 1

@@ -341,8 +341,11 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
             new_record = TrainingRecord(
                 record.seed, record.n_updates, pending, list(record.loss_history)
             )
-            if corpus.n_tokens:  # else only counts changed: nothing known enough to train
-                self._train(state, new_record, corpus, seed, int(epochs))
+            # a batch with no known pair (every sequence short of two known items) only
+            # adds counts; one whose pairs subsampling happens to drop trains nothing
+            # either: both are fine in an update, where the counts are the point
+            if corpus.n_tokens and int(np.diff(corpus.offsets).max()) >= 2:
+                self._train(state, new_record, corpus, seed, int(epochs), require_events=False)
             new_record.n_updates += 1
             self._publish(state, new_record)  # on any failure the old state stays published
             return self
@@ -365,7 +368,7 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
 
     def _train(
         self, state: ItemVectors, record: TrainingRecord, corpus: Sequences, seed: int,
-        epochs: int,
+        epochs: int, require_events: bool = True,
     ) -> None:  # fmt: skip
         """Train ``state`` in place; this thread (so the callbacks) sees it meanwhile."""
         if state.output_vectors is None:
@@ -380,7 +383,16 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
 
         try:
             with self._training_view(state, record):
-                train(state.vectors, output, corpus, self.get_params(), seed, epochs, on_epoch)
+                train(
+                    state.vectors,
+                    output,
+                    corpus,
+                    self.get_params(),
+                    seed,
+                    epochs,
+                    on_epoch,
+                    require_events=require_events,
+                )
         finally:
             state.changed()
 
@@ -420,6 +432,10 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
             model = cls(**saved.params)
         except TypeError as exc:
             raise ValueError(f"{path} holds parameters this version does not know: {exc}") from None
+        try:
+            check_params(ITEM2VEC_PARAMS, model.get_params())
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{path} is corrupt: it holds an invalid parameter: {exc}") from None
         return cls._with_state(model, saved.state, saved.record)
 
     def save_word2vec_format(self, path: str | os.PathLike[str], binary: bool = False) -> None:

@@ -1,0 +1,283 @@
+"""The on-disk corpus: a directory of ``.npy`` arrays and a JSON header.
+
+::
+
+    corpus/
+      header.json     format, version, sizes, which arrays there are, how it was built
+      codes.npy       int32[n_tokens]
+      offsets.npy     int64[n_sequences + 1]
+      weights.npy     float32[n_tokens]       (optional)
+      times.npy       float64[n_tokens]       (optional)
+      items.npy       the vocabulary's ids    (items.json when NumPy cannot hold them)
+      counts.npy      int64[n_items]
+      users.npy       one id per sequence     (optional; users.json likewise)
+
+A corpus is written into a temporary directory beside its path, the header
+last, then renamed into place, so a failed or interrupted write never leaves
+something that opens as a corpus, and an earlier corpus at the path survives
+it. Arrays stream in through :class:`CorpusWriter` in chunks of any size, so
+a corpus larger than memory can be written; :func:`read_corpus` maps them
+read-only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from item2vec._files import _terminate_as_exit
+from item2vec.vocab import _as_item_array
+
+__all__ = ["FORMAT_VERSION", "CorpusWriter", "read_corpus"]
+
+FORMAT = "item2vec-corpus"
+FORMAT_VERSION = 1
+HEADER = "header.json"
+TOKEN_ARRAYS = {"codes": np.int32, "weights": np.float32, "times": np.float64}
+_NPY_HEADER_BYTES = 128  # room for any 1-D shape; data then starts 64-byte aligned
+
+
+class NpyAppender:
+    """A 1-D ``.npy`` file written in chunks: the header, which holds the length,
+    is written when the file is closed."""
+
+    def __init__(self, path: Path, dtype: Any) -> None:
+        self.dtype = np.dtype(dtype).newbyteorder("<")
+        self.length = 0
+        self._handle: IO[bytes] = open(path, "wb")
+        self._handle.write(b"\0" * _NPY_HEADER_BYTES)
+
+    def append(self, values: np.ndarray) -> None:
+        values = np.ascontiguousarray(values, dtype=self.dtype).reshape(-1)
+        self._handle.write(values.data.cast("B"))
+        self.length += values.shape[0]
+
+    def close(self) -> None:
+        if self._handle.closed:
+            return
+        descr = np.lib.format.dtype_to_descr(self.dtype)
+        text = f"{{'descr': {descr!r}, 'fortran_order': False, 'shape': ({self.length},), }}"
+        # magic, version 1.0, a 2-byte header length, then the padded dict ending in \n
+        room = _NPY_HEADER_BYTES - 10
+        header = (text.ljust(room - 1) + "\n").encode("latin1")
+        self._handle.seek(0)
+        self._handle.write(b"\x93NUMPY\x01\x00" + room.to_bytes(2, "little") + header)
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+
+
+class CorpusWriter:
+    """Write a corpus directory atomically; use as a context manager.
+
+    Parameters
+    ----------
+    path : str or path
+        The corpus directory. An existing corpus there is replaced once the
+        new one is complete; anything else there is refused.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        check_replaceable(self.path)
+        parent = self.path.parent if str(self.path.parent) else Path(".")
+        if not parent.is_dir():
+            raise FileNotFoundError(f"no such directory: {parent}")
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=parent))
+        self._arrays: dict[str, NpyAppender] = {}
+        self._ids: dict[str, str] = {}
+
+    def array(self, name: str, dtype: Any) -> NpyAppender:
+        """A new array file ``name.npy`` to append to."""
+        appender = NpyAppender(self.tmp / f"{name}.npy", dtype)
+        self._arrays[name] = appender
+        return appender
+
+    def ids(self, name: str, values: np.ndarray) -> None:
+        """Write ids (items or users): ``.npy`` for numbers and str, JSON for the rest."""
+        values = np.asarray(values)
+        if values.dtype == object and values.shape[0]:
+            listed = values.tolist()
+            if all(type(v) is str for v in listed):  # as a str array: mapped, not parsed
+                values = np.asarray(listed, dtype=str)
+        if values.dtype.kind in "iuU":
+            np.save(self.tmp / f"{name}.npy", values, allow_pickle=False)
+            self._ids[name] = "npy"
+            return
+        listed = values.tolist()
+        if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in listed):
+            kinds = sorted({type(v).__name__ for v in listed})
+            raise TypeError(f"{name} ids must be str or int to be saved, found {kinds}")
+        with open(self.tmp / f"{name}.json", "w", encoding="utf-8") as handle:
+            json.dump(listed, handle)
+        self._ids[name] = "json"
+
+    def commit(self, built_by: dict[str, Any]) -> None:
+        """Close every file, write the header, and move the corpus into place."""
+        for appender in self._arrays.values():
+            appender.close()
+        lengths = {name: a.length for name, a in self._arrays.items()}
+        header = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "n_sequences": lengths["offsets"] - 1,
+            "n_tokens": lengths["codes"],
+            "n_items": lengths["counts"],
+            "arrays": sorted(self._arrays),
+            "ids": self._ids,
+            "built_by": built_by,
+        }
+        with open(self.tmp / HEADER, "w", encoding="utf-8") as handle:
+            json.dump(header, handle, indent=1)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _replace_directory(self.tmp, self.path)
+
+    def abort(self) -> None:
+        for appender in self._arrays.values():
+            with contextlib.suppress(OSError):
+                appender.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self) -> CorpusWriter:
+        self._signals = _terminate_as_exit()
+        self._signals.__enter__()
+        return self
+
+    def __exit__(self, kind: Any, value: Any, traceback: Any) -> None:
+        try:
+            if self.tmp.exists():  # not committed (an error, or never finished)
+                self.abort()
+        finally:
+            self._signals.__exit__(kind, value, traceback)
+
+
+def check_replaceable(path: Path) -> None:
+    """Refuse a path that holds something other than a corpus: it would be lost."""
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise ValueError(f"{path} exists and is not a corpus directory: refusing to replace it")
+    if path.is_dir() and any(path.iterdir()) and _header_of(path) is None:
+        raise ValueError(
+            f"{path} is a directory that does not hold an item2vec corpus: refusing to "
+            f"replace it (choose a new path or remove it)"
+        )
+
+
+def _header_of(path: Path) -> dict[str, Any] | None:
+    try:
+        with open(path / HEADER, encoding="utf-8") as handle:
+            header = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return header if isinstance(header, dict) and header.get("format") == FORMAT else None
+
+
+def _replace_directory(new: Path, path: Path) -> None:
+    """Move ``new`` to ``path``; a corpus already there is moved aside first, then removed."""
+    os.chmod(new, 0o777 & ~_umask())
+    if not path.exists():
+        os.rename(new, path)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+    os.rename(path, old / "corpus")
+    try:
+        os.rename(new, path)
+    except BaseException:
+        os.rename(old / "corpus", path)
+        shutil.rmtree(old, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def read_corpus(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The arrays of a corpus directory, memory-mapped read-only, and its header.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such directory.
+    ValueError
+        If it is not a corpus, was written by a newer version, or is damaged
+        (missing or truncated arrays, sizes that disagree with the header).
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise FileNotFoundError(f"no such corpus directory: {path}")
+    try:
+        with open(path / HEADER, encoding="utf-8") as handle:
+            header = json.load(handle)
+    except FileNotFoundError:
+        raise ValueError(f"{path} is not an item2vec corpus (no {HEADER})") from None
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path} is not a readable item2vec corpus: {exc}") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ValueError(f"{path} is not an item2vec corpus ({HEADER} names another format)")
+    version = header.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(f"{path} is corrupt: format version {version!r}")
+    if version > FORMAT_VERSION:
+        raise ValueError(
+            f"{path} was written in corpus format {version}, newer than this item2vec reads "
+            f"({FORMAT_VERSION}); upgrade item2vec"
+        )
+    try:
+        arrays = {name: _mapped(path, name) for name in header["arrays"]}
+        for name, kind in header["ids"].items():
+            arrays[name] = _mapped(path, name) if kind == "npy" else _json_ids(path, name)
+        expected = {
+            "codes": header["n_tokens"], "weights": header["n_tokens"],
+            "times": header["n_tokens"], "offsets": header["n_sequences"] + 1,
+            "counts": header["n_items"], "items": header["n_items"],
+            "users": header["n_sequences"],
+        }  # fmt: skip
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{path} is corrupt: its header lacks {exc}") from None
+    for name, length in expected.items():
+        if name in arrays and arrays[name].shape != (length,):
+            raise ValueError(
+                f"{path} is corrupt: {name} holds {arrays[name].shape} values, the header "
+                f"says ({length},)"
+            )
+    for name in ("codes", "offsets", "counts", "items"):
+        if name not in arrays:
+            raise ValueError(f"{path} is corrupt: it has no {name}")
+    return arrays, header
+
+
+def _mapped(path: Path, name: str) -> np.ndarray:
+    file = path / f"{name}.npy"
+    try:
+        array = np.load(file, mmap_mode="r", allow_pickle=False)
+    except FileNotFoundError:
+        raise ValueError(f"{path} is corrupt: {file.name} is missing") from None
+    except (OSError, ValueError, EOFError) as exc:  # a truncated file cannot be mapped
+        raise ValueError(f"{path} is corrupt: {file.name}: {exc}") from None
+    if array.ndim != 1 or array.dtype.hasobject:
+        raise ValueError(f"{path} is corrupt: {file.name} is not a 1-D array")
+    return array
+
+
+def _json_ids(path: Path, name: str) -> np.ndarray:
+    try:
+        with open(path / f"{name}.json", encoding="utf-8") as handle:
+            values = json.load(handle)
+    except FileNotFoundError:
+        raise ValueError(f"{path} is corrupt: {name}.json is missing") from None
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path} is corrupt: {name}.json: {exc}") from None
+    if not isinstance(values, list):
+        raise ValueError(f"{path} is corrupt: {name}.json does not hold a list")
+    return _as_item_array(values)
