@@ -80,6 +80,8 @@ def child(folder: Path, mode: str, vector_size: int, epochs: int, n_jobs: int) -
         "file_before_mb": before["RssFile"], "file_peak_mb": sampler.peaks["RssFile"],
         "fit_vmhwm_mb": after["VmHWM"] if peak_reset else None,
         "rss_before_mb": before["VmRSS"],
+        # exact, anonymous and file pages together (VmHWM reset just before fit)
+        "fit_rss_growth_mb": after["VmHWM"] - before["VmRSS"] if peak_reset else float("nan"),
     }  # fmt: skip
 
 
@@ -117,7 +119,8 @@ def show(row: dict) -> None:
           f"+{row['anon_growth_mb']:,.0f} MB = weights "
           f"{row['weights_mb']:,.0f} MB + {row['anon_beyond_weights_mb']:,.0f} MB beyond "
           f"({row['beyond_bytes_per_token']:.2f} B/token); file pages peak "
-          f"{row['file_peak_mb']:,.0f} MB", flush=True)  # fmt: skip
+          f"{row['file_peak_mb']:,.0f} MB; exact peak RSS growth (VmHWM) "
+          f"{row['fit_rss_growth_mb']:,.0f} MB", flush=True)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> dict:

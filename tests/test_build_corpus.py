@@ -51,12 +51,14 @@ def assert_same_corpus(a, b):
 
 
 @pytest.mark.parametrize("options", OPTIONS, ids=["ids", "time", "everything"])
-@pytest.mark.parametrize("source", ["pandas", "arrow", "parquet", "parquet-pieces"])
+@pytest.mark.parametrize("source", ["pandas", "arrow", "dict", "parquet", "parquet-pieces"])
 def test_build_corpus_equals_from_events(tmp_path, options, source):
     events = _events(ties=True)  # equal times: the table's order decides, in both
     expected = Sequences.from_events(events, **options)
     if source == "pandas":
         given = events
+    elif source == "dict":
+        given = {name: events[name].to_numpy() for name in events.columns}
     elif source == "arrow":
         given = pa.Table.from_pandas(events, preserve_index=False)
     elif source == "parquet":

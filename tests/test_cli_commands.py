@@ -271,10 +271,9 @@ def test_a_missing_column_is_named_without_quotes_around_the_message(events, tmp
 @pytest.mark.parametrize(
     ("argv", "missing"),
     [
-        (["fit", "{events}", "--item", "item", "-o", "m.npz"], "--user"),
-        (["fit", "{events}", "--user", "user", "-o", "m.npz"], "--item"),
         (["fit", "{events}", "--user", "user", "--item", "item"], "-o/--output"),
-        (["evaluate", "{events}", "--item", "item"], "--user"),
+        (["corpus", "--user", "user", "--item", "item", "-o", "c"], "events"),
+        (["corpus", "{events}", "--user", "user", "--item", "item"], "-o/--output"),
         (["recommend", "{model}"], "--history"),
         (["export", "{model}", "-o", "v.txt"], "--format"),
         (["export", "{model}", "--format", "word2vec-text"], "-o/--output"),
@@ -288,6 +287,23 @@ def test_required_arguments_are_enforced(events, model_path, capsys, argv, missi
         main(argv)
     assert exit_info.value.code == 2
     assert "the following arguments are required: " + missing in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["fit", "{events}", "--item", "item", "-o", "m.npz"],
+        ["fit", "{events}", "--user", "user", "-o", "m.npz"],
+        ["evaluate", "{events}", "--item", "item"],
+        ["corpus", "{events}", "--user", "user", "-o", "c"],
+    ],
+)
+def test_an_event_file_needs_both_id_columns(events, capsys, argv):
+    # not required by the parser: a corpus directory in place of the file needs neither
+    assert main([a.format(events=events) for a in argv]) == 2
+    assert _error(capsys) == (
+        f"item2vec {argv[0]}: error: --user and --item are required with an event file"
+    )
 
 
 @pytest.mark.parametrize(
@@ -702,7 +718,9 @@ def test_the_top_level_help_lists_every_command(capsys, monkeypatch):
     assert text.splitlines()[0] == "usage: item2vec [-h] COMMAND ..."
     # a summary may start on the next line when the name is long ('recommend')
     summaries = dict(re.findall(r"^    (\w+)\s+(\S.*)$", text, flags=re.M))
-    assert set(summaries) == {"fit", "similar", "recommend", "evaluate", "export", "plot"}
+    assert set(summaries) == {
+        "fit", "corpus", "similar", "recommend", "evaluate", "export", "plot",
+    }  # fmt: skip
     assert all(len(s) > 10 for s in summaries.values())
     description = text.split("\n\n")[1]
     assert description.strip() and not description.startswith(("positional", "options"))

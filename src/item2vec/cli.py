@@ -1,4 +1,4 @@
-"""Command line: ``item2vec fit | similar | recommend | evaluate | export | plot``."""
+"""Command line: ``item2vec fit | corpus | similar | recommend | evaluate | export | plot``."""
 
 from __future__ import annotations
 
@@ -31,10 +31,15 @@ class CommandError(Exception):
     """A problem to report in one line, with exit status 2."""
 
 
-def _add_event_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("events", help="CSV/TSV or Parquet file of events")
-    parser.add_argument("--user", required=True, help="column of user ids")
-    parser.add_argument("--item", required=True, help="column of item ids")
+def _add_event_options(parser: argparse.ArgumentParser, corpus: bool = True) -> None:
+    if corpus:
+        parser.add_argument(
+            "events",
+            help="CSV/TSV (.csv.gz too) or Parquet file of events, or a corpus directory "
+            "written by 'item2vec corpus' (then the event options do not apply)",
+        )
+    parser.add_argument("--user", help="column of user ids (required with an event file)")
+    parser.add_argument("--item", help="column of item ids (required with an event file)")
     parser.add_argument("--time", help="column of event times (orders each user's events)")
     parser.add_argument("--weight", help="column of event strengths (e.g. rating)")
     parser.add_argument("--min-weight", type=float, help="keep events with weight >= this")
@@ -72,6 +77,22 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_event_options(fit)
     _add_train_options(fit)
     fit.add_argument("-o", "--output", required=True, help="model file to write (.npz)")
+
+    corpus = commands.add_parser(
+        "corpus", help="turn event logs of any size into an on-disk corpus (DuckDB)"
+    )
+    corpus.add_argument(
+        "events", nargs="+", help="Parquet or CSV/TSV files (.csv.gz too), or globs of them"
+    )
+    _add_event_options(corpus, corpus=False)
+    corpus.add_argument("-o", "--output", required=True, help="corpus directory to write")
+    corpus.add_argument("--min-count", type=int, default=1, help="drop rarer items")
+    corpus.add_argument("--memory-limit", default="2GB", help="DuckDB's memory limit")
+    corpus.add_argument("--threads", type=int, help="DuckDB's threads (default: all cores)")
+    corpus.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None,
+        help="report progress on stderr (default: when it is a terminal)",
+    )  # fmt: skip
 
     similar = commands.add_parser("similar", help="items most similar to an item")
     similar.add_argument("model", help="model file written by 'item2vec fit'")
@@ -124,13 +145,46 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_EVENT_OPTIONS = ("user", "item", "time", "weight", "min_weight", "session_gap")
+
+
+def _event_options(args: argparse.Namespace) -> dict[str, Any]:
+    if args.user is None or args.item is None:
+        raise CommandError("--user and --item are required with an event file")
+    options = {name: getattr(args, name) for name in _EVENT_OPTIONS}
+    return {**options, "min_length": args.min_length}
+
+
 def _read_corpus(args: argparse.Namespace) -> Any:
+    import os
+
+    from item2vec.corpus import Sequences
     from item2vec.ingest import read_events
 
-    return read_events(
-        args.events, user=args.user, item=args.item, time=args.time, weight=args.weight,
-        min_weight=args.min_weight, session_gap=args.session_gap, min_length=args.min_length,
+    if os.path.isdir(args.events):
+        given = [f"--{n.replace('_', '-')}" for n in _EVENT_OPTIONS if getattr(args, n) is not None]
+        if given or args.min_length != 1:
+            raise CommandError(
+                f"{args.events} is a corpus directory: its events were chosen when it was "
+                f"built, so {', '.join(given) or '--min-length'} cannot apply"
+            )
+        return Sequences.open(args.events)
+    return read_events(args.events, **_event_options(args))
+
+
+def _build_corpus(args: argparse.Namespace) -> None:
+    from item2vec.ingest import build_corpus
+
+    events = args.events[0] if len(args.events) == 1 else args.events
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    corpus = build_corpus(
+        events, args.output, **_event_options(args), min_count=args.min_count,
+        memory_limit=args.memory_limit, threads=args.threads, verbose=progress,
     )  # fmt: skip
+    print(
+        f"wrote {args.output}: {corpus.n_tokens:,} events in {len(corpus):,} sequences, "
+        f"{len(corpus.vocabulary):,} items"
+    )
 
 
 def _make_model(args: argparse.Namespace) -> Item2Vec:
@@ -160,6 +214,8 @@ def _run(args: argparse.Namespace) -> None:
             f"trained on {corpus.n_tokens:,} events in {len(corpus):,} sequences: "
             f"{len(model.items_):,} items; saved {args.output}"
         )
+    elif args.command == "corpus":
+        _build_corpus(args)
     elif args.command == "similar":
         model = Item2Vec.load(args.model)
         for item, score in model.most_similar(_item(model, args.item), topn=args.topn):

@@ -216,9 +216,10 @@ def build_corpus(
 
     Parameters
     ----------
-    source : str, path, list of them, pyarrow Table or pandas DataFrame
+    source : str, path, list of them, pyarrow Table, pandas DataFrame or dict
         Parquet files, CSV/TSV files (gzip-compressed ``.csv.gz`` too) or
-        glob patterns of them (``"logs/*.parquet"``), or a table in memory.
+        glob patterns of them (``"logs/*.parquet"``), or a table in memory
+        (a dict maps column names to arrays).
         In CSV files, the id columns are read as text, as by
         :func:`read_events`.
     path : str or path
@@ -354,6 +355,13 @@ def _files_of(source: Any) -> list[str]:
 
 def _register_source(con: Any, source: Any, text_columns: tuple[str, ...]) -> dict[str, str]:
     """Make the events available as the relation ``source``; returns its column types."""
+    if isinstance(source, dict):  # columns as arrays or lists: an Arrow table of them
+        import pyarrow as pa
+
+        try:
+            source = pa.table({name: _column(source, name) for name in source})
+        except (pa.ArrowException, ValueError, TypeError) as exc:
+            raise ValueError(f"the event columns do not make a table: {exc}") from None
     module = type(source).__module__
     if module.startswith("pandas"):
         _check_pandas_ids(source)
@@ -378,8 +386,8 @@ def _register_source(con: Any, source: Any, text_columns: tuple[str, ...]) -> di
         con.execute(f"CREATE VIEW source AS SELECT * FROM {scan}")
     else:
         raise TypeError(
-            "source must be event files (paths or globs), a pyarrow Table or a pandas "
-            f"DataFrame, got {type(source).__name__}"
+            "source must be event files (paths or globs), a pyarrow Table, a pandas "
+            f"DataFrame or a dict of columns, got {type(source).__name__}"
         )
     return {
         name: kind for name, kind, *_ in con.execute("DESCRIBE SELECT * FROM source").fetchall()
