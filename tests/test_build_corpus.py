@@ -110,14 +110,18 @@ def test_min_count_prunes_as_sequences_pruned_does(tmp_path):
     assert len(built.vocabulary) < len(Sequences.from_events(events, **ALL).vocabulary)
 
 
-def test_batches_smaller_than_a_sequence_still_cut_it_right(tmp_path, monkeypatch):
+@pytest.mark.parametrize("min_count", [1, 4])
+@pytest.mark.parametrize("options", OPTIONS, ids=["ids", "time", "everything"])
+def test_batches_smaller_than_a_sequence_still_cut_it_right(tmp_path, monkeypatch, options,
+                                                            min_count):  # fmt: skip
     from item2vec import ingest
 
-    monkeypatch.setattr(ingest, "_BATCH_ROWS", 7)  # sequences straddle many batches
-    events = _events(n=800)
-    assert_same_corpus(
-        build_corpus(events, tmp_path / "c", **ALL), Sequences.from_events(events, **ALL)
-    )
+    # sequences (without sessions: whole users of ~20 events) straddle many batches
+    monkeypatch.setattr(ingest, "_BATCH_ROWS", 7)
+    events = _events(n=800, ties=True)
+    expected = Sequences.from_events(events, **options).pruned(min_count)
+    built = build_corpus(events, tmp_path / "c", min_count=min_count, **options)
+    assert_same_corpus(built, expected)
 
 
 def test_a_gap_equal_to_session_gap_keeps_one_session(tmp_path):

@@ -76,10 +76,15 @@ class Sequences:
                 f"offsets must start at 0 and end at len(codes)={n_tokens}, "
                 f"got {self.offsets[0]} and {self.offsets[-1]}"
             )
-        # checked in blocks: a memory-mapped corpus stays out of anonymous memory
+        # checked in blocks, and a memory-mapped array through reads of its file: the
+        # temporaries stay small and the mapping itself stays untouched (not resident)
         if any(np.any(block[1:] < block[:-1]) for block in _blocks(self.offsets, overlap=1)):
             raise ValueError("offsets must be non-decreasing")
-        if n_tokens and (self.codes.min() < 0 or self.codes.max() >= len(self.vocabulary)):
+        if any(
+            block.min() < 0 or block.max() >= len(self.vocabulary)
+            for block in _blocks(self.codes)
+            if block.shape[0]
+        ):
             raise ValueError(f"codes must lie in [0, {len(self.vocabulary)})")
         for name in ("weights", "times"):
             extra = getattr(self, name)
@@ -92,11 +97,11 @@ class Sequences:
                 f"users must have one entry per sequence ({len(self)}), got {self.users.shape[0]}"
             )
         if self.weights is not None:
-            blocks = _blocks(self.weights)
-            if not all(np.isfinite(block).all() for block in blocks):
-                raise ValueError("weights must be finite (no NaN or inf)")
-            if any(np.any(block < 0) for block in blocks):
-                raise ValueError("weights must be >= 0")
+            for block in _blocks(self.weights):
+                if not np.isfinite(block).all():
+                    raise ValueError("weights must be finite (no NaN or inf)")
+                if np.any(block < 0):
+                    raise ValueError("weights must be >= 0")
         if self.times is not None and not all(np.isfinite(b).all() for b in _blocks(self.times)):
             raise ValueError("times must be finite (no NaN or inf)")
 
@@ -425,8 +430,7 @@ class Sequences:
 
     def _recounted(self, codes: np.ndarray) -> Vocabulary:
         """This vocabulary with the counts of ``codes``, so counts always describe the tokens."""
-        counts = np.bincount(codes, minlength=len(self.vocabulary))
-        return self.vocabulary.with_counts(counts)
+        return self.vocabulary.with_counts(count_codes(codes, len(self.vocabulary)))
 
     def select_tokens(self, keep: np.ndarray) -> Sequences:
         """The corpus with only the tokens where ``keep`` is True (every sequence stays).
@@ -534,11 +538,45 @@ def _as_1d(values: Any, dtype: type, name: str) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def _blocks(values: np.ndarray, size: int = 1 << 22, overlap: int = 0) -> list[np.ndarray]:
-    """Views of ``values`` in consecutive blocks (each sharing ``overlap`` entries with
-    the next), for checks whose temporaries must stay small."""
+def count_codes(codes: np.ndarray, n_items: int) -> np.ndarray:
+    """How often each code occurs, as int64, in blocks (``np.bincount`` would first copy
+    int32 codes to int64: 8 bytes a token, gigabytes for a large memory-mapped corpus)."""
+    counts = np.zeros(n_items, dtype=np.int64)
+    for block in _blocks(codes):
+        counts += np.bincount(block, minlength=n_items)[:n_items]
+    return counts
+
+
+def _blocks(values: np.ndarray, size: int = 1 << 22, overlap: int = 0) -> Iterator[np.ndarray]:
+    """``values`` in consecutive blocks (each sharing ``overlap`` entries with the next),
+    for scans whose temporaries must stay small. A memory-mapped array is read from its
+    file instead of through its mapping, so a scan does not make the mapping resident
+    (which would count the whole file in the process's memory)."""
     step = size - overlap
-    return [values[i : i + size] for i in range(0, max(values.shape[0] - overlap, 1), step)]
+    stops = range(0, max(values.shape[0] - overlap, 1), step)
+    source = _backing_file(values)
+    if source is None:
+        for i in stops:
+            yield values[i : i + size]
+        return
+    path, start = source
+    with open(path, "rb") as handle:
+        for i in stops:
+            handle.seek(start + i * values.itemsize)
+            count = min(size, values.shape[0] - i)
+            yield np.fromfile(handle, dtype=values.dtype, count=count)
+
+
+def _backing_file(values: np.ndarray) -> tuple[str, int] | None:
+    """The file and byte offset of a contiguous view of a ``np.memmap``, if it is one."""
+    if not values.flags.c_contiguous:
+        return None
+    base: Any = values
+    while base is not None and not isinstance(base, np.memmap):
+        base = base.base
+    if base is None or not getattr(base, "filename", None):
+        return None
+    return str(base.filename), int(base.offset) + values.ctypes.data - base.ctypes.data
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:

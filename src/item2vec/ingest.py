@@ -19,7 +19,7 @@ import numpy as np
 
 from item2vec._columns import _column
 from item2vec._corpus_files import CorpusWriter, NpyAppender
-from item2vec.corpus import Sequences
+from item2vec.corpus import Sequences, _blocks
 from item2vec.vocab import _as_item_array
 
 __all__ = ["build_corpus", "read_events", "read_table"]
@@ -487,6 +487,7 @@ class _Built:
         self.lengths: list[np.ndarray] = []
         self.uids: list[np.ndarray] = []
         self.counts = np.zeros(0, dtype=np.int64)
+        self.n_tokens = 0
 
     @property
     def n_sequences(self) -> int:
@@ -496,6 +497,7 @@ class _Built:
             w: np.ndarray | None, lengths: np.ndarray) -> None:  # fmt: skip
         """Append whole sequences (``lengths`` of them, covering all tokens given)."""
         self.pids.append(pid)
+        self.n_tokens += pid.shape[0]
         if self.times is not None and t is not None:
             self.times.append(t)
         if self.weights is not None and w is not None:
@@ -536,24 +538,41 @@ def _stream_sequences(
     to_reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
     reader = to_reader(_BATCH_ROWS)
     built = _Built(spill, time is not None, weight is not None)
-    carry: list[np.ndarray] | None = None
+    # the last sequence of a batch may go on in the next ones: its pieces wait here, and
+    # are joined once a batch brings its end (never re-joined batch after batch, which
+    # would be quadratic in a very long sequence)
+    pieces: list[list[np.ndarray]] = []
     streamed = 0
+    say.start()
     try:
         for batch in reader:
             columns = [np.asarray(batch.column(k).to_numpy(zero_copy_only=False)) for k in range(4)]
-            if carry is not None:
-                columns = [np.concatenate([a, b]) for a, b in zip(carry, columns, strict=True)]
-            carry = _cut(built, columns, session_gap, min_length, final=False)
             streamed += batch.num_rows
             say.progress(streamed)
-        if carry is not None:
-            _cut(built, carry, session_gap, min_length, final=True)
+            if pieces and not _ends_in(pieces[-1], columns, session_gap):
+                pieces.append(columns)
+                continue
+            if pieces:
+                columns = [np.concatenate(parts) for parts in zip(*pieces, columns, strict=True)]
+            rest = _cut(built, columns, session_gap, min_length, final=False)
+            pieces = [rest] if rest is not None and rest[0].shape[0] else []
+        if pieces:
+            columns = [np.concatenate(parts) for parts in zip(*pieces, strict=True)]
+            _cut(built, columns, session_gap, min_length, final=True)
     finally:
         built.close()
     return built
 
 
 _BATCH_ROWS = 1 << 20
+
+
+def _ends_in(before: list[np.ndarray], columns: list[np.ndarray], gap: float | None) -> bool:
+    """Whether a new sequence starts in ``columns`` (which follow the events ``before``)."""
+    uid, t = columns[0], columns[2]
+    if uid[0] != before[0][-1] or uid[-1] != uid[0]:  # sorted by user: ends equal, all equal
+        return True
+    return gap is not None and bool(np.any(np.diff(t, prepend=before[2][-1]) > gap))
 
 
 def _cut(
@@ -601,28 +620,34 @@ def _write_corpus(
     writer.ids("items", _plain_ids(ids)[order])
     writer.array("counts", np.int64).append(counts[order])
     lengths = np.concatenate(built.lengths)
-    pids = np.load(built.spill / "pids.npy", mmap_mode="r")
-    extras = {name: np.load(built.spill / f"{name}.npy", mmap_mode="r")
-              for name, used in (("times", time), ("weights", weight)) if used}  # fmt: skip
-    out = {"codes": writer.array("codes", np.int32)}
-    out.update({name: writer.array(name, values.dtype) for name, values in extras.items()})
     offsets = np.zeros(lengths.shape[0] + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
+    del lengths
+    extras = [name for name, used in (("times", time), ("weights", weight)) if used]
+    scratch = {name: np.load(built.spill / f"{name}.npy", mmap_mode="r")
+               for name in ("pids", *extras)}  # fmt: skip
+    out = {name: writer.array(name, scratch[name].dtype) for name in extras}
+    out["codes"] = writer.array("codes", np.int32)
     dropping = order.shape[0] < np.count_nonzero(counts)
-    kept_before = np.zeros(pids.shape[0] + 1, dtype=np.int64) if dropping else None
-    for start in range(0, pids.shape[0], _BATCH_ROWS):
-        codes = code_of[pids[start : start + _BATCH_ROWS]]
+    new_offsets = offsets.copy() if dropping else offsets
+    n_kept = 0  # tokens kept before the current block
+    blocks = zip(*(_blocks(scratch[name], _BATCH_ROWS) for name in ("pids", *extras)),
+                 strict=True)  # fmt: skip
+    for start, (pids, *values) in zip(range(0, built.n_tokens, _BATCH_ROWS), blocks, strict=True):
+        codes = code_of[pids]
         keep = codes >= 0
-        if kept_before is not None:
-            np.cumsum(keep, out=kept_before[start + 1 : start + 1 + keep.shape[0]])
-            kept_before[start + 1 : start + 1 + keep.shape[0]] += kept_before[start]
         out["codes"].append(codes[keep])
-        for name, values in extras.items():
-            out[name].append(values[start : start + _BATCH_ROWS][keep])
-    writer.array("offsets", np.int64).append(
-        offsets if kept_before is None else kept_before[offsets]
-    )
-    del pids, extras
+        for name, column in zip(extras, values, strict=True):
+            out[name].append(column[keep])
+        if dropping:  # the offsets that end in this block: tokens kept up to them
+            first = np.searchsorted(offsets, start + 1, "left")
+            last = np.searchsorted(offsets, start + pids.shape[0], "right")
+            kept_up_to = np.cumsum(keep)
+            ends = offsets[first:last]
+            new_offsets[first:last] = n_kept + kept_up_to[ends - start - 1]
+            n_kept += int(kept_up_to[-1]) if kept_up_to.shape[0] else 0
+    writer.array("offsets", np.int64).append(new_offsets)
+    del scratch
     users = con.execute("SELECT u FROM users ORDER BY uid").fetchnumpy()["u"]
     writer.ids("users", _plain_ids(users)[np.concatenate(built.uids)])
 
@@ -650,6 +675,10 @@ class _Reporter:
         self.verbose = verbose
         self.started = self.shown = _time.perf_counter()
 
+    def start(self) -> None:
+        """Rates count from here (the sort, which comes first, takes its own time)."""
+        self.started = self.shown = _time.perf_counter()
+
     def __call__(self, message: str) -> None:
         if self.verbose:
             sys.stderr.write(f"\rbuild_corpus: {message}{' ' * 20}\n")
@@ -660,5 +689,5 @@ class _Reporter:
         if self.verbose and now - self.shown >= 0.5:
             self.shown = now
             rate = streamed / max(now - self.started, 1e-9)
-            sys.stderr.write(f"\rbuild_corpus: {streamed:,} events sorted ({rate:,.0f}/s)")
+            sys.stderr.write(f"\rbuild_corpus: {streamed:,} sorted events read ({rate:,.0f}/s)")
             sys.stderr.flush()
