@@ -114,10 +114,11 @@ def test_min_count_prunes_as_sequences_pruned_does(tmp_path):
 @pytest.mark.parametrize("options", OPTIONS, ids=["ids", "time", "everything"])
 def test_batches_smaller_than_a_sequence_still_cut_it_right(tmp_path, monkeypatch, options,
                                                             min_count):  # fmt: skip
-    from item2vec import ingest
+    from item2vec import _sequence_shards, ingest
 
     # sequences (without sessions: whole users of ~20 events) straddle many batches
-    monkeypatch.setattr(ingest, "_BATCH_ROWS", 7)
+    monkeypatch.setattr(_sequence_shards, "BATCH_ROWS", 7)
+    monkeypatch.setattr(ingest, "BATCH_ROWS", 7)
     events = _events(n=800, ties=True)
     expected = Sequences.from_events(events, **options).pruned(min_count)
     built = build_corpus(events, tmp_path / "c", min_count=min_count, **options)

@@ -236,6 +236,8 @@ def test_only_the_twenty_most_common_labels_get_a_colour(model):
     assert legend_texts(fig) == ["other"] + [f"g{g:02d}" for g in range(20)]
     assert len(drawn[0][1]) == 3  # g20, g21 and g22 are grey
     assert min_distance([colour for _, _, colour in drawn[1:]]) > 0.05
+    # and no labelled group looks grey like "other": red, green and blue differ
+    assert all(np.ptp(colour[:3]) > 0.1 for _, _, colour in drawn[1:])
 
 
 def test_labels_of_equal_count_are_listed_alphabetically(model):

@@ -18,8 +18,9 @@ from typing import IO, Any
 import numpy as np
 
 from item2vec._columns import _column
-from item2vec._corpus_files import CorpusWriter, NpyAppender
-from item2vec.corpus import Sequences, _blocks
+from item2vec._corpus_files import CorpusWriter
+from item2vec._sequence_shards import BATCH_ROWS, Shard, merge_shards
+from item2vec.corpus import Sequences
 from item2vec.vocab import _as_item_array
 
 __all__ = ["build_corpus", "read_events", "read_table"]
@@ -274,7 +275,7 @@ def build_corpus(
                 say(f"{n_events:,} events; coding ids")
                 built = _stream_sequences(con, spill, time, weight, session_gap, min_length, say)
                 say(f"{built.n_sequences:,} sequences; writing the corpus")
-                _write_corpus(writer, con, built, min_count, time, weight)
+                _write_corpus(writer, con, built, min_count)
             except duckdb.Error as exc:
                 raise ValueError(f"DuckDB could not build the corpus: {exc}") from None
             finally:
@@ -476,49 +477,10 @@ def _check_events(con: Any, user: str, item: str, time: str | None, weight: str 
     return int(n)
 
 
-class _Built:
-    """What the streaming pass leaves: scratch token files and per-sequence arrays."""
-
-    def __init__(self, spill: Path, timed: bool, weighted: bool) -> None:
-        self.pids = NpyAppender(spill / "pids.npy", np.int32)
-        self.times = NpyAppender(spill / "times.npy", np.float64) if timed else None
-        self.weights = NpyAppender(spill / "weights.npy", np.float32) if weighted else None
-        self.spill = spill
-        self.lengths: list[np.ndarray] = []
-        self.uids: list[np.ndarray] = []
-        self.counts = np.zeros(0, dtype=np.int64)
-        self.n_tokens = 0
-
-    @property
-    def n_sequences(self) -> int:
-        return sum(part.shape[0] for part in self.lengths)
-
-    def add(self, uid: np.ndarray, pid: np.ndarray, t: np.ndarray | None,
-            w: np.ndarray | None, lengths: np.ndarray) -> None:  # fmt: skip
-        """Append whole sequences (``lengths`` of them, covering all tokens given)."""
-        self.pids.append(pid)
-        self.n_tokens += pid.shape[0]
-        if self.times is not None and t is not None:
-            self.times.append(t)
-        if self.weights is not None and w is not None:
-            self.weights.append(w)
-        starts = np.cumsum(lengths) - lengths
-        self.lengths.append(lengths)
-        self.uids.append(uid[starts])
-        counts = np.bincount(pid, minlength=self.counts.shape[0])
-        counts[: self.counts.shape[0]] += self.counts
-        self.counts = counts
-
-    def close(self) -> None:
-        for appender in (self.pids, self.times, self.weights):
-            if appender is not None:
-                appender.close()
-
-
 def _stream_sequences(
     con: Any, spill: Path, time: str | None, weight: str | None,
     session_gap: float | None, min_length: int, say: _Reporter,
-) -> _Built:  # fmt: skip
+) -> Shard:  # fmt: skip
     """Sort the events in DuckDB and cut them into sequences while they stream out."""
     # provisional ids in id order: ties in the vocabulary then go by id for free
     con.execute(
@@ -536,120 +498,26 @@ def _stream_sequences(
     )
     # DuckDB 2 renamed fetch_arrow_reader to to_arrow_reader
     to_reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
-    reader = to_reader(_BATCH_ROWS)
-    built = _Built(spill, time is not None, weight is not None)
-    # the last sequence of a batch may go on in the next ones: its pieces wait here, and
-    # are joined once a batch brings its end (never re-joined batch after batch, which
-    # would be quadratic in a very long sequence)
-    pieces: list[list[np.ndarray]] = []
+    reader = to_reader(BATCH_ROWS)
+    shard = Shard(spill, time is not None, weight is not None, session_gap, min_length)
     streamed = 0
     say.start()
     try:
         for batch in reader:
-            columns = [np.asarray(batch.column(k).to_numpy(zero_copy_only=False)) for k in range(4)]
             streamed += batch.num_rows
             say.progress(streamed)
-            if pieces and not _ends_in(pieces[-1], columns, session_gap):
-                pieces.append(columns)
-                continue
-            if pieces:
-                columns = [np.concatenate(parts) for parts in zip(*pieces, columns, strict=True)]
-            rest = _cut(built, columns, session_gap, min_length, final=False)
-            pieces = [rest] if rest is not None and rest[0].shape[0] else []
-        if pieces:
-            columns = [np.concatenate(parts) for parts in zip(*pieces, strict=True)]
-            _cut(built, columns, session_gap, min_length, final=True)
+            shard.feed([np.asarray(batch.column(k).to_numpy(zero_copy_only=False))
+                        for k in range(4)])  # fmt: skip
     finally:
-        built.close()
-    return built
+        shard.finish()
+    return shard
 
 
-_BATCH_ROWS = 1 << 20
-
-
-def _ends_in(before: list[np.ndarray], columns: list[np.ndarray], gap: float | None) -> bool:
-    """Whether a new sequence starts in ``columns`` (which follow the events ``before``)."""
-    uid, t = columns[0], columns[2]
-    if uid[0] != before[0][-1] or uid[-1] != uid[0]:  # sorted by user: ends equal, all equal
-        return True
-    return gap is not None and bool(np.any(np.diff(t, prepend=before[2][-1]) > gap))
-
-
-def _cut(
-    built: _Built, columns: list[np.ndarray], session_gap: float | None, min_length: int,
-    final: bool,
-) -> list[np.ndarray] | None:  # fmt: skip
-    """Add the complete sequences of sorted events to ``built``; return the rest (the
-    last sequence, which may go on in the next batch) unless ``final``."""
-    uid, pid, t, w = columns
-    n = uid.shape[0]
-    starts = np.ones(n, dtype=bool)
-    starts[1:] = uid[1:] != uid[:-1]
-    if session_gap is not None:
-        starts[1:] |= np.diff(t) > session_gap
-    bounds = np.append(np.flatnonzero(starts), n)
-    end = n if final else int(bounds[-2])  # the last sequence may not be complete yet
-    done = bounds[bounds <= end]
-    lengths = np.diff(done)
-    keep = lengths >= min_length
-    tokens = np.repeat(keep, lengths)
-    if keep.any():
-        built.add(
-            uid[:end][tokens], pid[:end][tokens].astype(np.int32, copy=False),
-            t[:end][tokens].astype(np.float64) if built.times is not None else None,
-            w[:end][tokens].astype(np.float32) if built.weights is not None else None,
-            lengths[keep],
-        )  # fmt: skip
-    return None if final else [column[end:] for column in columns]
-
-
-def _write_corpus(
-    writer: CorpusWriter, con: Any, built: _Built, min_count: int, time: str | None,
-    weight: str | None,
-) -> None:  # fmt: skip
-    """Recode the provisional ids by count, drop rare items, and write every array."""
-    counts = built.counts
-    if counts.shape[0] == 0:
-        raise ValueError("no sequence is left after the weight and length filters")
-    pid = np.arange(counts.shape[0])
-    kept = pid[counts >= min_count]
-    order = kept[np.lexsort((kept, -counts[kept]))]  # count descending, then id ascending
-    code_of = np.full(counts.shape[0], -1, dtype=np.int32)
-    code_of[order] = np.arange(order.shape[0], dtype=np.int32)
-    ids = con.execute("SELECT i FROM items ORDER BY pid").fetchnumpy()["i"]
-    writer.ids("items", _plain_ids(ids)[order])
-    writer.array("counts", np.int64).append(counts[order])
-    lengths = np.concatenate(built.lengths)
-    offsets = np.zeros(lengths.shape[0] + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    del lengths
-    extras = [name for name, used in (("times", time), ("weights", weight)) if used]
-    scratch = {name: np.load(built.spill / f"{name}.npy", mmap_mode="r")
-               for name in ("pids", *extras)}  # fmt: skip
-    out = {name: writer.array(name, scratch[name].dtype) for name in extras}
-    out["codes"] = writer.array("codes", np.int32)
-    dropping = order.shape[0] < np.count_nonzero(counts)
-    new_offsets = offsets.copy() if dropping else offsets
-    n_kept = 0  # tokens kept before the current block
-    blocks = zip(*(_blocks(scratch[name], _BATCH_ROWS) for name in ("pids", *extras)),
-                 strict=True)  # fmt: skip
-    for start, (pids, *values) in zip(range(0, built.n_tokens, _BATCH_ROWS), blocks, strict=True):
-        codes = code_of[pids]
-        keep = codes >= 0
-        out["codes"].append(codes[keep])
-        for name, column in zip(extras, values, strict=True):
-            out[name].append(column[keep])
-        if dropping:  # the offsets that end in this block: tokens kept up to them
-            first = np.searchsorted(offsets, start + 1, "left")
-            last = np.searchsorted(offsets, start + pids.shape[0], "right")
-            kept_up_to = np.cumsum(keep)
-            ends = offsets[first:last]
-            new_offsets[first:last] = n_kept + kept_up_to[ends - start - 1]
-            n_kept += int(kept_up_to[-1]) if kept_up_to.shape[0] else 0
-    writer.array("offsets", np.int64).append(new_offsets)
-    del scratch
-    users = con.execute("SELECT u FROM users ORDER BY uid").fetchnumpy()["u"]
-    writer.ids("users", _plain_ids(users)[np.concatenate(built.uids)])
+def _write_corpus(writer: CorpusWriter, con: Any, shard: Shard, min_count: int) -> None:
+    items = _plain_ids(con.execute("SELECT i FROM items ORDER BY pid").fetchnumpy()["i"])
+    uids = np.concatenate([np.zeros(0, np.int64), *shard.uids])
+    users = _plain_ids(con.execute("SELECT u FROM users ORDER BY uid").fetchnumpy()["u"])
+    merge_shards(writer, [shard], items, users[uids], min_count)
 
 
 def _plain_ids(values: Any) -> np.ndarray:

@@ -90,7 +90,9 @@ def embedding_map(
     else:
         names, counts = np.unique([str(lab) for lab in point_labels], return_counts=True)
         common = [n for n in names[np.argsort(-counts, kind="stable")] if n != "None"][:20]
-        colours = plt.get_cmap("tab20")
+        # tab20 without its two greys (which would read as "other"), and two of tab20b
+        tab20, tab20b = plt.get_cmap("tab20"), plt.get_cmap("tab20b")
+        palette = [tab20(i) for i in range(20) if i not in (14, 15)] + [tab20b(0), tab20b(8)]
         as_text = np.array([str(lab) for lab in point_labels])
         rest = ~np.isin(as_text, common)
         if rest.any():
@@ -98,7 +100,7 @@ def embedding_map(
                        label="other")  # fmt: skip
         for k, name in enumerate(common):
             mask = as_text == name
-            ax.scatter(coords[mask, 0], coords[mask, 1], s=8, alpha=0.7, color=colours(k % 20),
+            ax.scatter(coords[mask, 0], coords[mask, 1], s=8, alpha=0.7, color=palette[k],
                        label=name)  # fmt: skip
         ax.legend(loc="best", fontsize=7, markerscale=2, ncol=2)
     for row in range(min(annotate, len(item_list))):

@@ -156,8 +156,8 @@ class Vocabulary:
         """This vocabulary after counting the items of ``new``: known items add
         their counts; an unknown item joins, after the known ones, once its
         count plus its ``pending`` count reaches ``min_count`` (while
-        ``max_vocab_size`` leaves room). Joiners come in ``new``'s order:
-        count descending, then first appearance.
+        ``max_vocab_size`` leaves room). Joiners come by accumulated count
+        (pending plus new) descending, ties in ``new``'s order.
 
         Returns the grown vocabulary and the counts still pending.
         """
