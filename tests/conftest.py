@@ -1,4 +1,5 @@
 import builtins
+import os
 
 import numpy as np
 import pytest
@@ -56,3 +57,29 @@ def train_once(core, syn0, syn1neg, codes, offsets, seq_begin, seq_end, keep_pro
         shared_negatives=shared_negatives, **options,
     )  # fmt: skip
     return core.train_chunk(setup, seq_begin, seq_end, alpha_begin, alpha_end, seed, stop)
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark (two cores) for the whole run; skipped where Java or PySpark is missing."""
+    import shutil
+
+    pytest.importorskip(
+        "pyspark", reason="PySpark is not installed (pip install 'item2vec[spark]')"
+    )
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Spark needs Java: no `java` on PATH and no JAVA_HOME")
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("item2vec-tests")
+        .config("spark.sql.shuffle.partitions", "3")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

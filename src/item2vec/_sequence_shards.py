@@ -12,6 +12,7 @@ bounded blocks.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import numpy as np
 
 from item2vec._corpus_files import CorpusWriter, NpyAppender
 from item2vec.corpus import _blocks
+from item2vec.vocab import _as_item_array
 
 __all__ = ["BATCH_ROWS", "Shard", "merge_shards"]
 
@@ -94,6 +96,42 @@ class Shard:
         for appender in (self.pids, self.times, self.weights):
             if appender is not None:
                 appender.close()
+
+    def write_summary(self) -> None:
+        """Save what the merge needs besides the token files (for shards of other
+        processes): lengths, counts and the user of every sequence."""
+        np.save(self.folder / "lengths.npy", np.concatenate([np.zeros(0, np.int64), *self.lengths]))
+        np.save(self.folder / "counts.npy", self.counts)
+        users = _concatenated(self.uids)
+        if users.dtype == object:  # str ids (or Python ints beyond int64): as JSON
+            (self.folder / "users.json").write_text(json.dumps(users.tolist()))
+        else:
+            np.save(self.folder / "users.npy", users, allow_pickle=False)
+
+    @classmethod
+    def read(cls, folder: Path) -> Shard:
+        """A finished shard written by another process, from its :meth:`write_summary`."""
+        shard = cls.__new__(cls)
+        shard.folder = folder
+        shard.pids = None  # type: ignore[assignment]
+        shard.times = True if (folder / "times.npy").exists() else None  # type: ignore[assignment]
+        shard.weights = True if (folder / "weights.npy").exists() else None  # type: ignore[assignment]
+        shard.lengths = [np.load(folder / "lengths.npy")]
+        shard.counts = np.load(folder / "counts.npy")
+        if (folder / "users.json").exists():
+            shard.uids = [_as_item_array(json.loads((folder / "users.json").read_text()))]
+        else:
+            shard.uids = [np.load(folder / "users.npy")]
+        shard.n_tokens = int(shard.lengths[0].sum())
+        shard._pieces = []
+        return shard
+
+
+def _concatenated(parts: list[np.ndarray]) -> np.ndarray:
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    values = np.concatenate(parts)
+    return _as_item_array(values.tolist()) if values.dtype == object else values
 
 
 def merge_shards(

@@ -477,8 +477,14 @@ class Sequences:
         Counts are taken from the tokens themselves, whatever the vocabulary
         says, so items absent from this corpus never survive.
         """
+        return self.pruned_with_mapping(min_count, max_vocab_size)[0]
+
+    def pruned_with_mapping(
+        self, min_count: int = 1, max_vocab_size: int | None = None
+    ) -> tuple[Sequences, np.ndarray]:
+        """:meth:`pruned`, and the mapping from old codes to new ones (-1: dropped)."""
         vocabulary, mapping = self._recounted(self.codes).pruned(min_count, max_vocab_size)
-        return self.remap(mapping, vocabulary)
+        return self.remap(mapping, vocabulary), mapping
 
 
 def as_sequences(X: Iterable[Iterable[Hashable]] | Sequences) -> Sequences:

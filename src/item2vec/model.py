@@ -255,7 +255,7 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         check_params(ITEM2VEC_PARAMS, self.get_params())
         corpus = self._training_corpus(X)
         full = corpus.vocabulary
-        corpus = corpus.pruned(self.min_count, self.max_vocab_size)
+        corpus, mapping = corpus.pruned_with_mapping(self.min_count, self.max_vocab_size)
         if len(corpus.vocabulary) == 0:
             raise ValueError(
                 f"no item occurs at least min_count={self.min_count} times; lower min_count"
@@ -264,8 +264,7 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         training, features = corpus, None
         if item_features is not None:
             training, features = with_feature_sequences(corpus, item_features)
-        dropped = np.ones(len(full), dtype=bool)
-        dropped[full.codes_of(corpus.vocabulary.items.tolist())] = False
+        dropped = mapping < 0  # (no index of the ids: for a million ids that is ~100 MB)
         pending = dict(
             zip(full.items[dropped].tolist(), full.counts[dropped].tolist(), strict=True)
         )

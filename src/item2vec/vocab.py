@@ -144,6 +144,9 @@ class Vocabulary:
             order = order[:max_vocab_size]
         mapping = np.full(len(self), -1, dtype=np.int32)
         mapping[order] = np.arange(order.shape[0], dtype=np.int32)
+        if order.shape[0] == len(self) and np.array_equal(order, mapping):
+            # nothing dropped or moved: share the ids (a mapped corpus's stay on disk)
+            return Vocabulary(self.items, self.counts), mapping
         return Vocabulary(self.items[order], self.counts[order]), mapping
 
     def grown(

@@ -1,0 +1,450 @@
+"""Spark: building the corpus from a log that outgrows one machine, and scoring on executors.
+
+Spark does the parallel parts: reading and filtering billions of events, sorting
+them by user and time, cutting them into sequences, counting and coding the
+items, and scoring every user. Training stays on one machine (the compiled
+trainer's threads scale with its cores), reading the corpus Spark wrote.
+Needs the ``spark`` extra (``pip install 'item2vec[spark]'``).
+
+How :func:`build_corpus` works: the events are range-partitioned by user and
+sorted within each partition, so every user's events sit in one partition,
+in order, and the partitions follow each other in user order. Each task cuts
+its partition into sequences with the same code as the DuckDB build, writing
+a shard of scratch files; the driver then merges the shards in partition
+order, block by block. Shards, rather than streaming every event through the
+driver (``toLocalIterator``), keep the driver's memory and time independent of
+the number of events and let the executors write in parallel; the price is
+that the corpus path must be on storage the executors and the driver share
+(a local disk with ``local[*]``, NFS or a mounted bucket on a cluster).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+import time as _time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from item2vec._corpus_files import CorpusWriter
+from item2vec._sequence_shards import Shard, merge_shards
+from item2vec.corpus import Sequences
+from item2vec.vocab import _as_item_array
+
+__all__ = ["build_corpus", "recommend", "similar_items"]
+
+
+def _import_pyspark() -> Any:
+    try:
+        import pyspark
+        import pyspark.sql.functions
+    except ImportError:
+        raise ImportError("item2vec.spark needs PySpark: pip install 'item2vec[spark]'") from None
+    return pyspark
+
+
+def build_corpus(
+    df: Any,
+    path: str | os.PathLike[str],
+    *,
+    user: str,
+    item: str,
+    time: str | None = None,
+    weight: str | None = None,
+    min_weight: float | None = None,
+    session_gap: float | None = None,
+    min_length: int = 1,
+    min_count: int = 1,
+    partitions: int | None = None,
+) -> Sequences:
+    """Build the on-disk corpus of a Spark DataFrame of events.
+
+    The same arrays as :meth:`Sequences.from_events` and
+    :func:`item2vec.build_corpus` build from the same events: sequences by
+    user id, a user's events by time then input order (the order Spark reads
+    the rows in), sessions split where a gap exceeds ``session_gap``, the
+    vocabulary by count descending, then item id ascending.
+
+    Parameters
+    ----------
+    df : pyspark.sql.DataFrame
+        One row per event.
+    path : str or path
+        The corpus directory, on storage the executors share with the driver;
+        written atomically (see :meth:`Sequences.save`).
+    user, item, time, weight, min_weight, session_gap, min_length, min_count
+        As in :func:`item2vec.build_corpus`.
+    partitions : int, optional
+        Range partitions of the sorted events (shards); by default Spark's
+        ``spark.sql.shuffle.partitions``.
+
+    Returns
+    -------
+    Sequences
+        The written corpus, opened (memory-mapped).
+    """
+    _import_pyspark()
+    from pyspark.sql import functions as F
+
+    from item2vec.ingest import _check_build_params
+
+    _check_build_params(time, weight, min_weight, session_gap, min_length, min_count, None)
+    if partitions is not None and (isinstance(partitions, bool) or not isinstance(partitions, int)
+                                   or partitions < 1):  # fmt: skip
+        raise ValueError(f"partitions must be an int >= 1, got {partitions!r}")
+    started = _time.perf_counter()
+    events = _events(df, user, item, time, weight)
+    n_events = _check_events(events, user, item, time, weight)
+    if min_weight is not None:
+        events = events.where(F.col("w") >= float(min_weight))
+    path = Path(path)
+    with CorpusWriter(path) as writer:
+        shards_dir = writer.tmp.parent / f".{path.name}.{uuid.uuid4().hex}.shards"
+        shards_dir.mkdir()
+        try:
+            item_ids = _item_ids(events)
+            if item_ids.shape[0] == 0:
+                raise ValueError("no event is left after the weight filter")
+            spark = df.sparkSession
+            lookup = spark.createDataFrame(
+                [(value, k) for k, value in enumerate(item_ids.tolist())],
+                schema=f"i {events.schema['i'].dataType.simpleString()}, pid int",
+            )
+            coded = events.join(F.broadcast(lookup), on="i", how="inner")
+            n_parts = partitions or int(spark.conf.get("spark.sql.shuffle.partitions"))
+            order = ["u", "t", "pos"] if time is not None else ["u", "pos"]
+            ranged = coded.repartitionByRange(n_parts, "u").sortWithinPartitions(*order)
+            write = _shard_writer(str(shards_dir), time is not None, weight is not None,
+                                  session_gap, min_length)  # fmt: skip
+            done = ranged.select("u", "pid", "t", "w").mapInPandas(
+                write, schema="part long, n_tokens long, n_sequences long"
+            )
+            parts = sorted(row["part"] for row in done.collect())
+            shards = [Shard.read(shards_dir / f"part-{part:06d}") for part in parts]
+            users = _as_plain([part for shard in shards for part in shard.uids])
+            merge_shards(writer, shards, item_ids, users, min_count)
+        finally:
+            shutil.rmtree(shards_dir, ignore_errors=True)
+        writer.commit({
+            "by": "item2vec.spark.build_corpus", "user": user, "item": item, "time": time,
+            "weight": weight, "min_weight": min_weight, "session_gap": session_gap,
+            "min_length": min_length, "min_count": min_count, "events_read": n_events,
+            "partitions": len(parts), "seconds": round(_time.perf_counter() - started, 3),
+        })  # fmt: skip
+    return Sequences.open(path)
+
+
+def _events(df: Any, user: str, item: str, time: str | None, weight: str | None) -> Any:
+    """The events as ``(u, i, t, w, pos)``: ids, seconds, weights, input position."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    columns = df.columns
+    for name in (user, item, time, weight):
+        if name is not None and name not in columns:
+            raise KeyError(f"column {name!r} not found; columns are {columns}")
+    numeric = (T.NumericType, T.BooleanType)
+    t = F.lit(None).cast("double")
+    if time is not None:
+        kind = df.schema[time].dataType
+        if isinstance(kind, T.TimestampType | T.TimestampNTZType | T.DateType):
+            t = F.unix_micros(F.col(time).cast("timestamp")) / 1e6
+        elif isinstance(kind, numeric):
+            t = F.col(time).cast("double")
+        else:
+            raise TypeError(f"time column {time!r} must hold numbers or datetimes, got {kind}")
+    w = F.lit(None).cast("double")
+    if weight is not None:
+        kind = df.schema[weight].dataType
+        if not isinstance(kind, numeric):
+            raise TypeError(f"weight column {weight!r} must be numeric, got {kind}")
+        w = F.col(weight).cast("double")
+    for name in (user, item):
+        kind = df.schema[name].dataType
+        if not isinstance(kind, T.StringType | T.IntegralType):
+            raise TypeError(f"id column {name!r} must hold strings or integers, got {kind}")
+    # the position Spark reads a row at (partition, then row): the tie-break among a
+    # user's events at equal times, as the table's order is in memory
+    return df.select(
+        F.col(user).alias("u"), F.col(item).alias("i"), t.alias("t"), w.alias("w"),
+        F.monotonically_increasing_id().alias("pos"),
+    )  # fmt: skip
+
+
+def _check_events(events: Any, user: str, item: str, time: str | None, weight: str | None) -> int:
+    """One job over the events for what the build must refuse; returns their number."""
+    from pyspark.sql import functions as F
+
+    def bad(condition: Any) -> Any:
+        return F.sum(F.when(condition, 1).otherwise(0))
+
+    t, w = F.col("t"), F.col("w")
+    row = events.agg(
+        F.count(F.lit(1)), bad(F.col("u").isNull()), bad(F.col("i").isNull()),
+        bad(t.isNull() | F.isnan(t) | (F.abs(t) == float("inf"))),
+        bad(w.isNull() | F.isnan(w) | (F.abs(w) == float("inf"))), bad(w < 0),
+    ).first()  # fmt: skip
+    n, null_users, null_items, bad_times, bad_weights, negative = (int(v or 0) for v in row)
+    if n == 0:
+        raise ValueError("the event log holds no events")
+    if null_users or null_items:
+        raise ValueError(f"column {user if null_users else item!r} holds missing ids (null)")
+    if time is not None and bad_times:
+        raise ValueError(
+            f"time column {time!r} holds {bad_times:,} missing, NaN or infinite values"
+        )
+    if weight is not None and bad_weights:
+        raise ValueError(
+            f"weight column {weight!r} holds {bad_weights:,} missing, NaN or infinite values"
+        )
+    if weight is not None and negative:
+        raise ValueError(f"weight column {weight!r} holds negative values")
+    return n
+
+
+def _item_ids(events: Any) -> np.ndarray:
+    """The distinct item ids, ascending (Spark orders strings by code point, as NumPy)."""
+    rows = events.select("i").distinct().orderBy("i").collect()
+    return _as_item_array([row[0] for row in rows])
+
+
+def _shard_writer(
+    folder: str, timed: bool, weighted: bool, session_gap: float | None, min_length: int
+) -> Any:
+    """The function each task runs on its partition of sorted, coded events."""
+
+    def write(batches: Iterator[Any]) -> Iterator[Any]:
+        import pandas as pd
+        from pyspark import TaskContext
+
+        context = TaskContext.get()
+        if context is None:  # mapInPandas always runs in a task; for the type checker
+            raise RuntimeError("the shard writer must run in a Spark task")
+        part = context.partitionId()
+        target = Path(folder) / f"part-{part:06d}"
+        target.mkdir()
+        shard = Shard(target, timed, weighted, session_gap, min_length)
+        try:
+            for batch in batches:
+                shard.feed([
+                    _as_plain([batch["u"].to_numpy()]), batch["pid"].to_numpy(np.int32),
+                    batch["t"].to_numpy(np.float64, na_value=np.nan),
+                    batch["w"].to_numpy(np.float64, na_value=np.nan),
+                ])  # fmt: skip
+        finally:
+            shard.finish()
+        shard.write_summary()
+        yield pd.DataFrame({"part": [part], "n_tokens": [shard.n_tokens],
+                            "n_sequences": [shard.n_sequences]})  # fmt: skip
+
+    return write
+
+
+def _as_plain(parts: list[np.ndarray]) -> np.ndarray:
+    """Ids from pandas as a plain array: int64 for integers, str objects for strings."""
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    values = np.concatenate(parts)
+    return _as_item_array(values.tolist()) if values.dtype == object else values
+
+
+# --- scoring on the executors ------------------------------------------------------------
+
+_MODELS: dict[tuple[str, float], Any] = {}
+
+
+def _model_on_executor(name: str) -> Any:
+    """The shipped model file, memory-mapped once per Python worker."""
+    from pyspark import SparkFiles
+
+    from item2vec.model import Item2Vec
+
+    local = SparkFiles.get(name)
+    key = (local, os.path.getmtime(local))
+    if key not in _MODELS:
+        _MODELS[key] = Item2Vec.load(local, mmap=True)
+    return _MODELS[key]
+
+
+def _shipped(spark: Any, model: Any) -> tuple[str, Any]:
+    """Ship a model file (or a fitted model, saved first) to every executor.
+
+    The results are lazy DataFrames, whose tasks may fetch the file at any
+    later time: a fitted model's file stays until the driver exits.
+    """
+    from item2vec.model import Item2Vec
+
+    if isinstance(model, Item2Vec):
+        folder = tempfile.mkdtemp(prefix="item2vec-spark-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        path = Path(folder) / f"item2vec-{uuid.uuid4().hex}.npz"
+        model.save(path)
+        fitted = model
+    else:
+        path = Path(model)
+        if not path.is_file():
+            raise FileNotFoundError(f"no such model file: {path}")
+        fitted = Item2Vec.load(path, mmap=True)
+    spark.sparkContext.addFile(str(path))
+    return path.name, fitted
+
+
+def _spark_type(ids: np.ndarray) -> str:
+    if ids.dtype.kind in "iu":
+        return "bigint" if ids.dtype.kind == "i" or ids.dtype.itemsize < 8 else "decimal(20,0)"
+    if ids.dtype.kind == "U" or (ids.dtype == object and all(isinstance(v, str) for v in ids)):
+        return "string"
+    raise TypeError(f"item ids of dtype {ids.dtype} have no Spark type here; use str or int ids")
+
+
+def recommend(
+    model: Any,
+    events_df: Any,
+    *,
+    user: str,
+    item: str,
+    time: str | None = None,
+    topn: int = 10,
+    **options: Any,
+) -> Any:
+    """Recommendations for every user of an event table, computed on the executors.
+
+    Each user's history is assembled in Spark (events by time, then input
+    order) and scored in Arrow batches by :meth:`Item2Vec.recommend_batch`
+    on the executors, which memory-map the model file once per worker.
+
+    Parameters
+    ----------
+    model : str, path or fitted Item2Vec
+        A model file written by :meth:`Item2Vec.save` (shipped to the
+        executors with ``SparkContext.addFile``), or a fitted model, which
+        is saved and shipped. Never pickled.
+    events_df : pyspark.sql.DataFrame
+    user, item : str
+        Columns of user and item ids.
+    time : str, optional
+        Column of event times: orders each history, and feeds
+        ``time_half_life``.
+    topn : int, default=10
+    **options
+        Options of :meth:`Item2Vec.recommend_batch` (``exclude_seen``,
+        ``filter_items``, ``last_n``, ``half_life``, ``time_half_life``,
+        ``popularity``).
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        Columns ``user``, ``rank`` (from 1), ``item``, ``score``; users with
+        no known item get no rows.
+    """
+    _import_pyspark()
+    from pyspark.sql import functions as F
+
+    from item2vec._validation import check_int
+
+    check_int("topn", topn, 1)
+    allowed = {"exclude_seen", "filter_items", "last_n", "half_life", "time_half_life",
+               "popularity"}  # fmt: skip
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise TypeError(f"unknown recommend options {unknown}; choose from {sorted(allowed)}")
+    if options.get("time_half_life") is not None and time is None:
+        raise ValueError("time_half_life needs a time column")
+    events = _events(events_df, user, item, time, None)
+    spark = events_df.sparkSession
+    name, fitted = _shipped(spark, model)
+    item_type = _spark_type(fitted.items_)
+    user_type = events_df.schema[user].dataType.simpleString()
+    ordered = F.sort_array(F.collect_list(F.struct("t", "pos", "i")))
+    histories = (
+        events.groupBy("u")
+        .agg(ordered.alias("h"))
+        .select("u", F.col("h.i").alias("items"), F.col("h.t").alias("times"))
+    )
+    score = _history_scorer(name, topn, time is not None, options)
+    return histories.mapInPandas(
+        score, schema=f"user {user_type}, rank int, item {item_type}, score float"
+    )
+
+
+def _history_scorer(name: str, topn: int, timed: bool, options: dict[str, Any]) -> Any:
+    def score(batches: Iterator[Any]) -> Iterator[Any]:
+        import pandas as pd
+
+        model = _model_on_executor(name)
+        for batch in batches:
+            items = [np.asarray(h) for h in batch["items"]]
+            if not items:
+                continue
+            corpus = Sequences.from_iterable([list(h) for h in items])
+            if timed:
+                times = np.concatenate([np.asarray(t, np.float64) for t in batch["times"]])
+                corpus = Sequences(corpus.codes, corpus.offsets, corpus.vocabulary, times=times)
+            ids, scores = model.recommend_batch(corpus, topn=topn, **options)
+            found = np.isfinite(scores)
+            rows, ranks = np.nonzero(found)
+            yield pd.DataFrame({
+                "user": batch["u"].to_numpy()[rows], "rank": (ranks + 1).astype(np.int32),
+                "item": ids[found], "score": scores[found].astype(np.float32),
+            })  # fmt: skip
+
+    return score
+
+
+def similar_items(model: Any, topn: int = 10, *, spark: Any = None, block: int = 4096) -> Any:
+    """The item-to-item table, computed on the executors in blocks of items.
+
+    Parameters
+    ----------
+    model : str, path or fitted Item2Vec
+        As in :func:`recommend`.
+    topn : int, default=10
+        Neighbours per item (cosine similarity, the item itself left out).
+    spark : SparkSession, optional
+        The active session by default.
+    block : int, default=4096
+        Items per task batch.
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        Columns ``item``, ``rank`` (from 1), ``neighbor``, ``score``.
+    """
+    _import_pyspark()
+    from pyspark.sql import SparkSession
+
+    from item2vec._validation import check_int
+
+    check_int("topn", topn, 1)
+    check_int("block", block, 1)
+    spark = spark or SparkSession.getActiveSession()
+    if spark is None:
+        raise ValueError("no active SparkSession: pass spark=")
+    name, fitted = _shipped(spark, model)
+    item_type = _spark_type(fitted.items_)
+    n_items = len(fitted.items_)
+    starts = spark.range(0, n_items, block, numPartitions=max(1, -(-n_items // block)))
+
+    def neighbours(batches: Iterator[Any]) -> Iterator[Any]:
+        import pandas as pd
+
+        local = _model_on_executor(name)
+        items = local.items_
+        for batch in batches:
+            for start in batch["id"].tolist():
+                chunk = items[start : start + block]
+                ids, scores = local.similar_items(chunk.tolist(), topn=topn)
+                rows, ranks = np.nonzero(np.isfinite(scores))
+                yield pd.DataFrame({
+                    "item": chunk[rows], "rank": (ranks + 1).astype(np.int32),
+                    "neighbor": ids[rows, ranks], "score": scores[rows, ranks],
+                })  # fmt: skip
+
+    schema = f"item {item_type}, rank int, neighbor {item_type}, score float"
+    return starts.mapInPandas(neighbours, schema=schema)

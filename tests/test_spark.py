@@ -1,0 +1,143 @@
+"""item2vec.spark on a local Spark (local[2]): the same corpus and recommendations as in memory."""
+
+import numpy as np
+import pytest
+
+from item2vec import Item2Vec, Sequences
+
+pd = pytest.importorskip("pandas")
+pytest.importorskip("pyspark")
+
+from item2vec import spark as i2v_spark  # noqa: E402
+
+
+def _events(n=2500, seed=0, ties=True):
+    rng = np.random.default_rng(seed)
+    names = np.array([f"sku-{k}" for k in range(90)])
+    return pd.DataFrame({
+        "user": np.array([f"u{k}" for k in range(120)])[rng.integers(0, 120, n)],
+        "item": names[np.minimum(rng.zipf(1.5, n) - 1, 89)],
+        "t": rng.integers(0, 40, n) if ties else rng.permutation(n) * 7,
+        "rating": rng.integers(0, 6, n).astype(np.float64),
+    })  # fmt: skip
+
+
+def _frame(spark, events, partitions=4):
+    """The events over several partitions, each a run of rows in the table's order."""
+    rows = events.assign(row=np.arange(len(events)))
+    frame = spark.createDataFrame(rows).repartitionByRange(partitions, "row")
+    return frame.sortWithinPartitions("row").drop("row")
+
+
+def assert_same_corpus(a, b):
+    for name in ("codes", "offsets", "weights", "times"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert (x is None) == (y is None), name
+        if x is not None:
+            assert x.dtype == y.dtype and np.array_equal(x, y), name
+    assert a.users.tolist() == b.users.tolist()
+    assert a.vocabulary.items.tolist() == b.vocabulary.items.tolist()
+    assert a.vocabulary.counts.tolist() == b.vocabulary.counts.tolist()
+
+
+ALL = dict(user="user", item="item", time="t", weight="rating", min_weight=2,
+           session_gap=5, min_length=2)  # fmt: skip
+OPTIONS = [dict(user="user", item="item", time="t"), ALL]
+
+
+@pytest.mark.parametrize("min_count", [1, 3])
+@pytest.mark.parametrize("options", OPTIONS, ids=["time", "everything"])
+def test_build_corpus_equals_from_events(spark, tmp_path, options, min_count):
+    events = _events()
+    frame = _frame(spark, events)
+    assert frame.rdd.getNumPartitions() == 4
+    built = i2v_spark.build_corpus(frame, tmp_path / "c", min_count=min_count, **options)
+    expected = Sequences.from_events(events, **options).pruned(min_count)
+    assert_same_corpus(built, expected)
+    assert_same_corpus(Sequences.open(tmp_path / "c"), expected)
+
+
+def test_integer_ids_and_datetimes(spark, tmp_path):
+    events = _events(ties=False)
+    events["user"] = events["user"].str[1:].astype(np.int64)
+    events["t"] = pd.Timestamp("2024-05-01") + pd.to_timedelta(events["t"], unit="s")
+    options = dict(ALL, session_gap=40.0)
+    built = i2v_spark.build_corpus(_frame(spark, events), tmp_path / "c", partitions=2, **options)
+    assert_same_corpus(built, Sequences.from_events(events, **options))
+
+
+@pytest.fixture(scope="module")
+def model_and_events():
+    events = _events(n=4000, ties=False)
+    corpus = Sequences.from_events(events, user="user", item="item", time="t")
+    model = Item2Vec(vector_size=8, epochs=3, sample=0, n_jobs=1, random_state=0).fit(corpus)
+    return model, events, corpus
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"half_life": 2.0, "popularity": 0.1},
+        {"time_half_life": 50.0},
+        {"exclude_seen": False, "last_n": 3},
+    ],
+)
+def test_recommend_equals_recommend_batch(spark, tmp_path, model_and_events, options):
+    model, events, corpus = model_and_events
+    model.save(tmp_path / "m.npz")
+    frame = _frame(spark, events)
+    got = i2v_spark.recommend(str(tmp_path / "m.npz"), frame, user="user", item="item", time="t",
+                              topn=5, **options).toPandas()  # fmt: skip
+    ids, scores = model.recommend_batch(corpus, topn=5, **options)
+    expected = [(u, r + 1, ids[row, r]) for row, u in enumerate(corpus.users.tolist())
+                for r in range(5) if np.isfinite(scores[row, r])]  # fmt: skip
+    got = got.sort_values(["user", "rank"])
+    assert list(zip(got.user, got["rank"], got.item, strict=True)) == expected
+    exp_scores = [scores[row, r] for row in range(len(corpus)) for r in range(5)
+                  if np.isfinite(scores[row, r])]  # fmt: skip
+    np.testing.assert_allclose(got.score.to_numpy(), exp_scores, rtol=1e-5, atol=1e-6)
+
+
+def test_recommend_ships_a_fitted_model(spark, model_and_events):
+    model, events, corpus = model_and_events
+    got = i2v_spark.recommend(model, _frame(spark, events), user="user", item="item", time="t",
+                              topn=3).toPandas().sort_values(["user", "rank"])  # fmt: skip
+    ids, _ = model.recommend_batch(corpus, topn=3)
+    assert got.groupby("user").item.apply(list).to_dict() == {
+        u: ids[row].tolist() for row, u in enumerate(corpus.users.tolist())
+    }
+
+
+def test_similar_items_equals_the_model(spark, model_and_events):
+    model = model_and_events[0]
+    got = i2v_spark.similar_items(model, topn=4, spark=spark, block=7).toPandas()
+    got = got.sort_values(["item", "rank"])
+    for item, rows in got.groupby("item"):
+        expected = model.most_similar(item, topn=4)
+        assert rows.neighbor.tolist() == [n for n, _ in expected]
+        np.testing.assert_allclose(rows.score, [s for _, s in expected], rtol=1e-5, atol=1e-6)
+    assert set(got.item) == set(model.items_.tolist())
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        (lambda e: e.rename(columns={"item": "sku"}), KeyError, "column 'item' not found"),
+        (lambda e: e.assign(item=e.item.where(e.index != 3, None)), ValueError,
+         "column 'item' holds missing ids"),
+        (lambda e: e.assign(rating=-e.rating - 1), ValueError, "holds negative values"),
+    ],
+    ids=["missing column", "null id", "negative weight"],
+)  # fmt: skip
+def test_bad_input_is_refused_and_leaves_nothing(spark, tmp_path, change, error, message):
+    frame = spark.createDataFrame(change(_events(n=200)))
+    with pytest.raises(error, match=message):
+        i2v_spark.build_corpus(frame, tmp_path / "c", user="user", item="item", weight="rating")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_model_file_is_named(spark, tmp_path):
+    frame = spark.createDataFrame(_events(n=50))
+    with pytest.raises(FileNotFoundError, match="no such model file"):
+        i2v_spark.recommend(str(tmp_path / "none.npz"), frame, user="user", item="item")
