@@ -112,8 +112,11 @@ def build_corpus(
             if item_ids.shape[0] == 0:
                 raise ValueError("no event is left after the weight filter")
             spark = df.sparkSession
+            # through pandas and Arrow: a million ids as Python rows would take minutes
+            import pandas as pd
+
             lookup = spark.createDataFrame(
-                [(value, k) for k, value in enumerate(item_ids.tolist())],
+                pd.DataFrame({"i": item_ids, "pid": np.arange(item_ids.shape[0], dtype=np.int32)}),
                 schema=f"i {events.schema['i'].dataType.simpleString()}, pid int",
             )
             coded = events.join(F.broadcast(lookup), on="i", how="inner")
