@@ -4,9 +4,14 @@ Times ``similar_items`` (tiled matrix products over the cached normalised
 matrix, each tile merged into running top-k lists) and ``recommend_batch`` on a model whose
 vectors are random (the speed does not depend on their values).
 
+With ``--ann``: the same queries exact and through the faiss HNSW index
+(``Item2Vec.build_index``) on clustered vectors: build time, memory,
+recall@10 and queries/s, single and batched, on 1 and 2 threads.
+
 Example::
 
     python benchmarks/queries.py --items 1e6 --dim 100 --queries 1000
+    python benchmarks/queries.py --ann --items 1e6 --dim 100
 """
 
 from __future__ import annotations
@@ -72,5 +77,111 @@ def main(argv: list[str] | None = None) -> dict:
     return report
 
 
+def clustered_vectors(n_items: int, dim: int, seed: int = 0) -> np.ndarray:
+    """Vectors with the structure of item embeddings: items gather around many topics
+    (a Gaussian mixture of n_items / 100 centres), unlike uniform random vectors."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((max(1, n_items // 100), dim), dtype=np.float32)
+    topic = rng.integers(0, centres.shape[0], n_items)
+    vectors = np.empty((n_items, dim), dtype=np.float32)
+    step = 1 << 18
+    for start in range(0, n_items, step):
+        stop = min(n_items, start + step)
+        noise = rng.standard_normal((stop - start, dim), dtype=np.float32)
+        vectors[start:stop] = centres[topic[start:stop]] + 0.7 * noise
+    return vectors
+
+
+def ann(argv: list[str] | None = None) -> dict:
+    """Exact search against the faiss HNSW index: build, memory, recall@10, queries/s."""
+    from _report import peak_rss_mb
+    from threadpoolctl import threadpool_limits
+
+    parser = argparse.ArgumentParser(description=ann.__doc__)
+    parser.add_argument("--ann", action="store_true")
+    parser.add_argument("--items", type=float, default=1e6)
+    parser.add_argument("--dim", type=int, default=100)
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--single", type=int, default=200, help="single queries timed")
+    parser.add_argument("--m", type=int, default=32)
+    parser.add_argument("--ef-construction", type=int, default=200)
+    parser.add_argument("--ef-search", type=int, default=128)
+    parser.add_argument("--json", type=Path, default=Path("benchmarks/results/queries_ann.json"))
+    args = parser.parse_args(argv)
+    n_items = int(args.items)
+    rng = np.random.default_rng(1)
+    vectors = clustered_vectors(n_items, args.dim)
+    model = Item2Vec(vector_size=args.dim)
+    model.item_vectors_ = ItemVectors(
+        Vocabulary(np.arange(n_items), np.ones(n_items, dtype=np.int64)), vectors, vectors.copy()
+    )
+    _ = model.normed_vectors
+    queries = rng.choice(n_items, size=args.queries, replace=False)
+    histories = [rng.choice(n_items, size=5).tolist() for _ in range(args.queries)]
+    rss_before = _rss_mb()
+    started = time.perf_counter()
+    model.item_vectors_.build_index(m=args.m, ef_construction=args.ef_construction,
+                                    ef_search=args.ef_search)  # fmt: skip
+    build = time.perf_counter() - started
+    index_mb = _rss_mb() - rss_before
+    report: dict = {
+        "items": n_items, "dim": args.dim, "m": args.m, "ef_construction": args.ef_construction,
+        "ef_search": args.ef_search, "build_seconds_both_indexes": build,
+        "index_rss_mb": index_mb, "peak_rss_mb": peak_rss_mb(), "threads": {},
+    }  # fmt: skip
+    exact_ids, _ = model.similar_items(queries, topn=10, exact=True)
+    approx_ids, _ = model.similar_items(queries, topn=10)
+    exact_recs, _ = model.recommend_batch(histories, topn=10, exact=True)
+    approx_recs, _ = model.recommend_batch(histories, topn=10)
+    report["recall_similar"] = _recall(exact_ids, approx_ids)
+    report["recall_recommend"] = _recall(exact_recs, approx_recs)
+    print(f"{n_items:,} x {args.dim} clustered vectors; faiss HNSW m={args.m}, "
+          f"ef_construction={args.ef_construction}, ef_search={args.ef_search}")  # fmt: skip
+    print(f"build (cosine + output indexes) {build:.1f} s, index memory {index_mb:,.0f} MB; "
+          f"recall@10 similar_items {report['recall_similar']:.4f}, "
+          f"recommend_batch {report['recall_recommend']:.4f}")  # fmt: skip
+    for threads in (1, 2):
+        with threadpool_limits(threads):
+            row = {}
+            for exact in (True, False):
+                name = "exact" if exact else "index"
+                single = queries[: args.single]
+                started = time.perf_counter()
+                for item in single.tolist():
+                    model.most_similar(item, topn=10, exact=exact)
+                row[f"{name}_single_qps"] = len(single) / (time.perf_counter() - started)
+                started = time.perf_counter()
+                model.similar_items(queries, topn=10, exact=exact)
+                row[f"{name}_batch_qps"] = len(queries) / (time.perf_counter() - started)
+                started = time.perf_counter()
+                model.recommend_batch(histories, topn=10, exact=exact)
+                row[f"{name}_recommend_qps"] = len(histories) / (time.perf_counter() - started)
+            report["threads"][threads] = row
+            print(f"{threads} thread(s): single queries/s exact {row['exact_single_qps']:,.0f} "
+                  f"index {row['index_single_qps']:,.0f} "
+                  f"({row['index_single_qps'] / row['exact_single_qps']:.0f}x); "
+                  f"batch of {len(queries):,} exact {row['exact_batch_qps']:,.0f}/s "
+                  f"index {row['index_batch_qps']:,.0f}/s; recommend_batch exact "
+                  f"{row['exact_recommend_qps']:,.0f}/s "
+                  f"index {row['index_recommend_qps']:,.0f}/s")  # fmt: skip
+    write_report(args.json, report)
+    return report
+
+
+def _recall(exact: np.ndarray, approx: np.ndarray) -> float:
+    pairs = zip(exact.tolist(), approx.tolist(), strict=True)
+    return float(np.mean([len(set(a) & set(b)) / len(a) for a, b in pairs]))
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    ann() if "--ann" in sys.argv[1:] else main()

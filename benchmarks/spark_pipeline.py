@@ -13,34 +13,44 @@ strictly increasing over one year; the log is cut into Parquet pieces that are
 consecutive stretches of that year, so the first pieces are a smaller log of
 the same users and items with fewer events per user.
 
-Then, with ``SparkSession`` on ``local[2]``:
+Then, with ``SparkSession`` on ``local[2]`` (``spark.driver.memory`` 2g, 8 shuffle
+partitions, no UI):
 
 1. ``item2vec.spark.build_corpus`` from ``spark.read.parquet`` of the first
    pieces (about ``--small-events``) and of the whole log, each in a fresh
    child process: events/s, and the peak RSS of the Python driver process
-   (``VmHWM``), which should not grow with the events (same users and items);
-   the JVM's peak and the Python workers' are shown beside it.
+   (``VmHWM``; anonymous and file-backed parts sampled), which should not grow
+   with the events (same users and items, more events per user); the JVM's
+   peak and the Python workers' are shown beside it.
 2. A leave-last-out split of the whole corpus (each user's last event held
-   out); ``Item2Vec`` (skip-gram, ``sample=0``, ``n_jobs=2``) fitted on the
-   training part, timed; HR@10 and NDCG@10 of its recommendations, with equal
-   weights and with ``half_life=3``, and of the popularity baseline.
+   out); ``Item2Vec`` (skip-gram, ``sample=0``, ``n_jobs=2``, ``--epochs``)
+   fitted on its training part, timed; HR@10 and NDCG@10 (``evaluate``, with
+   equal weights and with ``half_life=3``) on ``--eval-users`` random users,
+   and the popularity baseline's.
 3. ``item2vec.spark.recommend`` (``half_life=3``) for every user of the whole
    log, written as Parquet, timed; the rows of ``--check-users`` users are
    compared with ``recommend_batch`` on the driver. ``similar_items`` for every
-   item, timed.
-4. On a sample of the users (``--mllib-sample``, a fraction): the same split,
-   Spark MLlib's ``Word2Vec`` (skip-gram with hierarchical softmax; same
-   vectorSize, windowSize, maxIter as epochs, minCount, numPartitions as
-   n_jobs) and ``Item2Vec`` trained on the same training sequences, timed;
-   MLlib scored on the driver by cosine between the (weighted) mean of the
-   history's vectors and every item's vector, history items excluded (as
-   ``evaluate`` does for item2vec).
+   item, written as Parquet, timed.
+4. On a sample of the users (``--mllib-sample``, a fraction; MLlib is slow):
+   the same split, Spark MLlib's ``Word2Vec`` (skip-gram with hierarchical
+   softmax; vectorSize, windowSize, maxIter = epochs, minCount 1,
+   numPartitions = n_jobs, stepSize 0.025 = item2vec's alpha) and
+   ``Item2Vec`` (``--epochs``, and ``--more-epochs`` times as many) trained on
+   the same training sequences, timed; MLlib scored on the driver by cosine
+   between the (weighted) mean of the history's vectors and every item's
+   vector, history items excluded (as ``evaluate`` does for item2vec), on the
+   same held-out targets; item2vec with its "output" and "cosine" scorings.
+   The model of all users (step 2) is scored on those targets too.
+
+The log stays in ``--base-dir`` for the next run; corpora, Spark's scratch and
+the written recommendations go to a scratch folder there, removed at the end.
 
 Examples::
 
-    python benchmarks/spark_pipeline.py --events 2e5 --users 2000 --items 5000 \\
-        --small-events 1e5 --mllib-sample 0.5
+    python benchmarks/spark_pipeline.py --events 2e5 --users 2000 --items 5000 --clusters 50 \\
+        --piece-events 2e4 --small-events 4e4 --mllib-sample 0.5 --eval-users 1000
     python benchmarks/spark_pipeline.py --events 5e7 --small-events 1e7 --mllib-sample 0.05
+    python benchmarks/spark_pipeline.py  # the same: the defaults
 """
 
 from __future__ import annotations
@@ -732,7 +742,7 @@ def main(argv: list[str] | None = None) -> Any:
     parser.add_argument("--log-dir", type=Path, help="the Parquet pieces (reused if complete)")
     parser.add_argument("--vector-size", type=int, default=64)
     parser.add_argument("--window", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2, help="n_jobs; MLlib's numPartitions")
     parser.add_argument("--mllib-sample", type=float, default=0.05,
                         help="share of users MLlib (and item2vec) trains on; 0: skip")  # fmt: skip

@@ -141,3 +141,18 @@ def test_a_missing_model_file_is_named(spark, tmp_path):
     frame = spark.createDataFrame(_events(n=50))
     with pytest.raises(FileNotFoundError, match="no such model file"):
         i2v_spark.recommend(str(tmp_path / "none.npz"), frame, user="user", item="item")
+
+
+def test_two_model_files_of_the_same_name_are_kept_apart(spark, tmp_path, model_and_events):
+    _, events, corpus = model_and_events
+    frame = _frame(spark, events)
+    for seed in (1, 2):
+        model = Item2Vec(vector_size=8, epochs=2, sample=0, n_jobs=1, random_state=seed)
+        model.fit(corpus)
+        (tmp_path / str(seed)).mkdir()
+        model.save(tmp_path / str(seed) / "model.npz")
+        got = i2v_spark.recommend(str(tmp_path / str(seed) / "model.npz"), frame, user="user",
+                                  item="item", time="t", topn=3).toPandas()  # fmt: skip
+        got = got.sort_values(["user", "rank"]).groupby("user").item.apply(list).to_dict()
+        ids, _ = model.recommend_batch(corpus, topn=3)
+        assert got == {u: ids[row].tolist() for row, u in enumerate(corpus.users.tolist())}

@@ -9,6 +9,7 @@ import json
 import math
 import os
 import tokenize
+import warnings
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -105,6 +106,11 @@ def save_model(
             raise TypeError("feature ids must be str or int to save the model")
         meta["features"] = features
         arrays["feature_vectors"] = np.asarray(state.feature_vectors)
+    indexes = dict(state.indexes)  # read once: another thread may build meanwhile
+    if indexes:
+        meta["indexes"] = {name: index.describe() for name, index in indexes.items()}
+        for name, index in indexes.items():
+            arrays[f"index_{name}"] = index.to_bytes()
     try:
         meta_text = json.dumps(meta)
     except TypeError as exc:
@@ -150,7 +156,9 @@ def load_model(path: str | os.PathLike[str], mmap: bool = False) -> SavedModel:
                 raise ValueError(f"{path} is not an item2vec model (no metadata)")
             meta = json.loads(str(data["meta"]))
             small = {
-                name: data[name] for name in ("items", "counts", "feature_vectors") if name in names
+                name: data[name]
+                for name in ("items", "counts", "feature_vectors", "index_cosine", "index_output")
+                if name in names
             }
             if not mmap:
                 small["vectors"] = data["vectors"]
@@ -224,7 +232,35 @@ def _interpret(path: Path, meta: dict[str, Any], small: dict[str, Any], mmap: bo
         loss_history=list(meta.get("loss_history", [])),
     )
     state = ItemVectors(vocabulary, vectors, output, features, feature_vectors)
+    if meta.get("indexes"):
+        state.indexes = _indexes(path, meta["indexes"], small, state)
     return SavedModel(dict(meta["params"]), state, record)
+
+
+def _indexes(
+    path: Path, described: dict[str, Any], small: dict[str, Any], state: ItemVectors
+) -> dict[str, Any]:
+    """The approximate indexes saved with the model (none, with a warning, without faiss)."""
+    try:
+        from item2vec.index import ApproximateIndex, _import_faiss
+
+        _import_faiss()
+    except ImportError:
+        warnings.warn(
+            f"{path} holds an approximate index, which needs faiss (pip install "
+            f"'item2vec[ann]'); queries search every item instead",
+            stacklevel=4,
+        )
+        return {}
+    indexes = {}
+    for name, description in described.items():
+        if name not in ("cosine", "output") or f"index_{name}" not in small:
+            raise ValueError(f"{path} is corrupt: index {name!r} is missing or unknown")
+        index = ApproximateIndex.from_bytes(small[f"index_{name}"], description)
+        if (index.n_items, index.dim) != state.vectors.shape:
+            raise ValueError(f"{path} is corrupt: index {name!r} does not match the vectors")
+        indexes[name] = index
+    return indexes
 
 
 def _check_float32_finite(path: Path, name: str, array: np.ndarray) -> None:

@@ -346,6 +346,8 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
             if corpus.n_tokens and int(np.diff(corpus.offsets).max()) >= 2:
                 self._train(state, new_record, corpus, seed, int(epochs), require_events=False)
             new_record.n_updates += 1
+            if old.indexes:  # the vectors all moved: a new index for the new state
+                state.build_index(**_index_params(old.indexes))
             self._publish(state, new_record)  # on any failure the old state stays published
             return self
 
@@ -398,10 +400,54 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
     def _ranking_source(self) -> RankingSource:
         state, scoring = self._state, self.recommend_scoring
         # vectors read from the word2vec format have no output weights: cosine then
+        which = "output" if scoring == "output" and state.output_vectors is not None else "cosine"
+
+        def search(*args: Any) -> tuple[np.ndarray, np.ndarray]:
+            return state.search(which, *args)
+
         return RankingSource(
             state.vocabulary,
             history_vectors=lambda weights: state.history_vectors(weights, scoring),
+            search=search,
         )
+
+    def build_index(
+        self, backend: str = "faiss", m: int = 32, ef_construction: int = 200,
+        ef_search: int = 128,
+    ) -> Item2Vec:  # fmt: skip
+        """Build approximate nearest-neighbour indexes for large catalogues.
+
+        Afterwards :meth:`most_similar`, :meth:`similar_by_vector`,
+        :meth:`similar_items`, :meth:`recommend` and :meth:`recommend_batch`
+        search an HNSW graph (faiss) instead of every item; ``exact=True``
+        on a query searches every item. Seen and filtered items stay exact:
+        they are never returned. The index is saved with the model, rebuilt
+        by :meth:`update`, and dropped when :meth:`fit` trains anew. Needs
+        the ``ann`` extra (``pip install 'item2vec[ann]'``).
+
+        Parameters
+        ----------
+        backend : {"faiss"}
+            The library; faiss has wheels on every platform and inner-product
+            search built in.
+        m : int, default=32
+            Graph degree (memory: about ``8 * m`` bytes per item on top of
+            a copy of the vectors).
+        ef_construction : int, default=200
+            Search width while building: better graphs, slower builds.
+        ef_search : int, default=128
+            Search width of queries: recall against speed.
+
+        Returns
+        -------
+        self : Item2Vec
+        """
+        if backend != "faiss":
+            raise ValueError(f"backend must be 'faiss', got {backend!r}")
+        with self._lock():
+            state = self._state
+            state.build_index(m=m, ef_construction=ef_construction, ef_search=ef_search)
+        return self
 
     # --- files ---------------------------------------------------------------
 
@@ -514,3 +560,9 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         if split.targets.shape[0] == 0:
             raise ValueError("score needs at least one sequence with two or more items")
         return evaluate(self, split, k=10)["hr"]
+
+
+def _index_params(indexes: dict[str, Any]) -> dict[str, int]:
+    """The build parameters of existing indexes, to build them again."""
+    described = next(iter(indexes.values())).describe()
+    return {name: int(described[name]) for name in ("m", "ef_construction", "ef_search")}

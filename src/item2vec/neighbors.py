@@ -233,6 +233,9 @@ class RankingSource(NamedTuple):
     vocabulary: Vocabulary
     history_vectors: Callable[[sp.csr_array], tuple[np.ndarray, np.ndarray]] | None = None
     scores: Callable[[sp.csr_array, int, int], np.ndarray] | None = None
+    # with history vectors: search(queries, items, k, exclude, banned, bias, exact), which
+    # may go through an approximate index (top_k's contract otherwise)
+    search: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None
 
 
 class RecommenderMixin:
@@ -271,6 +274,7 @@ class RecommenderMixin:
         half_life: float | None = None,
         time_half_life: float | None = None,
         popularity: float = 0.0,
+        exact: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Recommendations for many histories at once.
 
@@ -301,6 +305,9 @@ class RecommenderMixin:
             pointwise mutual information, and ``popularity=1`` turns it into a
             log conditional probability; small values break near-ties towards
             popular items.
+        exact : bool, default=False
+            Score every item even when an approximate index was built
+            (:meth:`Item2Vec.build_index`).
 
         Returns
         -------
@@ -344,7 +351,10 @@ class RecommenderMixin:
             prior = (popularity * np.log(counts)).astype(np.float32)
         if source.history_vectors is not None:
             queries, items = source.history_vectors(weights)
-            idx, scores = top_k(queries, items, k, seen, banned, bias=prior)
+            if source.search is not None:
+                idx, scores = source.search(queries, items, k, seen, banned, prior, exact)
+            else:
+                idx, scores = top_k(queries, items, k, seen, banned, bias=prior)
         else:
             score_block = source.scores
             assert score_block is not None  # a RankingSource has one of the two
@@ -375,6 +385,7 @@ class RecommenderMixin:
         time_half_life: float | None = None,
         popularity: float = 0.0,
         times: Iterable[float] | None = None,
+        exact: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Items to recommend after one history (oldest event first).
 
@@ -408,7 +419,8 @@ class RecommenderMixin:
             one = as_sequences(batch)
             batch = Sequences(one.codes, one.offsets, one.vocabulary, times=stamps)
         ids, scores = self.recommend_batch(
-            batch, topn, exclude_seen, filter_items, last_n, half_life, time_half_life, popularity
-        )
+            batch, topn, exclude_seen, filter_items, last_n, half_life, time_half_life, popularity,
+            exact,
+        )  # fmt: skip
         valid = np.isfinite(scores[0])
         return ids[0][valid], scores[0][valid]

@@ -103,7 +103,7 @@ def build_corpus(
     n_events = _check_events(events, user, item, time, weight)
     if min_weight is not None:
         events = events.where(F.col("w") >= float(min_weight))
-    path = Path(path)
+    path = Path(path).absolute()  # the executors' Python workers have cwds of their own
     with CorpusWriter(path) as writer:
         shards_dir = writer.tmp.parent / f".{path.name}.{uuid.uuid4().hex}.shards"
         shards_dir.mkdir()
@@ -290,10 +290,20 @@ def _shipped(spark: Any, model: Any) -> tuple[str, Any]:
         model.save(path)
         fitted = model
     else:
-        path = Path(model)
-        if not path.is_file():
-            raise FileNotFoundError(f"no such model file: {path}")
-        fitted = Item2Vec.load(path, mmap=True)
+        given = Path(model).absolute()
+        if not given.is_file():
+            raise FileNotFoundError(f"no such model file: {given}")
+        fitted = Item2Vec.load(given, mmap=True)
+        # shipped under a name of its own for this file and version: Spark keeps the
+        # first file of a name, so two models both called model.npz would be confused
+        stamp = f"{given}:{given.stat().st_mtime_ns}:{given.stat().st_size}"
+        folder = tempfile.mkdtemp(prefix="item2vec-spark-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        path = Path(folder) / f"item2vec-{uuid.uuid5(uuid.NAMESPACE_URL, stamp).hex}.npz"
+        try:  # a second name for the same file where the file system allows it
+            os.link(given, path)
+        except OSError:
+            shutil.copyfile(given, path)
     spark.sparkContext.addFile(str(path))
     return path.name, fitted
 

@@ -74,6 +74,9 @@ class ItemVectors:
         self.features = features
         self.feature_vectors = feature_vectors
         self._normed: np.ndarray | None = None
+        # approximate indexes ("cosine" over the vectors, "output" over the output
+        # vectors), built by build_index for exactly these vectors
+        self.indexes: dict[str, Any] = {}
 
     @property
     def items(self) -> np.ndarray:
@@ -100,8 +103,44 @@ class ItemVectors:
         return normed
 
     def changed(self) -> None:
-        """Drop what was derived from the vectors (after training wrote them in place)."""
+        """Drop what was derived from the vectors (after training wrote them in place):
+        the unit vectors and any index, which would answer for the old vectors."""
         self._normed = None
+        self.indexes = {}
+
+    def build_index(self, m: int = 32, ef_construction: int = 200, ef_search: int = 128) -> None:
+        """Build approximate indexes (faiss HNSW) for the queries to use.
+
+        One over the vectors, for cosine queries, and one over the output
+        vectors (when there are some), for recommendations by inner product.
+        See :class:`item2vec.index.ApproximateIndex` for the parameters.
+        """
+        from item2vec.index import ApproximateIndex
+
+        indexes = {"cosine": ApproximateIndex(self.vectors, "cosine", m, ef_construction,
+                                              ef_search)}  # fmt: skip
+        if self.output_vectors is not None:
+            indexes["output"] = ApproximateIndex(
+                self.output_vectors, "inner", m, ef_construction, ef_search
+            )
+        self.indexes = indexes
+
+    def search(
+        self, which: str, queries: np.ndarray, items: np.ndarray, k: int,
+        exclude: sp.csr_array | None = None, banned: np.ndarray | None = None,
+        bias: np.ndarray | None = None, exact: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """Top-k of ``queries`` against ``items`` (rows of this state's ``which``
+        matrix): through its index when there is one and ``exact`` is False."""
+        index = None if exact else self.indexes.get(which)
+        if index is None:
+            return top_k(queries, items, k, exclude, banned, bias=bias)
+
+        def exact_rows(rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+            mask = None if exclude is None else exclude[rows]
+            return top_k(queries[rows], items, k, mask, banned, bias=bias)
+
+        return index.search(queries, k, exclude, banned, bias, exact_rows)
 
     def get_vector(self, item: Hashable, norm: bool = False) -> np.ndarray:
         """The vector of one item (unit length if ``norm``).
@@ -119,6 +158,7 @@ class ItemVectors:
         positive: Hashable | Iterable[Hashable] | np.ndarray | None = None,
         negative: Hashable | Iterable[Hashable] | None = None,
         topn: int = 10,
+        exact: bool = False,
     ) -> list[tuple[Any, float]]:
         """Items closest by cosine to the mean of ``positive`` minus ``negative``.
 
@@ -130,6 +170,8 @@ class ItemVectors:
             Items that push the query away.
         topn : int, default=10
             How many to return; capped at the number of other items.
+        exact : bool, default=False
+            Search every item even when an approximate index was built.
 
         Returns
         -------
@@ -169,17 +211,21 @@ class ItemVectors:
         norm = np.linalg.norm(query)
         if norm > 0:
             query /= norm
-        codes, scores = self._rank_codes(query, topn, used)
+        codes, scores = self._rank_codes(query, topn, used, exact)
         found = codes >= 0  # -1: no candidate (e.g. NaN vectors)
         items = self.items[codes[found]].tolist()
         return list(zip(items, scores[found].astype(float).tolist(), strict=True))
 
-    def similar_by_vector(self, vector: np.ndarray, topn: int = 10) -> list[tuple[Any, float]]:
+    def similar_by_vector(
+        self, vector: np.ndarray, topn: int = 10, exact: bool = False
+    ) -> list[tuple[Any, float]]:
         """Items closest by cosine to a raw vector."""
-        return self.most_similar(positive=np.asarray(vector, dtype=np.float32), topn=topn)
+        return self.most_similar(
+            positive=np.asarray(vector, dtype=np.float32), topn=topn, exact=exact
+        )
 
     def similar_items(
-        self, items: Iterable[Hashable], topn: int = 10
+        self, items: Iterable[Hashable], topn: int = 10, exact: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
         """Nearest neighbours of many items at once.
 
@@ -188,6 +234,8 @@ class ItemVectors:
         items : sequence of item ids
         topn : int, default=10
             Neighbours per item; capped at ``n_items - 1``.
+        exact : bool, default=False
+            Search every item even when an approximate index was built.
 
         Returns
         -------
@@ -205,7 +253,7 @@ class ItemVectors:
             return self.items[:0].reshape(len(codes), 0), np.zeros((len(codes), 0), np.float32)
         rows = np.arange(len(codes))
         itself = sp.csr_array((np.ones(len(codes)), (rows, codes)), shape=(len(codes), n_items))
-        idx, scores = top_k(normed[codes], normed, k, itself)
+        idx, scores = self.search("cosine", normed[codes], normed, k, itself, exact=exact)
         ids = self.items[np.maximum(idx, 0)]
         if (idx < 0).any():  # only with non-finite vectors
             ids = ids.astype(object)
@@ -262,7 +310,7 @@ class ItemVectors:
         return vocab.codes_of(group)
 
     def _rank_codes(
-        self, query: np.ndarray, topn: int, exclude: list[int]
+        self, query: np.ndarray, topn: int, exclude: list[int], exact: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
         """Codes and cosines of the ``topn`` items nearest to ``query``, ``exclude`` left out."""
         normed = self.normed_vectors
@@ -277,7 +325,8 @@ class ItemVectors:
                 (np.ones(excluded.size), (np.zeros(excluded.size, dtype=np.int64), excluded)),
                 shape=(1, n_items),
             )
-        idx, scores = top_k(query[None, :].astype(np.float32), normed, k, mask)
+        queries = query[None, :].astype(np.float32)
+        idx, scores = self.search("cosine", queries, normed, k, mask, exact=exact)
         return idx[0], scores[0]
 
 
@@ -394,16 +443,19 @@ class VectorQueries:
         positive: Hashable | Iterable[Hashable] | np.ndarray | None = None,
         negative: Hashable | Iterable[Hashable] | None = None,
         topn: int = 10,
+        exact: bool = False,
     ) -> list[tuple[Any, float]]:
-        return self._state.most_similar(positive, negative, topn)
+        return self._state.most_similar(positive, negative, topn, exact)
 
-    def similar_by_vector(self, vector: np.ndarray, topn: int = 10) -> list[tuple[Any, float]]:
-        return self._state.similar_by_vector(vector, topn)
+    def similar_by_vector(
+        self, vector: np.ndarray, topn: int = 10, exact: bool = False
+    ) -> list[tuple[Any, float]]:
+        return self._state.similar_by_vector(vector, topn, exact)
 
     def similar_items(
-        self, items: Iterable[Hashable], topn: int = 10
+        self, items: Iterable[Hashable], topn: int = 10, exact: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
-        return self._state.similar_items(items, topn)
+        return self._state.similar_items(items, topn, exact)
 
     def vector_from_features(self, features: Iterable[Hashable]) -> np.ndarray:
         return self._state.vector_from_features(features)
