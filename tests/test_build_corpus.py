@@ -247,3 +247,22 @@ def test_without_duckdb_the_message_names_the_extra(tmp_path, without_module):
     without_module("duckdb")
     with pytest.raises(ImportError, match=r"pip install 'item2vec\[duckdb\]'"):
         build_corpus(_events(), tmp_path / "c", user="user", item="item")
+
+
+def test_a_full_disk_during_the_build_leaves_the_earlier_corpus_and_nothing_else(
+    tmp_path, monkeypatch
+):
+    from item2vec import _corpus_files
+
+    events = _events()
+    first = build_corpus(events, tmp_path / "c", **ALL)
+
+    def full_disk(self, values):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_corpus_files.NpyAppender, "append", full_disk)
+    with pytest.raises(OSError, match="No space left on device"):
+        build_corpus(events, tmp_path / "c", **ALL)
+    monkeypatch.undo()
+    assert_same_corpus(Sequences.open(tmp_path / "c"), first)
+    assert sorted(os.listdir(tmp_path)) == ["c"]  # no scratch files, no temporary corpus
