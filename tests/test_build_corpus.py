@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 import pytest
+from corpus_checks import assert_same_corpus
 
 from item2vec import Sequences, build_corpus, read_events
 
@@ -35,19 +36,6 @@ OPTIONS = [
     dict(user="user", item="item", time="t"),
     ALL,
 ]
-
-
-def assert_same_corpus(a, b):
-    """Every array equal, in order, with the same dtypes."""
-    for name in ("codes", "offsets", "weights", "times"):
-        x, y = getattr(a, name), getattr(b, name)
-        assert (x is None) == (y is None), name
-        if x is not None:
-            assert x.dtype == y.dtype, name
-            assert np.array_equal(x, y), name
-    assert a.users.tolist() == b.users.tolist()
-    assert a.vocabulary.items.tolist() == b.vocabulary.items.tolist()
-    assert a.vocabulary.counts.tolist() == b.vocabulary.counts.tolist()
 
 
 @pytest.mark.parametrize("options", OPTIONS, ids=["ids", "time", "everything"])

@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from corpus_checks import assert_same_corpus
 
 from item2vec import Item2Vec, Sequences
 from item2vec.evaluation import leave_last_out, temporal_split
@@ -25,21 +26,10 @@ def corpus():
     return Sequences.from_events(_events(), user="user", item="item", time="t", weight="w")
 
 
-def _assert_same(a, b):
-    for name in ("codes", "offsets", "weights", "times"):
-        x, y = getattr(a, name), getattr(b, name)
-        assert (x is None) == (y is None), name
-        if x is not None:
-            assert x.dtype == y.dtype and np.array_equal(x, y), name
-    assert a.users.tolist() == b.users.tolist()
-    assert a.vocabulary.items.tolist() == b.vocabulary.items.tolist()
-    assert a.vocabulary.counts.tolist() == b.vocabulary.counts.tolist()
-
-
 def test_a_saved_corpus_opens_equal_and_memory_mapped(corpus, tmp_path):
     corpus.save(tmp_path / "c")
     opened = Sequences.open(tmp_path / "c")
-    _assert_same(corpus, opened)
+    assert_same_corpus(corpus, opened)
     for name in ("codes", "offsets", "weights", "times"):
         array = getattr(opened, name)
         assert not array.flags.writeable
@@ -80,7 +70,7 @@ def test_a_corpus_without_optional_arrays_round_trips(tmp_path):
 def test_saving_over_an_earlier_corpus_replaces_it(corpus, tmp_path):
     Sequences.from_iterable([["x"]]).save(tmp_path / "c")
     corpus.save(tmp_path / "c")
-    _assert_same(corpus, Sequences.open(tmp_path / "c"))
+    assert_same_corpus(corpus, Sequences.open(tmp_path / "c"))
     assert sorted(os.listdir(tmp_path)) == ["c"]  # no temporary left beside it
 
 

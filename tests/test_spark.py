@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from corpus_checks import assert_same_corpus
 
 from item2vec import Item2Vec, Sequences
 
@@ -27,17 +28,6 @@ def _frame(spark, events, partitions=4):
     rows = events.assign(row=np.arange(len(events)))
     frame = spark.createDataFrame(rows).repartitionByRange(partitions, "row")
     return frame.sortWithinPartitions("row").drop("row")
-
-
-def assert_same_corpus(a, b):
-    for name in ("codes", "offsets", "weights", "times"):
-        x, y = getattr(a, name), getattr(b, name)
-        assert (x is None) == (y is None), name
-        if x is not None:
-            assert x.dtype == y.dtype and np.array_equal(x, y), name
-    assert a.users.tolist() == b.users.tolist()
-    assert a.vocabulary.items.tolist() == b.vocabulary.items.tolist()
-    assert a.vocabulary.counts.tolist() == b.vocabulary.counts.tolist()
 
 
 ALL = dict(user="user", item="item", time="t", weight="rating", min_weight=2,

@@ -22,7 +22,7 @@ from item2vec._corpus_files import CorpusWriter, NpyAppender
 from item2vec.corpus import _blocks
 from item2vec.vocab import _as_item_array
 
-__all__ = ["BATCH_ROWS", "Shard", "merge_shards"]
+__all__ = ["BATCH_ROWS", "Shard", "concatenated_ids", "merge_shards"]
 
 BATCH_ROWS = 1 << 20
 
@@ -102,7 +102,7 @@ class Shard:
         processes): lengths, counts and the user of every sequence."""
         np.save(self.folder / "lengths.npy", np.concatenate([np.zeros(0, np.int64), *self.lengths]))
         np.save(self.folder / "counts.npy", self.counts)
-        users = _concatenated(self.uids)
+        users = concatenated_ids(self.uids)
         if users.dtype == object:  # str ids (or Python ints beyond int64): as JSON
             (self.folder / "users.json").write_text(json.dumps(users.tolist()))
         else:
@@ -127,7 +127,8 @@ class Shard:
         return shard
 
 
-def _concatenated(parts: list[np.ndarray]) -> np.ndarray:
+def concatenated_ids(parts: list[np.ndarray]) -> np.ndarray:
+    """Ids in pieces as one plain array: native dtypes kept, objects as Python values."""
     if not parts:
         return np.zeros(0, dtype=np.int64)
     values = np.concatenate(parts)

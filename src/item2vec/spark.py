@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from item2vec._corpus_files import CorpusWriter
-from item2vec._sequence_shards import Shard, merge_shards
+from item2vec._sequence_shards import Shard, concatenated_ids, merge_shards
 from item2vec.corpus import Sequences
 from item2vec.vocab import _as_item_array
 
@@ -130,7 +130,7 @@ def build_corpus(
             )
             parts = sorted(row["part"] for row in done.collect())
             shards = [Shard.read(shards_dir / f"part-{part:06d}") for part in parts]
-            users = _as_plain([part for shard in shards for part in shard.uids])
+            users = concatenated_ids([part for shard in shards for part in shard.uids])
             merge_shards(writer, shards, item_ids, users, min_count)
         finally:
             shutil.rmtree(shards_dir, ignore_errors=True)
@@ -236,7 +236,7 @@ def _shard_writer(
         try:
             for batch in batches:
                 shard.feed([
-                    _as_plain([batch["u"].to_numpy()]), batch["pid"].to_numpy(np.int32),
+                    concatenated_ids([batch["u"].to_numpy()]), batch["pid"].to_numpy(np.int32),
                     batch["t"].to_numpy(np.float64, na_value=np.nan),
                     batch["w"].to_numpy(np.float64, na_value=np.nan),
                 ])  # fmt: skip
@@ -247,14 +247,6 @@ def _shard_writer(
                             "n_sequences": [shard.n_sequences]})  # fmt: skip
 
     return write
-
-
-def _as_plain(parts: list[np.ndarray]) -> np.ndarray:
-    """Ids from pandas as a plain array: int64 for integers, str objects for strings."""
-    if not parts:
-        return np.zeros(0, dtype=np.int64)
-    values = np.concatenate(parts)
-    return _as_item_array(values.tolist()) if values.dtype == object else values
 
 
 # --- scoring on the executors ------------------------------------------------------------

@@ -1,0 +1,18 @@
+"""Comparisons of corpora shared by the tests of the on-disk corpus, DuckDB and Spark."""
+
+import numpy as np
+
+
+def assert_same_corpus(a, b):
+    """Every array equal, in order, with the same dtypes; ids and counts alike."""
+    for name in ("codes", "offsets", "weights", "times"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert (x is None) == (y is None), name
+        if x is not None:
+            assert x.dtype == y.dtype, name
+            assert np.array_equal(x, y), name
+    assert (a.users is None) == (b.users is None)
+    if a.users is not None:
+        assert a.users.tolist() == b.users.tolist()
+    assert a.vocabulary.items.tolist() == b.vocabulary.items.tolist()
+    assert a.vocabulary.counts.tolist() == b.vocabulary.counts.tolist()
