@@ -146,3 +146,13 @@ def test_two_model_files_of_the_same_name_are_kept_apart(spark, tmp_path, model_
         got = got.sort_values(["user", "rank"]).groupby("user").item.apply(list).to_dict()
         ids, _ = model.recommend_batch(corpus, topn=3)
         assert got == {u: ids[row].tolist() for row, u in enumerate(corpus.users.tolist())}
+
+
+def test_a_retried_task_writes_a_shard_of_its_own(tmp_path):
+    # a failed attempt leaves its folder behind; the next attempt must not trip on it
+    batch = pd.DataFrame({"u": ["a", "a", "b"], "pid": [0, 1, 0], "t": [1.0, 2.0, 3.0],
+                          "w": [np.nan] * 3})  # fmt: skip
+    first = i2v_spark.write_shard(tmp_path, 3, 0, iter([batch]), True, False, None, 1)
+    second = i2v_spark.write_shard(tmp_path, 3, 1, iter([batch]), True, False, None, 1)
+    assert first.folder != second.folder
+    assert second.n_tokens == 3 and second.n_sequences == 2

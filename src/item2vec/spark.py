@@ -126,10 +126,10 @@ def build_corpus(
             write = _shard_writer(str(shards_dir), time is not None, weight is not None,
                                   session_gap, min_length)  # fmt: skip
             done = ranged.select("u", "pid", "t", "w").mapInPandas(
-                write, schema="part long, n_tokens long, n_sequences long"
+                write, schema="part long, folder string, n_tokens long, n_sequences long"
             )
-            parts = sorted(row["part"] for row in done.collect())
-            shards = [Shard.read(shards_dir / f"part-{part:06d}") for part in parts]
+            parts = sorted((row["part"], row["folder"]) for row in done.collect())
+            shards = [Shard.read(shards_dir / name) for _, name in parts]
             users = concatenated_ids([part for shard in shards for part in shard.uids])
             merge_shards(writer, shards, item_ids, users, min_count)
         finally:
@@ -230,23 +230,39 @@ def _shard_writer(
         if context is None:  # mapInPandas always runs in a task; for the type checker
             raise RuntimeError("the shard writer must run in a Spark task")
         part = context.partitionId()
-        target = Path(folder) / f"part-{part:06d}"
-        target.mkdir()
-        shard = Shard(target, timed, weighted, session_gap, min_length)
-        try:
-            for batch in batches:
-                shard.feed([
-                    concatenated_ids([batch["u"].to_numpy()]), batch["pid"].to_numpy(np.int32),
-                    batch["t"].to_numpy(np.float64, na_value=np.nan),
-                    batch["w"].to_numpy(np.float64, na_value=np.nan),
-                ])  # fmt: skip
-        finally:
-            shard.finish()
-        shard.write_summary()
-        yield pd.DataFrame({"part": [part], "n_tokens": [shard.n_tokens],
+        shard = write_shard(Path(folder), part, context.attemptNumber(), batches, timed,
+                            weighted, session_gap, min_length)  # fmt: skip
+        yield pd.DataFrame({"part": [part], "folder": [shard.folder.name],
+                            "n_tokens": [shard.n_tokens],
                             "n_sequences": [shard.n_sequences]})  # fmt: skip
 
     return write
+
+
+def write_shard(
+    folder: Path, part: int, attempt: int, batches: Iterator[Any], timed: bool, weighted: bool,
+    session_gap: float | None, min_length: int,
+) -> Shard:  # fmt: skip
+    """Cut one partition's sorted events into a shard of its own folder.
+
+    Each attempt at a task writes a folder of its own (a retried or speculative
+    attempt never meets the remains of another); the driver merges the folders
+    of the attempts Spark reports as successful.
+    """
+    target = folder / f"part-{part:06d}-attempt-{attempt}"
+    target.mkdir()
+    shard = Shard(target, timed, weighted, session_gap, min_length)
+    try:
+        for batch in batches:
+            shard.feed([
+                concatenated_ids([batch["u"].to_numpy()]), batch["pid"].to_numpy(np.int32),
+                batch["t"].to_numpy(np.float64, na_value=np.nan),
+                batch["w"].to_numpy(np.float64, na_value=np.nan),
+            ])  # fmt: skip
+    finally:
+        shard.finish()
+    shard.write_summary()
+    return shard
 
 
 # --- scoring on the executors ------------------------------------------------------------
