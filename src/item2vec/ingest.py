@@ -374,6 +374,16 @@ def _register_source(con: Any, source: Any, text_columns: tuple[str, ...]) -> di
         listed = "[" + ", ".join(f"'{_sql_text(f)}'" for f in files) + "]"
         lower = [f.lower() for f in files]
         if all(f.endswith(_PARQUET_SUFFIXES) for f in lower):
+            # the input order from the files themselves (file, then row), which the scan
+            # reads in parallel; row_number() OVER () would read on one thread
+            con.execute("CREATE TEMP TABLE event_files (file_index BIGINT, file_name VARCHAR)")
+            con.executemany("INSERT INTO event_files VALUES (?, ?)", list(enumerate(files)))
+            con.execute(
+                f"CREATE VIEW positioned_source AS SELECT s.*, (f.file_index << 40) + "
+                f"s.file_row_number AS {_POSITION} FROM read_parquet({listed}, filename = "
+                f"'{_FILE_COLUMN}', file_row_number = true) AS s JOIN event_files AS f "
+                f"ON s.{_FILE_COLUMN} = f.file_name"
+            )
             scan = f"read_parquet({listed})"
         elif all(f.endswith(_TEXT_SUFFIXES) for f in lower):
             # ids stay text, as read_events keeps them ("007" is not 7)
@@ -393,6 +403,11 @@ def _register_source(con: Any, source: Any, text_columns: tuple[str, ...]) -> di
     return {
         name: kind for name, kind, *_ in con.execute("DESCRIBE SELECT * FROM source").fetchall()
     }
+
+
+# columns of the positioned Parquet scan, named so as not to meet a user's column
+_FILE_COLUMN = "__item2vec_file"
+_POSITION = "__item2vec_position"
 
 
 def _check_pandas_ids(frame: Any) -> None:
@@ -434,11 +449,18 @@ def _events_view(
         t = (f"epoch_us({column}) / 1e6" if kind.startswith(("TIMESTAMP", "DATE"))
              else f"CAST({column} AS DOUBLE)")  # fmt: skip
     w = "NULL::DOUBLE" if weight is None else f"CAST({_sql_name(weight)} AS DOUBLE)"
-    # row_number() over the plain scan numbers the rows in input order (files in the
-    # order given, then their rows): the tie-break among a user's events at equal times
+    # the input order (files in the order given, then their rows) is the tie-break among
+    # a user's events at equal times: Parquet files say where each row is; otherwise
+    # row_number() over the plain scan numbers the rows in the order they are read
+    positioned = bool(con.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE view_name = 'positioned_source'"
+    ).fetchone()[0])  # fmt: skip
+    relation, position = (
+        ("positioned_source", _POSITION) if positioned else ("source", "row_number() OVER ()")
+    )
     con.execute(
         f"CREATE TEMP VIEW all_events AS SELECT {_sql_name(user)} AS u, {_sql_name(item)} AS i, "
-        f"{t} AS t, {w} AS w, row_number() OVER () AS pos FROM source"
+        f"{t} AS t, {w} AS w, {position} AS pos FROM {relation}"
     )
     keep = "" if min_weight is None else f" WHERE w >= {float(min_weight)!r}"
     con.execute(f"CREATE TEMP VIEW events AS SELECT * FROM all_events{keep}")
