@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from item2vec._corpus_files import CorpusWriter, NpyAppender
 from item2vec.corpus import _blocks
 from item2vec.vocab import _as_item_array
 
-__all__ = ["BATCH_ROWS", "Shard", "concatenated_ids", "merge_shards"]
+__all__ = ["BATCH_ROWS", "Shard", "concatenated_ids", "merge_shards", "refuse_bad_events"]
 
 BATCH_ROWS = 1 << 20
 
@@ -111,11 +112,8 @@ class Shard:
     @classmethod
     def read(cls, folder: Path) -> Shard:
         """A finished shard written by another process, from its :meth:`write_summary`."""
-        shard = cls.__new__(cls)
+        shard = cls.__new__(cls)  # finished: what the merge reads, no scratch writers
         shard.folder = folder
-        shard.pids = None  # type: ignore[assignment]
-        shard.times = True if (folder / "times.npy").exists() else None  # type: ignore[assignment]
-        shard.weights = True if (folder / "weights.npy").exists() else None  # type: ignore[assignment]
         shard.lengths = [np.load(folder / "lengths.npy")]
         shard.counts = np.load(folder / "counts.npy")
         if (folder / "users.json").exists():
@@ -125,6 +123,29 @@ class Shard:
         shard.n_tokens = int(shard.lengths[0].sum())
         shard._pieces = []
         return shard
+
+
+def refuse_bad_events(
+    counts: Sequence[Any], user: str, item: str, time: str | None, weight: str | None
+) -> int:
+    """Raise for what a build must refuse, from one pass's counts (events, null users,
+    null items, bad times, bad weights, negative weights); returns the number of events."""
+    n, null_users, null_items, bad_times, bad_weights, negative = (int(v or 0) for v in counts)
+    if n == 0:
+        raise ValueError("the event log holds no events")
+    if null_users or null_items:
+        raise ValueError(f"column {user if null_users else item!r} holds missing ids (null)")
+    if time is not None and bad_times:
+        raise ValueError(
+            f"time column {time!r} holds {bad_times:,} missing, NaN or infinite values"
+        )
+    if weight is not None and bad_weights:
+        raise ValueError(
+            f"weight column {weight!r} holds {bad_weights:,} missing, NaN or infinite values"
+        )
+    if weight is not None and negative:
+        raise ValueError(f"weight column {weight!r} holds negative values")
+    return n
 
 
 def concatenated_ids(parts: list[np.ndarray]) -> np.ndarray:
@@ -161,7 +182,7 @@ def merge_shards(
     offsets = np.zeros(lengths.shape[0] + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     del lengths
-    extras = [name for name in ("times", "weights") if getattr(shards[0], name) is not None]
+    extras = [name for name in ("times", "weights") if (shards[0].folder / f"{name}.npy").exists()]
     out = {name: writer.array(name, np.float64 if name == "times" else np.float32)
            for name in extras}  # fmt: skip
     out["codes"] = writer.array("codes", np.int32)

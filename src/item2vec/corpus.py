@@ -195,12 +195,7 @@ class Sequences:
         >>> Sequences.from_events(events, user="user", item="item", time="t").to_lists()
         [['b', 'c', 'a'], ['a']]
         """
-        if session_gap is not None and time is None:
-            raise ValueError("session_gap needs a time column")
-        if session_gap is not None and not session_gap >= 0:
-            raise ValueError(f"session_gap must be >= 0, got {session_gap}")
-        if isinstance(min_length, bool) or not isinstance(min_length, int) or min_length < 1:
-            raise ValueError(f"min_length must be an int >= 1, got {min_length!r}")
+        check_event_options(time, weight, min_weight, session_gap, min_length)
         # ids become integer codes first: everything after works on int arrays, and
         # string columns (pandas, Arrow) are hashed without a Python object per event
         user_codes_all, user_values = _id_codes(events, user)
@@ -223,8 +218,6 @@ class Sequences:
                 raise ValueError(f"weight column {weight!r} holds NaN or infinite values")
             if np.any(weights < 0):
                 raise ValueError(f"weight column {weight!r} holds negative values")
-        elif min_weight is not None:
-            raise ValueError("min_weight needs a weight column")
         for name, column in (("time", times), ("weight", weights)):
             if column is not None and column.shape[0] != n:
                 raise ValueError(f"the {name} column differs in length from the id columns")
@@ -485,6 +478,22 @@ class Sequences:
         """:meth:`pruned`, and the mapping from old codes to new ones (-1: dropped)."""
         vocabulary, mapping = self._recounted(self.codes).pruned(min_count, max_vocab_size)
         return self.remap(mapping, vocabulary), mapping
+
+
+def check_event_options(
+    time: str | None, weight: str | None, min_weight: float | None,
+    session_gap: float | None, min_length: int, min_count: int = 1,
+) -> None:  # fmt: skip
+    """The rules between the options of every corpus builder (in memory, DuckDB, Spark)."""
+    if session_gap is not None and time is None:
+        raise ValueError("session_gap needs a time column")
+    if session_gap is not None and not session_gap >= 0:
+        raise ValueError(f"session_gap must be >= 0, got {session_gap}")
+    if min_weight is not None and weight is None:
+        raise ValueError("min_weight needs a weight column")
+    for name, value in (("min_length", min_length), ("min_count", min_count)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
 
 
 def as_sequences(X: Iterable[Iterable[Hashable]] | Sequences) -> Sequences:

@@ -19,9 +19,14 @@ import numpy as np
 
 from item2vec._columns import _column
 from item2vec._corpus_files import CorpusWriter
-from item2vec._sequence_shards import BATCH_ROWS, Shard, merge_shards
-from item2vec.corpus import Sequences
-from item2vec.vocab import _as_item_array
+from item2vec._sequence_shards import (
+    BATCH_ROWS,
+    Shard,
+    concatenated_ids,
+    merge_shards,
+    refuse_bad_events,
+)
+from item2vec.corpus import Sequences, check_event_options
 
 __all__ = ["build_corpus", "read_events", "read_table"]
 
@@ -255,7 +260,10 @@ def build_corpus(
         column mixing types, or unreadable files; nothing is left behind.
     """
     duckdb = _import_duckdb()
-    _check_build_params(time, weight, min_weight, session_gap, min_length, min_count, threads)
+    check_event_options(time, weight, min_weight, session_gap, min_length, min_count)
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                or threads < 1):  # fmt: skip
+        raise ValueError(f"threads must be an int >= 1, got {threads!r}")
     started = _time.perf_counter()
     say = _Reporter(verbose)
     path = Path(path)
@@ -269,8 +277,9 @@ def build_corpus(
                 con.execute(f"SET memory_limit = '{_sql_text(memory_limit)}'")
                 con.execute(f"SET temp_directory = '{_sql_text(str(spill / 'duckdb'))}'")
                 con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
-                described = _register_source(con, source, (user, item))
-                _events_view(con, described, user, item, time, weight, min_weight)
+                described, relation, position = _register_source(con, source, (user, item))
+                _events_view(con, described, relation, position, user, item, time, weight,
+                             min_weight)  # fmt: skip
                 n_events = _check_events(con, user, item, time, weight)
                 say(f"{n_events:,} events; coding ids")
                 built = _stream_sequences(con, spill, time, weight, session_gap, min_length, say)
@@ -302,24 +311,6 @@ def _import_duckdb() -> Any:
     except ImportError:
         raise ImportError("build_corpus needs pyarrow: pip install 'item2vec[duckdb]'") from None
     return duckdb
-
-
-def _check_build_params(
-    time: str | None, weight: str | None, min_weight: float | None,
-    session_gap: float | None, min_length: int, min_count: int, threads: int | None,
-) -> None:  # fmt: skip
-    if session_gap is not None and time is None:
-        raise ValueError("session_gap needs a time column")
-    if session_gap is not None and not session_gap >= 0:
-        raise ValueError(f"session_gap must be >= 0, got {session_gap}")
-    if min_weight is not None and weight is None:
-        raise ValueError("min_weight needs a weight column")
-    for name, value in (("min_length", min_length), ("min_count", min_count)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
-                                or threads < 1):  # fmt: skip
-        raise ValueError(f"threads must be an int >= 1, got {threads!r}")
 
 
 def _sql_text(value: str) -> str:
@@ -354,8 +345,18 @@ def _files_of(source: Any) -> list[str]:
     return files
 
 
-def _register_source(con: Any, source: Any, text_columns: tuple[str, ...]) -> dict[str, str]:
-    """Make the events available as the relation ``source``; returns its column types."""
+def _register_source(
+    con: Any, source: Any, text_columns: tuple[str, ...]
+) -> tuple[dict[str, str], str, str]:
+    """Make the events available as the relation ``source``.
+
+    Returns its column types, and the relation and expression that give each event
+    its input position (files in the order given, then their rows): Parquet files
+    say where each row is, which DuckDB reads in parallel; otherwise
+    ``row_number()`` over the plain scan numbers the rows in the order read (on one
+    thread).
+    """
+    positioned = ("source", "row_number() OVER ()")
     if isinstance(source, dict):  # columns as arrays or lists: an Arrow table of them
         import pyarrow as pa
 
@@ -384,6 +385,7 @@ def _register_source(con: Any, source: Any, text_columns: tuple[str, ...]) -> di
                 f"'{_FILE_COLUMN}', file_row_number = true) AS s JOIN event_files AS f "
                 f"ON s.{_FILE_COLUMN} = f.file_name"
             )
+            positioned = ("positioned_source", _POSITION)
             scan = f"read_parquet({listed})"
         elif all(f.endswith(_TEXT_SUFFIXES) for f in lower):
             # ids stay text, as read_events keeps them ("007" is not 7)
@@ -400,9 +402,8 @@ def _register_source(con: Any, source: Any, text_columns: tuple[str, ...]) -> di
             "source must be event files (paths or globs), a pyarrow Table, a pandas "
             f"DataFrame or a dict of columns, got {type(source).__name__}"
         )
-    return {
-        name: kind for name, kind, *_ in con.execute("DESCRIBE SELECT * FROM source").fetchall()
-    }
+    described = con.execute("DESCRIBE SELECT * FROM source").fetchall()
+    return {name: kind for name, kind, *_ in described}, *positioned
 
 
 # columns of the positioned Parquet scan, named so as not to meet a user's column
@@ -426,8 +427,8 @@ def _check_pandas_ids(frame: Any) -> None:
 
 
 def _events_view(
-    con: Any, described: dict[str, str], user: str, item: str, time: str | None,
-    weight: str | None, min_weight: float | None,
+    con: Any, described: dict[str, str], relation: str, position: str, user: str, item: str,
+    time: str | None, weight: str | None, min_weight: float | None,
 ) -> None:  # fmt: skip
     """The events as ``events(u, i, t, w, pos)``: ids, seconds, weights, input position."""
     for name in (user, item, time, weight):
@@ -449,15 +450,7 @@ def _events_view(
         t = (f"epoch_us({column}) / 1e6" if kind.startswith(("TIMESTAMP", "DATE"))
              else f"CAST({column} AS DOUBLE)")  # fmt: skip
     w = "NULL::DOUBLE" if weight is None else f"CAST({_sql_name(weight)} AS DOUBLE)"
-    # the input order (files in the order given, then their rows) is the tie-break among
-    # a user's events at equal times: Parquet files say where each row is; otherwise
-    # row_number() over the plain scan numbers the rows in the order they are read
-    positioned = bool(con.execute(
-        "SELECT count(*) FROM duckdb_views() WHERE view_name = 'positioned_source'"
-    ).fetchone()[0])  # fmt: skip
-    relation, position = (
-        ("positioned_source", _POSITION) if positioned else ("source", "row_number() OVER ()")
-    )
+    # the input position is the tie-break among a user's events at equal times
     con.execute(
         f"CREATE TEMP VIEW all_events AS SELECT {_sql_name(user)} AS u, {_sql_name(item)} AS i, "
         f"{t} AS t, {w} AS w, {position} AS pos FROM {relation}"
@@ -480,23 +473,7 @@ def _check_events(con: Any, user: str, item: str, time: str | None, weight: str 
         " count(*) FILTER (WHERE w IS NULL OR isnan(w) OR isinf(w)),"
         " count(*) FILTER (WHERE w < 0) FROM all_events"
     ).fetchone()
-    n, null_users, null_items, bad_times, bad_weights, negative = row
-    if n == 0:
-        raise ValueError("the event log holds no events")
-    if null_users or null_items:
-        name = user if null_users else item
-        raise ValueError(f"column {name!r} holds missing ids (null)")
-    if time is not None and bad_times:
-        raise ValueError(
-            f"time column {time!r} holds {bad_times:,} missing, NaN or infinite values"
-        )
-    if weight is not None and bad_weights:
-        raise ValueError(
-            f"weight column {weight!r} holds {bad_weights:,} missing, NaN or infinite values"
-        )
-    if weight is not None and negative:
-        raise ValueError(f"weight column {weight!r} holds negative values")
-    return int(n)
+    return refuse_bad_events(row, user, item, time, weight)
 
 
 def _stream_sequences(
@@ -544,10 +521,7 @@ def _write_corpus(writer: CorpusWriter, con: Any, shard: Shard, min_count: int) 
 
 def _plain_ids(values: Any) -> np.ndarray:
     """Ids fetched from DuckDB as a plain array (masked arrays and objects unwrapped)."""
-    array = np.asarray(values.filled() if hasattr(values, "filled") else values)
-    if array.dtype == object:
-        return _as_item_array(array.tolist())
-    return array
+    return concatenated_ids([np.asarray(values.filled() if hasattr(values, "filled") else values)])
 
 
 def _describe(source: Any) -> Any:

@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 
 from item2vec._corpus_files import CorpusWriter
-from item2vec._sequence_shards import Shard, concatenated_ids, merge_shards
-from item2vec.corpus import Sequences
+from item2vec._sequence_shards import Shard, concatenated_ids, merge_shards, refuse_bad_events
+from item2vec.corpus import Sequences, check_event_options
 from item2vec.vocab import _as_item_array
 
 __all__ = ["build_corpus", "recommend", "similar_items"]
@@ -92,9 +92,7 @@ def build_corpus(
     _import_pyspark()
     from pyspark.sql import functions as F
 
-    from item2vec.ingest import _check_build_params
-
-    _check_build_params(time, weight, min_weight, session_gap, min_length, min_count, None)
+    check_event_options(time, weight, min_weight, session_gap, min_length, min_count)
     if partitions is not None and (isinstance(partitions, bool) or not isinstance(partitions, int)
                                    or partitions < 1):  # fmt: skip
         raise ValueError(f"partitions must be an int >= 1, got {partitions!r}")
@@ -193,22 +191,7 @@ def _check_events(events: Any, user: str, item: str, time: str | None, weight: s
         bad(t.isNull() | F.isnan(t) | (F.abs(t) == float("inf"))),
         bad(w.isNull() | F.isnan(w) | (F.abs(w) == float("inf"))), bad(w < 0),
     ).first()  # fmt: skip
-    n, null_users, null_items, bad_times, bad_weights, negative = (int(v or 0) for v in row)
-    if n == 0:
-        raise ValueError("the event log holds no events")
-    if null_users or null_items:
-        raise ValueError(f"column {user if null_users else item!r} holds missing ids (null)")
-    if time is not None and bad_times:
-        raise ValueError(
-            f"time column {time!r} holds {bad_times:,} missing, NaN or infinite values"
-        )
-    if weight is not None and bad_weights:
-        raise ValueError(
-            f"weight column {weight!r} holds {bad_weights:,} missing, NaN or infinite values"
-        )
-    if weight is not None and negative:
-        raise ValueError(f"weight column {weight!r} holds negative values")
-    return n
+    return refuse_bad_events(row, user, item, time, weight)
 
 
 def _item_ids(events: Any) -> np.ndarray:
@@ -403,7 +386,7 @@ def _history_scorer(name: str, topn: int, timed: bool, options: dict[str, Any]) 
             items = [np.asarray(h) for h in batch["items"]]
             if not items:
                 continue
-            corpus = Sequences.from_iterable([list(h) for h in items])
+            corpus = Sequences.from_iterable(items)
             if timed:
                 times = np.concatenate([np.asarray(t, np.float64) for t in batch["times"]])
                 corpus = Sequences(corpus.codes, corpus.offsets, corpus.vocabulary, times=times)
