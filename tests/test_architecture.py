@@ -109,7 +109,11 @@ def test_a_model_saved_in_format_1_still_loads():
     assert model.n_updates_ == expected["n_updates"]
     assert model._record.seed == expected["seed"]
     assert sorted(model._record.pending_counts.items()) == [tuple(p) for p in expected["pending"]]
-    assert {k: v for k, v in model.get_params().items() if k != "callbacks"} == expected["params"]
+    # that release had no directional context and no remembered query options: the
+    # model loads with the symmetric window and plain queries, as it behaved then
+    plain = {"context": "both", "last_n": None, "half_life": None, "time_half_life": None}
+    expected_params = {**expected["params"], **plain, "popularity": 0.0}
+    assert {k: v for k, v in model.get_params().items() if k != "callbacks"} == expected_params
     # and it trains on: the pending item joins once it reaches min_count
     model.update([["rare", "a", "b"]])
     assert "rare" in model

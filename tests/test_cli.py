@@ -30,14 +30,21 @@ def events_csv(tmp_path_factory):
 def _evaluated_in_python(events_csv, read, params, query=None):
     """The table `item2vec evaluate` should print, from the Python API."""
     split = leave_last_out(read_events(events_csv, user="user", item="item", **read))
-    models = {"Popularity": Popularity(), "ItemKNN": ItemKNN(), "Item2Vec": Item2Vec(**params)}
+    query = query or {}
+    # Item2Vec remembers its query options; ItemKNN ranks with the same history
+    # weighting (the defaults' half_life=3 unless given), Popularity with none
+    weighting = {"last_n": None, "half_life": 3.0, "time_half_life": None}
+    weighting.update({k: v for k, v in query.items() if k in weighting})
     return {
-        name: evaluate(model.fit(split.train), split, k=10, **(query or {}))
-        for name, model in models.items()
+        "Popularity": evaluate(Popularity().fit(split.train), split, k=10),
+        "ItemKNN": evaluate(ItemKNN().fit(split.train), split, k=10, **weighting),
+        "Item2Vec": evaluate(Item2Vec(**params, **query).fit(split.train), split, k=10),
     }
 
 
 def _assert_same_tables(printed, expected):
+    settings = printed["Item2Vec"].pop("settings")  # checked by test_cli_commands.py
+    assert {"half_life", "popularity", "epochs", "epochs_trained"} <= set(settings)
     assert list(printed) == list(expected)
     for name, row in expected.items():
         assert printed[name] == pytest.approx(row, rel=1e-12), name

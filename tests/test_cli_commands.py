@@ -448,13 +448,17 @@ def test_recommend_rejects_bad_option_values(model_path, capsys, options, messag
 def _api_table(events, k=10, query=None, read=None):
     """What evaluate should report, from the Python API on the same file."""
     split = leave_last_out(read_events(events, user="user", item="item", **(read or {})))
-    models = {"Popularity": Popularity(), "ItemKNN": ItemKNN(),
-              "Item2Vec": Item2Vec(vector_size=8, epochs=2, n_jobs=1, random_state=0)}  # fmt: skip
+    query = query or {}
+    # Item2Vec remembers its query options; ItemKNN ranks with the same history
+    # weighting (the defaults' half_life=3 unless given), Popularity with none
+    weighting = {"last_n": None, "half_life": 3.0, "time_half_life": None}
+    weighting.update({k: v for k, v in query.items() if k in weighting})
+    model = Item2Vec(vector_size=8, epochs=2, n_jobs=1, random_state=0, **query)
     return {
-        name: evaluate(model.fit(split.train), split, k=k,
-                       **((query or {}) if name != "Popularity" else {}))
-        for name, model in models.items()
-    }  # fmt: skip
+        "Popularity": evaluate(Popularity().fit(split.train), split, k=k),
+        "ItemKNN": evaluate(ItemKNN().fit(split.train), split, k=k, **weighting),
+        "Item2Vec": evaluate(model.fit(split.train), split, k=k),
+    }
 
 
 def _evaluate(events, *options):
@@ -472,6 +476,11 @@ def test_evaluate_prints_a_table_of_the_three_models(events, capsys):
         )
     # every user with two or more events holds out its last one
     expected.append(f"{N_USERS} held-out events")
+    # the settings used: those given, the epochs "auto" would choose, the query options
+    expected.append(
+        "Item2Vec settings: epochs=2, vector_size=8; queries last_n=None, half_life=3.0, "
+        "time_half_life=None, popularity=0.1"
+    )
     assert capsys.readouterr().out.splitlines() == expected
 
 
@@ -489,6 +498,9 @@ def test_evaluate_json_matches_the_api(events, capsys, options, k, query):
     assert _evaluate(events, "--json", *options) == 0
     text = capsys.readouterr().out
     table = json.loads(text)
+    settings = table["Item2Vec"].pop("settings")
+    assert settings["vector_size"] == 8 and settings["epochs"] == settings["epochs_trained"] == 2
+    assert {name: settings[name] for name in query} == query
     expected = _api_table(events, k=k, query=query, read={"time": "ts"})
     assert list(table) == ["Popularity", "ItemKNN", "Item2Vec"]
     for name, row in expected.items():
@@ -496,10 +508,13 @@ def test_evaluate_json_matches_the_api(events, capsys, options, k, query):
         assert table[name] == pytest.approx(row, rel=1e-12), name
     assert table["Item2Vec"]["n_users"] == N_USERS
     # indented: one metric per line, readable in a terminal
-    assert len(text.splitlines()) == 3 * (len(expected["Item2Vec"]) + 2) + 2
-    if query:  # the query options change the history-based models' metrics
+    # (plus the settings: a key line, one line per setting and a closing brace)
+    lines = 3 * (len(expected["Item2Vec"]) + 2) + 2 + len(settings) + 2
+    assert len(text.splitlines()) == lines
+    if query:  # the query options change the metrics of the models they apply to
         plain = _api_table(events, k=k, read={"time": "ts"})
-        assert table["ItemKNN"] != pytest.approx(plain["ItemKNN"], rel=1e-12)
+        changed = "Item2Vec" if "popularity" in query else "ItemKNN"  # no prior for ItemKNN
+        assert table[changed] != pytest.approx(plain[changed], rel=1e-12)
 
 
 def test_evaluate_keeps_the_popularity_baseline_free_of_query_options(events, capsys):
@@ -527,7 +542,7 @@ def test_evaluate_holds_out_a_single_event(tmp_path, capsys):
     path.write_text("user,item\nu0,a\nu0,b\nu0,c\nu0,a\nu0,b\nu0,d\nu1,c\nu2,d\n")
     argv = ["evaluate", str(path), "--user", "user", "--item", "item", "--sample", "0"]
     assert main([*argv, *FAST, *QUIET]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "1 held-out events"
+    assert capsys.readouterr().out.splitlines()[-2] == "1 held-out events"
 
 
 # export
@@ -719,7 +734,7 @@ def test_the_top_level_help_lists_every_command(capsys, monkeypatch):
     # a summary may start on the next line when the name is long ('recommend')
     summaries = dict(re.findall(r"^    (\w+)\s+(\S.*)$", text, flags=re.M))
     assert set(summaries) == {
-        "fit", "corpus", "similar", "recommend", "evaluate", "export", "plot",
+        "fit", "corpus", "similar", "recommend", "evaluate", "tune", "export", "plot",
     }  # fmt: skip
     assert all(len(s) > 10 for s in summaries.values())
     description = text.split("\n\n")[1]

@@ -116,7 +116,7 @@ def test_numpy_integer_ids_and_parameters_can_be_saved(tmp_path):
 
 
 def test_tiny_half_life_still_recommends():
-    model = Item2Vec(vector_size=4, sample=0, epochs=1, n_jobs=1, random_state=0)
+    model = Item2Vec(vector_size=4, epochs=1, popularity=0.0, n_jobs=1, random_state=0)
     model.fit([["a", "b", "c"], ["c", "d"]] * 5)
     # "a" is one event before the end, so its raw weight 0.5 ** 1e4 underflows to 0;
     # as the only known event it must still weigh 1

@@ -20,10 +20,11 @@ FAST = dict(vector_size=4, epochs=1, sample=0, n_jobs=1, random_state=0)
 
 # the parameters of Item2Vec, as documented, in alphabetical order
 PARAM_NAMES = [
-    "alpha", "callbacks", "cbow_mean", "epochs", "max_vocab_size", "min_alpha", "min_count",
-    "n_jobs", "negative", "ns_exponent", "random_state", "recommend_scoring", "sample",
-    "session_contexts", "sg", "shared_negatives", "shrink_windows", "time_decay",
-    "time_window", "use_weights", "vector_size", "verbose", "window",
+    "alpha", "callbacks", "cbow_mean", "context", "epochs", "half_life", "last_n",
+    "max_vocab_size", "min_alpha", "min_count", "n_jobs", "negative", "ns_exponent",
+    "popularity", "random_state", "recommend_scoring", "sample", "session_contexts", "sg",
+    "shared_negatives", "shrink_windows", "time_decay", "time_half_life", "time_window",
+    "use_weights", "vector_size", "verbose", "window",
 ]  # fmt: skip
 
 
@@ -48,9 +49,9 @@ def corpus_of(n_items, n_seqs, length, seed):
 @pytest.fixture(scope="module")
 def model():
     """15 items, well trained enough that their scores are far apart."""
-    return Item2Vec(vector_size=6, epochs=2, sample=0, n_jobs=1, random_state=0).fit(
-        corpus_of(15, 200, 8, seed=1)
-    )
+    return Item2Vec(
+        vector_size=6, epochs=2, half_life=None, popularity=0.0, n_jobs=1, random_state=0
+    ).fit(corpus_of(15, 200, 8, seed=1))
 
 
 # --- parameter rules --------------------------------------------------------------
@@ -181,7 +182,7 @@ def test_a_value_within_the_rules_is_accepted(name, value):
 
 def test_repr_leaves_out_values_equal_to_the_defaults():
     # equal values that are other objects than the defaults
-    same = Item2Vec(alpha=float("0.025"), sample=float("1e-3"), min_alpha=float("1e-4"))
+    same = Item2Vec(alpha=float("0.025"), sample=float("0"), min_alpha=float("1e-4"))
     assert repr(same) == "Item2Vec()"
     explicit = Item2Vec(window=5, sg=True, callbacks=None, random_state=None, verbose=0)
     assert repr(explicit) == "Item2Vec()"

@@ -12,7 +12,10 @@ from item2vec.datasets import planted_sessions
 
 @pytest.fixture(scope="module")
 def fitted(small_planted):
-    return Item2Vec(vector_size=32, epochs=5, n_jobs=1, random_state=0).fit(small_planted.sequences)
+    # plain queries (no remembered recency or prior): the tests below rank by the definitions
+    return Item2Vec(
+        vector_size=32, epochs=5, half_life=None, popularity=0.0, n_jobs=1, random_state=0
+    ).fit(small_planted.sequences)
 
 
 def _cosine_ranking(vectors, query, exclude=()):

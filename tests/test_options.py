@@ -217,7 +217,9 @@ def test_window_accepts_only_ints_and_session():
 @pytest.fixture(scope="module")
 def fitted() -> Item2Vec:
     data = planted_sessions(n_sessions=2000, n_items=120, n_clusters=12, random_state=5)
-    return Item2Vec(vector_size=16, epochs=3, n_jobs=1, random_state=0).fit(data.sequences)
+    return Item2Vec(
+        vector_size=16, epochs=3, half_life=None, popularity=0.0, n_jobs=1, random_state=0
+    ).fit(data.sequences)
 
 
 def test_time_half_life_weights_history_events_by_age(fitted):

@@ -135,7 +135,10 @@ def embedding_model(vectors, output=None, items=None, counts=None, scoring="outp
     vectors = np.asarray(vectors, dtype=np.float32)
     n_items = vectors.shape[0]
     items = [f"i{j}" for j in range(n_items)] if items is None else items
-    model = Item2Vec(vector_size=vectors.shape[1], recommend_scoring=scoring)
+    # plain queries: no remembered recency or popularity prior unless a test asks
+    model = Item2Vec(
+        vector_size=vectors.shape[1], recommend_scoring=scoring, half_life=None, popularity=0.0
+    )
     model.item_vectors_ = ItemVectors(
         Vocabulary(items, np.full(n_items, 5) if counts is None else counts),
         vectors,

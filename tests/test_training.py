@@ -18,7 +18,7 @@ def split_corpus():
 
 def test_update_adds_new_items_with_neighbours_from_their_clusters(split_corpus):
     old, new, cluster_of = split_corpus
-    model = Item2Vec(vector_size=32, n_jobs=1, random_state=0).fit(old)
+    model = Item2Vec(vector_size=32, epochs=5, n_jobs=1, random_state=0).fit(old)
     assert set(model.items_.tolist()) <= set(range(150))
     before = model.vectors_.copy()
     model.update(new)

@@ -5,6 +5,7 @@ from item2vec._version import __version__
 from item2vec.corpus import Sequences
 from item2vec.ingest import build_corpus, read_events
 from item2vec.model import Item2Vec
+from item2vec.tuning import TuneResult, tune
 from item2vec.vectors import ItemVectors
 from item2vec.vocab import Vocabulary
 
@@ -13,8 +14,10 @@ __all__ = [
     "ItemVectors",
     "NotFittedError",
     "Sequences",
+    "TuneResult",
     "Vocabulary",
     "__version__",
     "build_corpus",
     "read_events",
+    "tune",
 ]

@@ -21,6 +21,7 @@ cdef struct Corpus:
     bint cbow_mean
     bint shrink_windows
     bint shared_negatives
+    bint past_only           # contexts only before the centre (context="past")
 
 
 cdef struct Sequence:
@@ -90,19 +91,22 @@ cdef inline Py_ssize_t gather_contexts(const Corpus *cp, uint64_t *rng, Py_ssize
     Returns their number. Each is in [0, n) and != i, and there are at most
     max_ctx of them (the size of ctx and of the scales).
     """
-    cdef Py_ssize_t j, lo, hi, reach, n_ctx = 0
+    cdef Py_ssize_t j, lo, hi, reach, n_ctx = 0, n_pool
     if cp.session_contexts > 0:
-        if n - 1 <= cp.session_contexts:
-            # n - 1 <= session_contexts == max_ctx positions
-            for j in range(n):
+        # the pool: every other item, or with past_only the i items before the centre
+        n_pool = i if cp.past_only else n - 1
+        if n_pool <= cp.session_contexts:
+            # n_pool <= session_contexts == max_ctx positions
+            for j in range(i if cp.past_only else n):
                 if j != i:
                     ctx[n_ctx] = j
                     n_ctx += 1
         else:
-            # n - 1 > session_contexts >= 1, so the draw is in [0, n - 1);
+            # n_pool > session_contexts >= 1, so the draw is in [0, n_pool) and
+            # (skipping i when the pool surrounds it) a position in [0, n) != i;
             # exactly session_contexts == max_ctx positions
             while n_ctx < cp.session_contexts:
-                j = <Py_ssize_t>rng_below(rng, <uint32_t>(n - 1))
+                j = <Py_ssize_t>rng_below(rng, <uint32_t>n_pool)
                 ctx[n_ctx] = j + 1 if j >= i else j
                 n_ctx += 1
         return n_ctx
@@ -113,6 +117,8 @@ cdef inline Py_ssize_t gather_contexts(const Corpus *cp, uint64_t *rng, Py_ssize
     # most min(2 * window, n - 1) <= max_ctx positions
     lo = i - reach if i > reach else 0
     hi = i + reach + 1 if i + reach + 1 < n else n
+    if cp.past_only:
+        hi = i  # only the items before the centre predict it
     for j in range(lo, hi):
         if j != i:
             ctx[n_ctx] = j

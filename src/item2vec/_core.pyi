@@ -25,6 +25,7 @@ class TrainingSetup:
         time_decay: float = 0.0,
         time_window: float = 0.0,
         session_contexts: int = 0,
+        past_only: bool = False,
     ) -> None: ...
     @property
     def n_items(self) -> int: ...

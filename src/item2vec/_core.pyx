@@ -102,6 +102,9 @@ cdef class TrainingSetup:
         every other item when there are at most ``session_contexts`` of them,
         else ``session_contexts`` positions drawn uniformly (with replacement)
         from the others, so the cost per token stays bounded.
+    past_only : bool
+        Contexts only from before the centre (``context="past"``): the
+        window's left half, or with ``session_contexts`` the earlier items.
 
     The arrays are referenced, not copied, for the life of the setup. The
     training loops trust the checks made here, so the corpus arrays and the
@@ -128,7 +131,8 @@ cdef class TrainingSetup:
                   const int32_t[::1] noise_alias not None, *, bint sg, bint cbow_mean,
                   int window, bint shrink_windows, int negative, bint shared_negatives,
                   const float[::1] weights=None, const double[::1] times=None,
-                  double time_decay=0.0, double time_window=0.0, int session_contexts=0):
+                  double time_decay=0.0, double time_window=0.0, int session_contexts=0,
+                  bint past_only=False):
         cdef Py_ssize_t n_items = syn0.shape[0], n_codes = codes.shape[0], max_len
         cdef Py_ssize_t n_keep = keep_prob.shape[0] if keep_prob is not None else 0
         cdef int dim = <int>syn0.shape[1]
@@ -193,6 +197,7 @@ cdef class TrainingSetup:
             cp.max_ctx = min(2 * <Py_ssize_t>window, max_len)
         cp.sg, cp.cbow_mean, cp.shrink_windows = sg, cbow_mean, shrink_windows
         cp.shared_negatives = shared_negatives
+        cp.past_only = past_only
 
 
 def train_chunk(TrainingSetup setup not None, Py_ssize_t seq_begin, Py_ssize_t seq_end,

@@ -24,7 +24,8 @@ class Param:
 
     ``kind`` is "int", "real", "bool", "choice" (one of ``options``),
     "window" (an int or "session"), "jobs" (a non-zero int), "seed" (an int
-    >= 0 or a NumPy generator) or "any" (not checked). ``none`` allows None.
+    >= 0 or a NumPy generator) or "any" (not checked). ``none`` allows None,
+    ``auto`` the string "auto" (a value chosen from the data at fit time).
     """
 
     name: str
@@ -37,12 +38,17 @@ class Param:
     none: bool = False
     options: tuple[Any, ...] = ()
     cli: bool = True
+    auto: bool = False
 
     def check(self, value: Any) -> None:
         """Raise TypeError / ValueError naming the parameter if ``value`` breaks the rule."""
         if value is None and self.none:
             return
         name, kind = self.name, self.kind
+        if self.auto and isinstance(value, str):
+            if value != "auto":
+                raise ValueError(f"{name} must be an int >= {self.low:g} or 'auto', got {value!r}")
+            return
         if kind == "window" and value == "session":
             return
         if kind == "window" and isinstance(value, str):
@@ -164,19 +170,27 @@ ITEM2VEC_PARAMS: tuple[Param, ...] = (
     ),
     Param("negative", "int", 5, "noise items per prediction", low=1, high=_C_INT_MAX),
     Param("ns_exponent", "real", 0.75, "noise distribution is count ** ns_exponent"),
-    Param("sample", "real", 1e-3, "frequent-item subsampling threshold (0 disables)", low=0.0),
+    Param("sample", "real", 0.0, "frequent-item subsampling threshold (0 disables)", low=0.0),
     Param("min_count", "int", 1, "drop items seen fewer times", low=1),
     Param(
         "max_vocab_size", "int", None, "keep at most this many most frequent items",
         low=1, none=True,
     ),
-    Param("epochs", "int", 5, "passes over the corpus", low=1),
+    Param(
+        "epochs", "int", "auto", "passes over the corpus ('auto': 5 to 50, from the data)",
+        low=1, auto=True,
+    ),
     Param(
         "alpha", "real", 0.025, "initial learning rate", low=0.0, low_inclusive=False
     ),
     Param("min_alpha", "real", 1e-4, "final learning rate", low=0.0),
     Param("sg", "bool", True, "skip-gram (else CBOW)"),
     Param("cbow_mean", "bool", True, "CBOW: mean (else sum) of the context vectors"),
+    Param(
+        "context", "choice", "both",
+        "'both': items on either side of the centre are its contexts; 'past': only earlier ones",
+        options=("both", "past"),
+    ),
     Param("shrink_windows", "bool", True, "draw each window's size from 1..window"),
     Param("shared_negatives", "bool", False, "skip-gram: one noise set per centre item"),
     Param(
@@ -196,6 +210,19 @@ ITEM2VEC_PARAMS: tuple[Param, ...] = (
         "recommend_scoring", "choice", "output", "rank by input.output or by cosine",
         options=("output", "cosine"), cli=False,
     ),
+    Param(
+        "last_n", "int", None, "queries: aggregate only the last N events of a history",
+        low=1, none=True,
+    ),
+    Param(
+        "half_life", "real", 3.0, "queries: an event d steps before the last counts 0.5**(d/H)",
+        low=0.0, low_inclusive=False, none=True,
+    ),
+    Param(
+        "time_half_life", "real", None, "queries: an event dt older counts 0.5**(dt/T)",
+        low=0.0, low_inclusive=False, none=True,
+    ),
+    Param("popularity", "real", 0.1, "queries: weight of the log-count prior"),
     Param("callbacks", "any", None, "called after every epoch", none=True, cli=False),
     Param("n_jobs", "jobs", None, "training threads; None or -1: all cores", none=True),
     Param("random_state", "seed", None, "seed of all randomness", none=True),

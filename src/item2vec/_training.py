@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import os
 import sys
 import time
@@ -139,7 +140,23 @@ def _kernel_setup(
         shared_negatives=bool(params["shared_negatives"]), weights=weights, times=times,
         time_decay=float(time_decay or 0.0), time_window=float(time_window or 0.0),
         session_contexts=int(params["session_contexts"]) if session else 0,
+        past_only=params["context"] == "past",
     )  # fmt: skip
+
+
+def auto_epochs(n_tokens: int, n_items: int) -> int:
+    """The passes ``epochs="auto"`` makes over a corpus: ``150 / sqrt(tokens per item)``,
+    rounded and kept within 5..50.
+
+    Items seen rarely need more passes before their vectors leave the random
+    start (see benchmarks/README.md, "Defaults"): about 20 for MovieLens-100K
+    (59 events per item), 50 for catalogues with a handful of events per item,
+    5 for corpora with a thousand events per item or more.
+    """
+    per_item = n_tokens / max(n_items, 1)
+    if per_item <= 0:
+        return 5
+    return int(min(50, max(5, round(150.0 / math.sqrt(per_item)))))
 
 
 def train(

@@ -1,4 +1,4 @@
-"""Command line: ``item2vec fit | corpus | similar | recommend | evaluate | export | plot``."""
+"""Command line: ``item2vec fit | corpus | similar | recommend | evaluate | tune | ...``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 from item2vec._params import ITEM2VEC_PARAMS
 from item2vec.model import Item2Vec
+from item2vec.neighbors import MODEL_SETTING
 
 __all__ = ["main"]
 
@@ -24,7 +25,31 @@ def _window(text: str) -> int | str:
 
 
 # how the command line reads each kind of parameter of the table in item2vec._params
-_PARSERS: dict[str, Any] = {"int": int, "real": float, "window": _window, "jobs": int, "seed": int}
+_PARSERS: dict[str, Any] = {
+    "int": int, "real": float, "window": _window, "jobs": int, "seed": int, "choice": str,
+}  # fmt: skip
+# the parameters that are query options: a model remembers them for recommend
+_QUERY_PARAMS = ("last_n", "half_life", "time_half_life", "popularity")
+
+
+def _or_auto(parse: Any) -> Any:
+    """``parse``, also accepting "auto" (a value chosen from the data)."""
+
+    def parse_or_auto(text: str) -> Any:
+        return "auto" if text.lower() == "auto" else parse(text)
+
+    parse_or_auto.__name__ = getattr(parse, "__name__", "value")
+    return parse_or_auto
+
+
+def _or_none(parse: Any) -> Any:
+    """``parse``, also accepting "none" (to turn an option off)."""
+
+    def parse_or_none(text: str) -> Any:
+        return None if text.lower() == "none" else parse(text)
+
+    parse_or_none.__name__ = getattr(parse, "__name__", "value")
+    return parse_or_none
 
 
 class CommandError(Exception):
@@ -49,22 +74,30 @@ def _add_event_options(parser: argparse.ArgumentParser, corpus: bool = True) -> 
 
 def _add_train_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("training parameters (see Item2Vec)")
+    queries = parser.add_argument_group(
+        "query options (saved with the model; 'none' turns one off)"
+    )
     for param in ITEM2VEC_PARAMS:
         if not param.cli:
             continue
         flag = f"--{param.name.replace('_', '-')}"
         help_text = f"{param.help} (default: {param.default})"
+        into = queries if param.name in _QUERY_PARAMS else group
         if param.kind == "bool":
-            group.add_argument(
+            into.add_argument(
                 flag, action=argparse.BooleanOptionalAction, default=param.default, help=help_text
             )
         else:
-            group.add_argument(
-                flag, type=_PARSERS[param.kind], default=param.default, help=help_text
-            )
+            parse = _PARSERS[param.kind]
+            parse = _or_auto(parse) if param.auto else parse
+            into.add_argument(
+                flag, type=_or_none(parse) if param.none else parse, default=param.default,
+                choices=param.options or None, help=help_text,
+            )  # fmt: skip
     group.add_argument(
-        "--verbose", type=int, default=1, help="1 shows a progress bar with tokens/s and loss"
-    )
+        "--verbose", type=int, default=1,
+        help="1 shows progress: a bar on a terminal, else one line per epoch",
+    )  # fmt: skip
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -105,10 +138,18 @@ def _build_parser() -> argparse.ArgumentParser:
         "--history", required=True, help="comma-separated item ids, oldest first"
     )
     recommend.add_argument("-k", "--topn", type=int, default=10)
-    recommend.add_argument("--half-life", type=float, help="recency weighting, in events")
     recommend.add_argument(
-        "--popularity", type=float, default=0.0, help="weight of the log-count prior"
-    )
+        "--last-n", type=_or_none(int), default=MODEL_SETTING,
+        help="aggregate only the last N events ('none': all; default: the model's setting)",
+    )  # fmt: skip
+    recommend.add_argument(
+        "--half-life", type=_or_none(float), default=MODEL_SETTING,
+        help="recency weighting, in events ('none': off; default: the model's setting)",
+    )  # fmt: skip
+    recommend.add_argument(
+        "--popularity", type=float, default=MODEL_SETTING,
+        help="weight of the log-count prior (default: the model's setting)",
+    )  # fmt: skip
     recommend.add_argument("--keep-seen", action="store_true", help="allow history items")
 
     evaluate = commands.add_parser(
@@ -117,14 +158,28 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_event_options(evaluate)
     _add_train_options(evaluate)
     evaluate.add_argument("-k", type=int, default=10, help="cut-off of the metrics")
-    evaluate.add_argument("--half-life", type=float, help="recency weighting of histories")
     evaluate.add_argument(
-        "--time-half-life", type=float, help="recency weighting of histories, in time (--time)"
-    )
-    evaluate.add_argument(
-        "--popularity", type=float, default=0.0, help="weight of the log-count prior"
-    )
+        "--tune", type=float, metavar="SECONDS",
+        help="tune Item2Vec's settings for this long on the training events first "
+        "(validated on each user's last training event, never on the held-out one)",
+    )  # fmt: skip
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    tune = commands.add_parser(
+        "tune", help="search the settings that recommend best within a time budget, save the model"
+    )
+    _add_event_options(tune)
+    tune.add_argument("--budget", type=float, default=120.0, help="seconds of search")
+    tune.add_argument(
+        "--metric", default="ndcg@10", help="validation metric: hr@K, ndcg@K or mrr@K"
+    )
+    tune.add_argument(
+        "--validation-users", type=_or_none(int), default=10_000,
+        help="validate on at most this many users ('none': all)",
+    )  # fmt: skip
+    tune.add_argument("--n-jobs", type=int, help="training threads (default: all cores)")
+    tune.add_argument("--random-state", type=int, default=0, help="seed")
+    tune.add_argument("-o", "--output", required=True, help="model file to write (.npz)")
 
     export = commands.add_parser("export", help="write vectors or the item-similarity table")
     export.add_argument("model", help="model file written by 'item2vec fit'")
@@ -226,13 +281,28 @@ def _run(args: argparse.Namespace) -> None:
         if not history:
             raise CommandError("--history needs at least one item id")
         ids, scores = model.recommend(
-            history, topn=args.topn, exclude_seen=not args.keep_seen, half_life=args.half_life,
-            popularity=args.popularity,
+            history, topn=args.topn, exclude_seen=not args.keep_seen, last_n=args.last_n,
+            half_life=args.half_life, popularity=args.popularity,
         )  # fmt: skip
         for item, score in zip(ids.tolist(), scores.tolist(), strict=True):
             print(f"{item}\t{score:.4f}")
     elif args.command == "evaluate":
         _evaluate(args)
+    elif args.command == "tune":
+        from item2vec.tuning import tune
+
+        corpus = _read_corpus(args)
+        result = tune(
+            corpus, budget=args.budget, metric=args.metric,
+            validation_users=args.validation_users, n_jobs=args.n_jobs,
+            random_state=args.random_state, verbose=True,
+        )  # fmt: skip
+        print(result.table())
+        result.model.save(args.output)
+        print(
+            f"best {result.metric} {result.best_score:.4f} on the validation events; "
+            f"settings: {_settings(result.model)}; saved {args.output}"
+        )
     elif args.command == "plot":
         from item2vec.ingest import read_table
         from item2vec.plotting import embedding_map
@@ -255,6 +325,20 @@ def _run(args: argparse.Namespace) -> None:
         print(f"wrote {args.output}")
 
 
+def _settings(model: Item2Vec) -> str:
+    """The model's parameters that differ from the estimator's defaults, and its query options."""
+    defaults = Item2Vec().get_params()
+    skip = {"callbacks", "verbose", "n_jobs", "random_state", *_QUERY_PARAMS}
+    params = model.get_params()
+    changed = [
+        f"{n}={params[n]!r}" for n in sorted(params) if n not in skip and params[n] != defaults[n]
+    ]
+    if params["epochs"] == "auto":
+        changed.append(f"epochs='auto' ({len(model.loss_history_)} here)")
+    query = [f"{n}={params[n]!r}" for n in _QUERY_PARAMS]
+    return f"{', '.join(changed)}; queries {', '.join(query)}"
+
+
 def _evaluate(args: argparse.Namespace) -> None:
     from item2vec.baselines import ItemKNN, Popularity
     from item2vec.evaluation import evaluate, leave_last_out
@@ -262,23 +346,35 @@ def _evaluate(args: argparse.Namespace) -> None:
     split = leave_last_out(_read_corpus(args))
     if split.targets.shape[0] == 0:
         raise CommandError("no sequence has two or more events to hold one out")
-    query = {
-        "half_life": args.half_life, "time_half_life": args.time_half_life,
-        "popularity": args.popularity,
-    }  # fmt: skip
+    if args.tune is not None:
+        from item2vec.tuning import tune
+
+        # the held-out events stay out: tune validates on the training part's last events
+        model = tune(
+            split.train, budget=args.tune, n_jobs=_make_model(args).n_jobs, verbose=True
+        ).model
+    else:
+        model = _make_model(args).fit(split.train)
+    # the baselines rank with the same history weighting as Item2Vec
+    query = {name: value for name, value in model.query_options.items() if name != "popularity"}
     rows = {}
-    for name, model in (
-        ("Popularity", Popularity()), ("ItemKNN", ItemKNN()), ("Item2Vec", _make_model(args)),
-    ):  # fmt: skip
-        model.fit(split.train)
-        rows[name] = evaluate(model, split, k=args.k, **(query if name != "Popularity" else {}))
+    for name, baseline in (("Popularity", Popularity()), ("ItemKNN", ItemKNN())):
+        baseline.fit(split.train)
+        rows[name] = evaluate(baseline, split, k=args.k, **(query if name == "ItemKNN" else {}))
+    rows["Item2Vec"] = evaluate(model, split, k=args.k)
     if args.json:
-        print(json.dumps(rows, indent=2))
+        params = model.get_params()
+        settings = {n: params[n] for n in sorted(params) if n not in ("callbacks", "verbose")}
+        settings["epochs_trained"] = len(model.loss_history_)
+        print(
+            json.dumps({**rows, "Item2Vec": {**rows["Item2Vec"], "settings": settings}}, indent=2)
+        )
         return
     print(f"{'model':12s} {'HR':>8s} {'NDCG':>8s} {'MRR':>8s} {'coverage':>9s}  (k={args.k})")
     for name, m in rows.items():
         print(f"{name:12s} {m['hr']:8.4f} {m['ndcg']:8.4f} {m['mrr']:8.4f} {m['coverage']:9.3f}")
     print(f"{int(rows['Item2Vec']['n_users']):,} held-out events")
+    print(f"Item2Vec settings: {_settings(model)}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,34 @@ from item2vec._validation import NotFittedError, check_int, check_real
 from item2vec.corpus import Sequences, as_sequences
 from item2vec.vocab import Vocabulary
 
-__all__ = ["RecommenderMixin", "history_matrix", "normalize_rows", "top_k", "top_k_scores"]
+__all__ = [
+    "MODEL_SETTING",
+    "RecommenderMixin",
+    "history_matrix",
+    "normalize_rows",
+    "top_k",
+    "top_k_scores",
+]
+
+
+class _ModelSetting:
+    """The default of a query option: the value the model remembers (see ``query_options``)."""
+
+    def __repr__(self) -> str:
+        return "MODEL_SETTING"
+
+    def __reduce__(self) -> str:
+        return "MODEL_SETTING"  # one instance, even through pickle
+
+
+MODEL_SETTING: Any = _ModelSetting()
+# the query options a recommender can remember, with what "not set" means
+QUERY_DEFAULTS: dict[str, Any] = {
+    "last_n": None,
+    "half_life": None,
+    "time_half_life": None,
+    "popularity": 0.0,
+}
 
 # Tiles of the score matrix: 512 queries x 4096 items (8 MiB of float32). The
 # matrix product runs per tile and its top-k merge follows while the tile is
@@ -259,6 +286,34 @@ class RecommenderMixin:
     def _scores(self, weights: sp.csr_array, start: int, stop: int) -> np.ndarray:
         raise NotImplementedError
 
+    @property
+    def query_options(self) -> dict[str, Any]:
+        """The query options used when a call of :meth:`recommend_batch` leaves them out.
+
+        Keys ``last_n``, ``half_life``, ``time_half_life`` and ``popularity``.
+        :class:`Item2Vec` takes them from its parameters of the same names (set
+        by :func:`item2vec.tune`, saved with the model); other recommenders use
+        no recency and no popularity prior.
+        """
+        return dict(QUERY_DEFAULTS)
+
+    def _resolve_query(
+        self, given: dict[str, Any], timed: bool
+    ) -> tuple[int | None, float | None, float | None, float]:
+        remembered = self.query_options
+        options = {}
+        for name, value in given.items():
+            if value is MODEL_SETTING:
+                value = remembered[name]
+                # a remembered time_half_life applies to histories that have times
+                if name == "time_half_life" and not timed:
+                    value = None
+            options[name] = value
+        return (
+            options["last_n"], options["half_life"], options["time_half_life"],
+            options["popularity"],
+        )  # fmt: skip
+
     def _ranking_source(self) -> RankingSource:
         """What recommendations are ranked with, read once per call, so that a
         model changed by another thread meanwhile is never seen half old, half new."""
@@ -270,10 +325,10 @@ class RecommenderMixin:
         topn: int = 10,
         exclude_seen: bool = True,
         filter_items: Iterable[Hashable] | None = None,
-        last_n: int | None = None,
-        half_life: float | None = None,
-        time_half_life: float | None = None,
-        popularity: float = 0.0,
+        last_n: int | None = MODEL_SETTING,
+        half_life: float | None = MODEL_SETTING,
+        time_half_life: float | None = MODEL_SETTING,
+        popularity: float = MODEL_SETTING,
         exact: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Recommendations for many histories at once.
@@ -287,24 +342,29 @@ class RecommenderMixin:
             Leave out items of the row's history.
         filter_items : iterable of item ids, optional
             Never recommend these (unknown ids are ignored).
-        last_n : int, optional
+        last_n : int or None, optional
             Aggregate only the ``last_n`` most recent events of each history.
-        half_life : float, optional
+        half_life : float or None, optional
             Weight events by recency: an event ``d`` steps before the last one
             counts ``0.5 ** (d / half_life)``; None weights all equally.
-        time_half_life : float, optional
+        time_half_life : float or None, optional
             Weight events by age: an event ``dt`` older than the history's
             newest one counts ``0.5 ** (dt / time_half_life)`` (units of
             ``Sequences.times``, seconds for datetimes). Needs histories given
-            as :class:`Sequences` with times; combines with ``half_life`` by
+            as :class:`Sequences` with times (a remembered value is skipped for
+            histories without times); combines with ``half_life`` by
             multiplication.
-        popularity : float, default=0.0
+        popularity : float, optional
             Add ``popularity * log(count)`` to every item's score, where
             ``count`` is its training count: a popularity prior. With the
             "output" scoring of :class:`Item2Vec` the score approximates a
             pointwise mutual information, and ``popularity=1`` turns it into a
             log conditional probability; small values break near-ties towards
             popular items.
+
+            The four options above, when left out, take the model's remembered
+            values (:attr:`query_options`); pass None (or 0.0 for
+            ``popularity``) to turn one off explicitly.
         exact : bool, default=False
             Score every item even when an approximate index was built
             (:meth:`Item2Vec.build_index`).
@@ -322,6 +382,14 @@ class RecommenderMixin:
         """
         self._check_fitted()
         check_int("topn", topn, 1)
+        corpus = as_sequences(histories)
+        last_n, half_life, time_half_life, popularity = self._resolve_query(
+            {
+                "last_n": last_n, "half_life": half_life, "time_half_life": time_half_life,
+                "popularity": popularity,
+            },
+            timed=corpus.times is not None,
+        )  # fmt: skip
         if last_n is not None:
             check_int("last_n", last_n, 1)
         for name, value in (("half_life", half_life), ("time_half_life", time_half_life)):
@@ -330,7 +398,6 @@ class RecommenderMixin:
         check_real("popularity", popularity)
         source = self._ranking_source()
         vocabulary = source.vocabulary
-        corpus = as_sequences(histories)
         codes, offsets, times = corpus.codes_in(vocabulary), corpus.offsets, corpus.times
         n_items = len(vocabulary)
         weights = history_matrix(codes, offsets, n_items, last_n, half_life, times, time_half_life)
@@ -380,10 +447,10 @@ class RecommenderMixin:
         topn: int = 10,
         exclude_seen: bool = True,
         filter_items: Iterable[Hashable] | None = None,
-        last_n: int | None = None,
-        half_life: float | None = None,
-        time_half_life: float | None = None,
-        popularity: float = 0.0,
+        last_n: int | None = MODEL_SETTING,
+        half_life: float | None = MODEL_SETTING,
+        time_half_life: float | None = MODEL_SETTING,
+        popularity: float = MODEL_SETTING,
         times: Iterable[float] | None = None,
         exact: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:

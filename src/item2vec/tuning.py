@@ -1,0 +1,374 @@
+"""Time-budgeted search of Item2Vec's training parameters and query options."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import sys
+import time
+from collections.abc import Hashable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from item2vec._params import ITEM2VEC_PARAMS, check_params
+from item2vec._validation import check_int, check_real
+from item2vec._training import auto_epochs
+from item2vec.corpus import Sequences, as_sequences, count_codes
+from item2vec.evaluation import Split, evaluate, leave_last_out
+from item2vec.model import Item2Vec
+
+__all__ = ["Trial", "TuneResult", "tune"]
+
+# Query options tried for every trained model, one option at a time (each
+# evaluation only ranks, so a few dozen cost less than one training run).
+_HALF_LIVES: tuple[float | None, ...] = (None, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0)
+_POPULARITIES = (0.0, 0.02, 0.05, 0.1, 0.2, 0.5)
+_METRICS = ("hr", "ndcg", "mrr")
+
+
+@dataclasses.dataclass(frozen=True)
+class Trial:
+    """One setting tried by :func:`tune`.
+
+    Attributes
+    ----------
+    number : int
+        Order in which it was tried (0 is the estimator's defaults).
+    params : dict
+        The training parameters tried.
+    query : dict
+        The best query options found for the model they trained.
+    metrics : dict
+        Validation ``hr``, ``ndcg``, ``mrr`` and ``coverage`` at ``k`` with those options.
+    score : float
+        The metric that was maximised.
+    seconds : float
+        Training and evaluation time.
+    """
+
+    number: int
+    params: dict[str, Any]
+    query: dict[str, Any]
+    metrics: dict[str, float]
+    score: float
+    seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
+class TuneResult:
+    """What :func:`tune` found.
+
+    Attributes
+    ----------
+    model : Item2Vec
+        The best settings (training parameters and query options), fitted on
+        all the sequences given; it remembers its query options.
+    best_params : dict
+        The training parameters of the best trial.
+    best_query : dict
+        Its query options (``half_life``, ``popularity``, ``time_half_life``).
+    best_score : float
+        Its validation score.
+    metric : str
+        The metric maximised, e.g. ``"ndcg@10"``.
+    trials : list of Trial
+        Every trial, in the order tried.
+    seconds : float
+        Time of the whole call, the final fit included.
+    """
+
+    model: Item2Vec
+    best_params: dict[str, Any]
+    best_query: dict[str, Any]
+    best_score: float
+    metric: str
+    trials: list[Trial]
+    seconds: float
+
+    def table(self, limit: int | None = None) -> str:
+        """The trials as a text table, best first (``limit`` rows at most)."""
+        rows = sorted(self.trials, key=lambda t: -t.score)[:limit]
+        names = sorted({name for t in rows for name in t.params})
+        header = ["#", self.metric, "hr", "s", *names, "query"]
+        lines = [header]
+        for t in rows:
+            query = " ".join(f"{k}={_short(v)}" for k, v in t.query.items() if v) or "-"
+            lines.append([
+                str(t.number), f"{t.score:.4f}", f"{t.metrics['hr']:.4f}", f"{t.seconds:.1f}",
+                *(_short(t.params.get(name)) for name in names), query,
+            ])  # fmt: skip
+        widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+        return "\n".join(
+            "  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=False))
+            + "  "
+            + line[-1]
+            for line in lines
+        )
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def tune(
+    data: Iterable[Iterable[Hashable]] | Sequences | str | os.PathLike[str] | Any,
+    *,
+    budget: float = 120.0,
+    metric: str = "ndcg@10",
+    fixed: Mapping[str, Any] | None = None,
+    validation_users: int | None = 10_000,
+    n_jobs: int | None = None,
+    random_state: int = 0,
+    verbose: bool = True,
+    **event_options: Any,
+) -> TuneResult:
+    """Search Item2Vec's settings for next-item recommendation within a time budget.
+
+    Every user's last event is held out for validation (``leave_last_out``
+    of ``data``): models are trained on the rest and ranked by ``metric`` on
+    those held-out events, so keep your own test events out of ``data``. The
+    training parameters that matter for recommendation (Caselles-Dupré et al.,
+    RecSys 2018) are searched by Optuna's TPE sampler, starting from the
+    estimator's defaults: ``ns_exponent``, ``window``, ``context``, ``sample``,
+    ``epochs``, ``alpha``, ``vector_size``, ``negative`` (and ``use_weights``
+    when the events carry weights). For every trained model the query
+    options are chosen one after the other: ``half_life``, then ``popularity``,
+    then ``time_half_life`` when the events carry times. The best settings
+    are then fitted on all of ``data``.
+
+    Parameters
+    ----------
+    data : Sequences, iterable of sequences, corpus directory, event file or event table
+        What :meth:`Item2Vec.fit` accepts; a path to a directory written by
+        :func:`item2vec.build_corpus` or :meth:`Sequences.save`; a CSV or
+        Parquet event file, or a table of events (pandas, Arrow, dict of
+        columns), with ``event_options``.
+    budget : float, default=120.0
+        Seconds for the search. A trial is not started when the time left
+        would not cover it and the final fit; the trial with the defaults
+        always runs.
+    metric : str, default="ndcg@10"
+        ``"hr@K"``, ``"ndcg@K"`` or ``"mrr@K"``.
+    fixed : mapping, optional
+        Item2Vec parameters to keep fixed (not searched), e.g.
+        ``{"vector_size": 64}`` or ``{"sg": False}``.
+    validation_users : int or None, default=10000
+        Validate on at most this many randomly chosen users (None: all).
+    n_jobs : int or None, default=None
+        Training threads of each trial.
+    random_state : int, default=0
+        Seed of the search, the user sample and the models.
+    verbose : bool, default=True
+        Print a line per trial on stderr.
+    **event_options
+        ``user``, ``item``, ``time``, ``weight``, ``min_weight``,
+        ``session_gap``, ``min_length`` for event files and tables (see
+        :meth:`Sequences.from_events`).
+
+    Returns
+    -------
+    TuneResult
+        The fitted best model, its settings and every trial
+        (``result.table()`` prints them).
+
+    Raises
+    ------
+    ImportError
+        If Optuna is missing (``pip install "item2vec[tune]"``).
+    ValueError
+        If no user has two events (nothing to validate on), or an argument is invalid.
+
+    Examples
+    --------
+    >>> from item2vec import tune
+    >>> from item2vec.datasets import planted_sessions
+    >>> data = planted_sessions(n_sessions=300, n_items=60, n_clusters=6)
+    >>> result = tune(data.sequences, budget=2, n_jobs=1, verbose=False)
+    >>> result.trials[0].number, result.model.items_.shape
+    (0, (60,))
+    """
+    started = time.perf_counter()
+    optuna = _import_optuna()
+    check_real("budget", budget, low=0.0, low_inclusive=False)
+    measure, k = _parse_metric(metric)
+    if validation_users is not None:
+        check_int("validation_users", validation_users, 1)
+    fixed = dict(fixed or {})
+    unknown = set(fixed) - {p.name for p in ITEM2VEC_PARAMS}
+    if unknown:
+        raise ValueError(f"fixed holds names that are not Item2Vec parameters: {sorted(unknown)}")
+    base = {**Item2Vec().get_params(), **fixed, "n_jobs": n_jobs, "random_state": random_state}
+    base["verbose"] = 0
+    base["callbacks"] = None
+    check_params(ITEM2VEC_PARAMS, base)
+
+    corpus = _corpus(data, event_options)
+    split = leave_last_out(corpus)
+    if split.targets.shape[0] == 0:
+        raise ValueError("tune needs users with two or more events: the last one validates")
+    rng = np.random.default_rng(random_state)
+    if validation_users is not None and split.targets.shape[0] > validation_users:
+        chosen = np.sort(rng.choice(split.targets.shape[0], validation_users, replace=False))
+        split = Split(split.train, split.histories.subset(chosen), split.targets[chosen])
+    weighted = corpus.weights is not None
+    time_half_lives = _time_half_lives(split.histories)
+
+    sampler = optuna.samplers.TPESampler(seed=random_state)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    defaults = {name: base[name] for name in _searched(weighted) if name not in fixed}
+    if defaults.get("epochs") == "auto":  # the first trial is what fit would do
+        present = count_codes(split.train.codes, len(split.train.vocabulary))
+        defaults["epochs"] = auto_epochs(split.train.n_tokens, int(np.count_nonzero(present)))
+    study.enqueue_trial(defaults)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    trials: list[Trial] = []
+    durations: list[float] = []
+    while True:
+        trial = study.ask()
+        params = _suggest(trial, weighted, fixed)
+        begun = time.perf_counter()
+        model = Item2Vec(**{**base, **params}).fit(split.train)
+        query, metrics = _best_query(model, split, k, measure, time_half_lives, fixed)
+        seconds = time.perf_counter() - begun
+        score = metrics[measure]
+        study.tell(trial, score)
+        trials.append(Trial(len(trials), params, query, metrics, score, seconds))
+        durations.append(seconds)
+        if verbose:
+            _report(trials[-1], metric, time.perf_counter() - started, budget)
+        # stop when another trial and the final fit would overrun the budget
+        typical = float(np.median(durations))
+        best = max(trials, key=lambda t: t.score)
+        if time.perf_counter() - started + typical + best.seconds > budget:
+            break
+
+    best = max(trials, key=lambda t: t.score)
+    final = Item2Vec(**{**base, **best.params, **best.query}).fit(corpus)
+    if verbose:
+        print(
+            f"tune: {len(trials)} settings tried; best {metric} {best.score:.4f} "
+            f"(trial {best.number}); fitted on all {corpus.n_tokens:,} events",
+            file=sys.stderr,
+        )
+    return TuneResult(
+        final, dict(best.params), dict(best.query), best.score, metric, trials,
+        time.perf_counter() - started,
+    )  # fmt: skip
+
+
+def _import_optuna() -> Any:
+    try:
+        import optuna
+    except ImportError:
+        raise ImportError(
+            'tune needs Optuna: pip install "item2vec[tune]" (or pip install optuna)'
+        ) from None
+    return optuna
+
+
+def _parse_metric(metric: str) -> tuple[str, int]:
+    name, _, cut = str(metric).lower().partition("@")
+    if name not in _METRICS or not cut.isdigit() or int(cut) < 1:
+        raise ValueError(f"metric must look like 'ndcg@10', 'hr@10' or 'mrr@10', got {metric!r}")
+    return name, int(cut)
+
+
+def _corpus(data: Any, event_options: dict[str, Any]) -> Sequences:
+    if isinstance(data, Sequences):
+        if event_options:
+            raise ValueError("event options apply to event tables and files, not to Sequences")
+        return data
+    if isinstance(data, str | os.PathLike):
+        path = Path(data)
+        if path.is_dir():
+            if event_options:
+                raise ValueError(
+                    f"{path} is a corpus directory: its events were chosen when it was built, "
+                    f"so {sorted(event_options)} cannot apply"
+                )
+            return Sequences.open(path)
+        from item2vec.ingest import read_events
+
+        return read_events(path, **event_options)
+    if event_options:
+        return Sequences.from_events(data, **event_options)
+    return as_sequences(data)
+
+
+def _searched(weighted: bool) -> tuple[str, ...]:
+    names = (
+        "ns_exponent", "window", "context", "sample", "epochs", "alpha", "vector_size",
+        "negative",
+    )  # fmt: skip
+    return (*names, "use_weights") if weighted else names
+
+
+def _suggest(trial: Any, weighted: bool, fixed: Mapping[str, Any]) -> dict[str, Any]:
+    space: dict[str, Any] = {
+        "ns_exponent": lambda: trial.suggest_float("ns_exponent", -1.0, 1.0),
+        "window": lambda: trial.suggest_int("window", 1, 20, log=True),
+        "context": lambda: trial.suggest_categorical("context", ["both", "past"]),
+        "sample": lambda: trial.suggest_categorical("sample", [0.0, 1e-5, 1e-4, 1e-3]),
+        "epochs": lambda: trial.suggest_int("epochs", 3, 100, log=True),
+        "alpha": lambda: trial.suggest_float("alpha", 0.005, 0.1, log=True),
+        "vector_size": lambda: trial.suggest_categorical("vector_size", [32, 64, 100, 128]),
+        "negative": lambda: trial.suggest_int("negative", 2, 25, log=True),
+        "use_weights": lambda: trial.suggest_categorical("use_weights", [False, True]),
+    }
+    return {name: space[name]() for name in _searched(weighted) if name not in fixed}
+
+
+def _time_half_lives(histories: Sequences) -> tuple[float | None, ...]:
+    """Candidate ``time_half_life`` values: the quartiles of the histories' event ages."""
+    if histories.times is None or histories.n_tokens == 0:
+        return (None,)
+    last = np.repeat(histories.times[histories.offsets[1:] - 1], histories.lengths)
+    ages = (last - histories.times)[last > histories.times]
+    if ages.shape[0] == 0:
+        return (None,)
+    quartiles = np.quantile(ages, [0.25, 0.5, 0.75])
+    return (None, *sorted({float(q) for q in quartiles if q > 0 and math.isfinite(q)}))
+
+
+def _best_query(
+    model: Item2Vec,
+    split: Split,
+    k: int,
+    measure: str,
+    time_half_lives: tuple[float | None, ...],
+    fixed: Mapping[str, Any],
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """The query options that score best for ``model``, chosen one option at a time
+    (those in ``fixed`` keep their value)."""
+    query: dict[str, Any] = {"half_life": None, "popularity": 0.0, "time_half_life": None}
+    query.update({name: fixed[name] for name in query if name in fixed})
+    best = evaluate(model, split, k=k, **query)
+    for name, candidates in (
+        ("half_life", _HALF_LIVES), ("popularity", _POPULARITIES),
+        ("time_half_life", time_half_lives),
+    ):  # fmt: skip
+        if name in fixed:
+            continue
+        for value in candidates:
+            tried = {**query, name: value}
+            metrics = evaluate(model, split, k=k, **tried)
+            if metrics[measure] > best[measure]:
+                best, query = metrics, tried
+    return query, best
+
+
+def _report(trial: Trial, metric: str, elapsed: float, budget: float) -> None:
+    params = " ".join(f"{k}={_short(v)}" for k, v in trial.params.items())
+    query = " ".join(f"{k}={_short(v)}" for k, v in trial.query.items() if v) or "no recency"
+    print(
+        f"tune [{elapsed:5.0f}/{budget:.0f} s] trial {trial.number}: {metric} "
+        f"{trial.score:.4f} (hr {trial.metrics['hr']:.4f}, {trial.seconds:.1f} s) | "
+        f"{params} | {query}",
+        file=sys.stderr,
+        flush=True,
+    )
