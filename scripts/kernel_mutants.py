@@ -49,6 +49,25 @@ def _m(name: str, description: str, *edits: tuple[str, str, str]) -> Mutant:
 
 # Indentation in the snippets is part of the match: 4 spaces per level, as in the source.
 MUTANTS: tuple[Mutant, ...] = (
+    # --- directional context (context="past") ---
+    _m(
+        "past_window_ignored",
+        "context='past' keeps the items after the centre in its window",
+        (
+            "_contexts.pxi",
+            "        hi = i  # only the items before the centre predict it",
+            "        hi = hi  # only the items before the centre predict it",
+        ),
+    ),
+    _m(
+        "past_session_pool_whole_sequence",
+        "context='past' with window='session' draws contexts from the whole sequence",
+        (
+            "_contexts.pxi",
+            "        n_pool = i if cp.past_only else n - 1",
+            "        n_pool = n - 1",
+        ),
+    ),
     # --- gradients and loss (train_outputs) ---
     _m(
         "positive_gradient_sign",

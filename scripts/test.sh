@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install item2vec with its test extra, lint, and run the test suite (with the doctests
-# and the README's Python examples).
+# Install item2vec with its test extra, lint, run the test suite (with the doctests
+# and the README's Python examples), and build the documentation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,3 +15,6 @@ python -m mypy
 
 echo "== tests"
 python -m pytest tests README.md --doctest-modules src -q "$@"
+
+echo "== documentation"
+bash scripts/build_docs.sh

@@ -37,16 +37,17 @@ def _sgns_step(syn0, syn1, inputs, centre, noise, alpha, mean=False):
     return loss
 
 
-def _reference(syn0, syn1, seq, window, negative, draws, alpha, mode):
-    """word2vec's updates in NumPy (float64), consuming pre-drawn noise items in order.
+def _reference(syn0, syn1, seq, window, negative, draws, alpha, mode, past=False):
+    """word2vec's updates in NumPy (float64), consuming pre-drawn noise items in order;
+    with ``past`` only the window's items before the centre are its contexts.
 
     Returns the trained matrices, the number of predictions and their summed loss."""
     syn0, syn1 = syn0.astype(np.float64), syn1.astype(np.float64)
     draws = iter(draws.tolist())
     losses = []
     for i, centre in enumerate(seq):
-        context = [seq[j] for j in range(max(0, i - window), min(len(seq), i + window + 1))]
-        context.pop(i - max(0, i - window))
+        end = i if past else min(len(seq), i + window + 1)
+        context = [seq[j] for j in range(max(0, i - window), end) if j != i]
         if mode.startswith("cbow"):
             if context:
                 noise = [next(draws) for _ in range(negative)]
@@ -54,7 +55,7 @@ def _reference(syn0, syn1, seq, window, negative, draws, alpha, mode):
                     _sgns_step(syn0, syn1, context, centre, noise, alpha, mode == "cbow_mean")
                 )
             continue
-        if mode == "shared":
+        if mode == "shared" and context:  # no prediction, no noise drawn
             noise = [next(draws) for _ in range(negative)]
         for c in context:
             if mode == "pair":
@@ -63,7 +64,7 @@ def _reference(syn0, syn1, seq, window, negative, draws, alpha, mode):
     return syn0, syn1, len(losses), sum(losses)
 
 
-def _train(syn0, syn1, seq, window, negative, alpha, mode, noise_table, seed=123):
+def _train(syn0, syn1, seq, window, negative, alpha, mode, noise_table, seed=123, past=False):
     threshold, alias = noise_table
     codes = np.asarray(seq, dtype=np.int32)
     offsets = np.array([0, len(seq)], dtype=np.int64)
@@ -71,13 +72,14 @@ def _train(syn0, syn1, seq, window, negative, alpha, mode, noise_table, seed=123
         _core,
         syn0, syn1, codes, offsets, 0, 1, np.empty(0, np.float32), threshold, alias,
         not mode.startswith("cbow"), mode == "cbow_mean", window, False, negative,
-        mode == "shared", alpha, alpha, seed,
+        mode == "shared", alpha, alpha, seed, past_only=past,
     )  # fmt: skip
 
 
+@pytest.mark.parametrize("past", [False, True], ids=["both", "past"])
 @pytest.mark.parametrize("seq", [[0, 1], [0, 1, 2, 1], [3, 0, 2, 2, 1, 4, 0]])
 @pytest.mark.parametrize("mode", ["pair", "shared", "cbow_mean", "cbow_sum"])
-def test_update_matches_numpy_reference(seq, mode):
+def test_update_matches_numpy_reference(seq, mode, past):
     rng = np.random.default_rng(0)
     syn0 = rng.uniform(-0.5, 0.5, size=(5, 8)).astype(np.float32)
     syn1 = rng.uniform(-0.5, 0.5, size=(5, 8)).astype(np.float32)
@@ -86,9 +88,11 @@ def test_update_matches_numpy_reference(seq, mode):
     noise_table = _core.build_alias(np.full(5, 0.2))
     draws = _core.sample_noise(*noise_table, 1_000, seed)
     want0, want1, want_events, want_loss = _reference(
-        syn0, syn1, seq, window, negative, draws, alpha, mode
+        syn0, syn1, seq, window, negative, draws, alpha, mode, past
     )
-    raw, kept, events, loss = _train(syn0, syn1, seq, window, negative, alpha, mode, noise_table)
+    raw, kept, events, loss = _train(
+        syn0, syn1, seq, window, negative, alpha, mode, noise_table, past=past
+    )
     assert raw == kept == len(seq)
     # events: one per (context, centre) pair in skip-gram, one per centre in CBOW
     assert events == want_events

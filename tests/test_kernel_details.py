@@ -111,6 +111,29 @@ def test_session_contexts_cover_every_other_position_up_to_the_limit(core, sessi
     np.testing.assert_allclose(syn1, want1, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("session_contexts", [1, 2, 50])
+def test_past_session_contexts_are_the_earlier_positions(core, session_contexts):
+    # sequences 0..5: with past_only, centre i predicts from positions < i only
+    # (all of them up to the limit, else that many drawn among them)
+    seq, alpha = [0, 1, 2, 3, 4, 5], 0.5
+    n = len(seq)
+    syn0 = np.eye(n, dtype=np.float32)  # one-hot inputs: syn1[c] records where from
+    syn1 = np.zeros((n, n), np.float32)
+    threshold, alias = _fixed_noise(n, 0)
+    _, _, events, _ = train_once(
+        core,
+        syn0, syn1, np.array(seq, np.int32), np.array([0, n], np.int64), 0, 1,
+        np.empty(0, np.float32), threshold, alias, True, False, 1, False, 0, False,
+        alpha, alpha, 5, session_contexts=session_contexts, past_only=True,
+    )  # fmt: skip
+    assert events == sum(min(i, session_contexts) for i in range(n))
+    for centre in range(n):
+        sources = set(np.flatnonzero(syn1[centre]).tolist())
+        assert sources <= set(range(centre))  # never the centre or a later item
+        if centre <= session_contexts:
+            assert sources == set(range(centre))
+
+
 def test_sampled_session_context_is_never_the_centre_and_reaches_every_other(core):
     # Triples of distinct items, one sampled context per centre, no noise items. Input
     # vector of item 3t + p is the one-hot e_p, and every output row starts at zero and

@@ -19,6 +19,8 @@ def _raw_column(events: Any, name: str) -> Any:
             f"column {name!r} not found: a 2-D array's columns are numbers 0 to "
             f"{events.shape[1] - 1}"
         )
+    if type(events).__module__.startswith("polars"):
+        return _polars_column(events, name)
     if type(events).__module__.startswith("pyarrow"):
         if name not in events.column_names:
             raise KeyError(f"column {name!r} not found; the table has {events.column_names}")
@@ -30,6 +32,20 @@ def _raw_column(events: Any, name: str) -> Any:
         raise KeyError(f"column {name!r} not found; columns are {columns}") from exc
     except Exception as exc:  # polars raises its own ColumnNotFoundError
         raise KeyError(f"column {name!r} not found: {exc}") from None
+
+
+def _polars_column(events: Any, name: str) -> Any:
+    """A polars (Lazy)DataFrame's column, as Arrow when pyarrow is there: its nulls then
+    stay nulls (NumPy would turn a null int into NaN) and strings are factorised fast."""
+    lazy = hasattr(events, "collect") and not hasattr(events, "to_arrow")
+    columns = list(events.collect_schema().names() if lazy else events.columns)
+    if name not in columns:
+        raise KeyError(f"column {name!r} not found; columns are {columns}")
+    series = events.select(name).collect().to_series() if lazy else events[name]
+    try:
+        return series.to_arrow()
+    except ImportError:  # no pyarrow: polars' own Series (nulls are checked as NaN/None)
+        return series
 
 
 def _id_codes(events: Any, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -174,6 +174,8 @@ class ApproximateIndex:
         return np.asarray(faiss.serialize_index(self.index), dtype=np.uint8)
 
     def describe(self) -> dict[str, Any]:
+        """The index's settings as a JSON-ready dict (saved beside its bytes in a model
+        file; :meth:`from_bytes` reads it back)."""
         return {
             "format": INDEX_FORMAT, "backend": "faiss-hnsw", "kind": self.kind, "m": self.m,
             "ef_construction": self.ef_construction, "ef_search": self.ef_search,

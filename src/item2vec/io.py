@@ -35,7 +35,7 @@ __all__ = [
     "save_word2vec_format",
 ]
 
-# Version of the .npz layout written by save_model; load_model refuses newer ones.
+#: Version of the .npz layout written by save_model; load_model refuses newer ones.
 FORMAT_VERSION = 1
 _MAGIC = "item2vec-model"
 # what reading a damaged archive raises (from zipfile, zlib, and NumPy's parsing of the

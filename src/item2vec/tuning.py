@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from item2vec._params import ITEM2VEC_PARAMS, check_params
-from item2vec._validation import check_int, check_real
 from item2vec._training import auto_epochs
+from item2vec._validation import check_int, check_real
 from item2vec.corpus import Sequences, as_sequences, count_codes
 from item2vec.evaluation import Split, evaluate, leave_last_out
 from item2vec.model import Item2Vec
