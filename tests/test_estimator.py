@@ -12,7 +12,7 @@ import types
 import numpy as np
 import pytest
 
-from item2vec import Item2Vec, NotFittedError, Sequences
+from item2vec import Item2Vec, NotFittedError, Sequences, _training
 from item2vec.baselines import Popularity
 from item2vec.neighbors import history_matrix
 
@@ -377,6 +377,12 @@ def frozen_clock(monkeypatch):
     monkeypatch.setattr(time, "perf_counter", lambda: 100.0)
 
 
+@pytest.fixture
+def terminal(monkeypatch):
+    """Progress drawn as on a terminal, though stderr is captured."""
+    monkeypatch.setattr(_training, "_is_terminal", lambda stream: True)
+
+
 PROGRESS = dict(vector_size=2, window=1, negative=1, epochs=2, sample=0, n_jobs=1, random_state=0)
 
 
@@ -385,7 +391,9 @@ def _progress_corpus():
     return [np.arange(64) % 40 for _ in range(1024)]
 
 
-def test_progress_without_tqdm_prints_one_line_per_epoch(capsys, without_module, frozen_clock):
+def test_progress_without_tqdm_prints_one_line_per_epoch(
+    capsys, terminal, without_module, frozen_clock
+):
     without_module("tqdm")
     seen, record = _recorder()
     Item2Vec(verbose=1, callbacks=[record], **PROGRESS).fit(_progress_corpus())
@@ -393,14 +401,38 @@ def test_progress_without_tqdm_prints_one_line_per_epoch(capsys, without_module,
     rate = "65,536,000,000,000"  # 65536 tokens in the 1e-9 s floor
     first, last = (f"{s['loss']:.4f}" for s in seen)
     assert capsys.readouterr().err == (
-        f"\repoch 1/2: loss {first}, {rate} tokens/s{' ' * 30}\n"
+        f"\ritem2vec: epoch 1/2: loss {first}, {rate} tokens/s{' ' * 30}\n"
         f"\ritem2vec |{'#' * 20}| 100.0% epoch 2/2 131,072,000,000,000 tok/s loss {last}"
-        f"\repoch 2/2: loss {last}, {rate} tokens/s{' ' * 30}\n"
+        f"\ritem2vec: epoch 2/2: loss {last}, {rate} tokens/s{' ' * 30}\n"
+    )
+
+
+@pytest.mark.parametrize("tqdm_installed", [False, True])
+def test_progress_off_a_terminal_is_one_plain_line_per_epoch(
+    capsys, without_module, frozen_clock, monkeypatch, tqdm_installed
+):
+    # a pipe or a log file: no bar (not even tqdm's) and no carriage return
+    if tqdm_installed:
+
+        def no_bar(**kwargs):
+            raise AssertionError("no progress bar off a terminal")
+
+        fake = types.ModuleType("tqdm.auto")
+        fake.tqdm = no_bar
+        monkeypatch.setitem(sys.modules, "tqdm", types.ModuleType("tqdm"))
+        monkeypatch.setitem(sys.modules, "tqdm.auto", fake)
+    else:
+        without_module("tqdm")
+    seen, record = _recorder()
+    Item2Vec(verbose=1, callbacks=[record], **PROGRESS).fit(_progress_corpus())
+    rate = "65,536,000,000,000"
+    assert capsys.readouterr().err == "".join(
+        f"item2vec: epoch {s['epoch']}/2: loss {s['loss']:.4f}, {rate} tokens/s\n" for s in seen
     )
 
 
 def test_progress_without_tqdm_redraws_the_bar_as_chunks_finish(
-    capsys, without_module, monkeypatch
+    capsys, terminal, without_module, monkeypatch
 ):
     without_module("tqdm")
     ticks = iter(range(10**6))
@@ -421,22 +453,24 @@ def test_progress_without_tqdm_redraws_the_bar_as_chunks_finish(
     done = [32768, 65536, 98304, 131072]
     rates = [int(b[3].replace(",", "")) for b in bars]
     assert all(0 < r < d for r, d in zip(rates, done, strict=True))
-    for line in re.findall(r"\repoch \d/2: loss \S+, ([\d,]+) tokens/s", err):
+    for line in re.findall(r"\ritem2vec: epoch \d/2: loss \S+, ([\d,]+) tokens/s", err):
         assert 0 < int(line.replace(",", "")) < 65536
 
 
-def test_progress_of_a_single_token_reaches_the_full_bar(capsys, without_module, frozen_clock):
+def test_progress_of_a_single_token_reaches_the_full_bar(
+    capsys, terminal, without_module, frozen_clock
+):
     without_module("tqdm")
     with pytest.raises(ValueError, match="nothing was trained"):
         Item2Vec(verbose=1, **FAST).fit([["a"]])
     # no prediction yet: no loss to show, and the epoch's mean loss is NaN
     assert capsys.readouterr().err == (
         f"\ritem2vec |{'#' * 20}| 100.0% epoch 1/1 1,000,000,000 tok/s loss "
-        f"\repoch 1/1: loss nan, 1,000,000,000 tokens/s{' ' * 30}\n"
+        f"\ritem2vec: epoch 1/1: loss nan, 1,000,000,000 tokens/s{' ' * 30}\n"
     )
 
 
-def test_progress_with_tqdm_feeds_the_bar_every_token(monkeypatch):
+def test_progress_with_tqdm_feeds_the_bar_every_token(terminal, monkeypatch):
     bars = []
 
     class FakeBar:

@@ -271,21 +271,36 @@ def train(
     return total_events
 
 
+def _is_terminal(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (OSError, ValueError):  # a closed or detached stream
+        return False
+
+
 class _Progress:
-    """A progress bar fed from chunk boundaries: tqdm when installed, else one stderr line."""
+    """Training progress on stderr. On a terminal: a bar fed from chunk boundaries (tqdm's
+    when installed) and a line per epoch; elsewhere (a pipe, a log file) only the line
+    per epoch, with no carriage returns to garble it."""
 
     def __init__(self, total: int, epochs: int) -> None:
         self.total, self.epochs, self.done = total, epochs, 0
         self.started = self.shown = time.perf_counter()
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            self.bar = None
-        else:
-            self.bar = tqdm(total=total, unit="tok", unit_scale=True, desc="item2vec")
+        self.live = _is_terminal(sys.stderr)
+        self.bar = None
+        if self.live:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:
+                pass
+            else:
+                self.bar = tqdm(total=total, unit="tok", unit_scale=True, desc="item2vec")
 
     def advance(self, tokens: int, epoch: int, loss: float | None) -> None:
         self.done += tokens
+        if not self.live:
+            return
         now = time.perf_counter()
         loss_text = "" if loss is None else f"{loss:.4f}"
         if self.bar is not None:
@@ -303,12 +318,15 @@ class _Progress:
             sys.stderr.flush()
 
     def epoch_done(self, stats: dict[str, Any]) -> None:
-        if self.bar is None:
-            sys.stderr.write(
-                f"\repoch {stats['epoch']}/{stats['epochs']}: loss {stats['loss']:.4f}, "
-                f"{stats['tokens'] / max(stats['seconds'], 1e-9):,.0f} tokens/s{' ' * 30}\n"
-            )
-            sys.stderr.flush()
+        if self.bar is not None:
+            return
+        line = (
+            f"item2vec: epoch {stats['epoch']}/{stats['epochs']}: loss {stats['loss']:.4f}, "
+            f"{stats['tokens'] / max(stats['seconds'], 1e-9):,.0f} tokens/s"
+        )
+        # on a terminal the line replaces the bar drawn in place
+        sys.stderr.write(f"\r{line}{' ' * 30}\n" if self.live else f"{line}\n")
+        sys.stderr.flush()
 
     def close(self) -> None:
         if self.bar is not None:

@@ -148,9 +148,10 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         Seed of all randomness. With ``n_jobs=1`` and a fixed seed, vectors
         are identical from run to run; more threads race by design (Hogwild).
     verbose : int, default=0
-        1 shows a progress bar on stderr with tokens/s, epoch and loss: tqdm's
-        when tqdm is installed, else a line rewritten in place plus one line
-        per finished epoch.
+        1 reports progress on stderr. On a terminal: a bar with tokens/s,
+        epoch and loss (tqdm's when tqdm is installed, else a line rewritten in
+        place plus one line per finished epoch). Elsewhere (a pipe, a log
+        file): one line per finished epoch, with no carriage returns.
 
     Attributes
     ----------
