@@ -1,0 +1,204 @@
+"""item2vec.tune and the command line's tune / evaluate --tune."""
+
+import math
+
+import numpy as np
+import pytest
+
+from item2vec import Item2Vec, Sequences, tune
+from item2vec.cli import main
+from item2vec.datasets import planted_sessions
+from item2vec.evaluation import evaluate, leave_last_out
+
+pytest.importorskip("optuna")
+
+FAST = {"vector_size": 8, "negative": 3}
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    data = planted_sessions(n_sessions=400, n_items=60, n_clusters=6, random_state=2)
+    return Sequences.from_iterable(data.sequences)
+
+
+@pytest.fixture(scope="module")
+def result(corpus):
+    return tune(corpus, budget=4, metric="hr@10", fixed=FAST, n_jobs=1, verbose=False)
+
+
+def test_the_first_trial_is_the_defaults(result, corpus):
+    first = result.trials[0]
+    defaults = Item2Vec().get_params()
+    for name in ("ns_exponent", "window", "context", "sample", "alpha"):
+        assert first.params[name] == defaults[name], name
+    # epochs="auto" worked out on the training part: 150 / sqrt(tokens per item)
+    train = leave_last_out(corpus).train
+    per_item = train.n_tokens / np.count_nonzero(np.bincount(train.codes))
+    assert first.params["epochs"] == min(50, max(5, round(150 / math.sqrt(per_item))))
+    assert "vector_size" not in first.params and "negative" not in first.params  # fixed
+
+
+def test_every_trial_is_validated_on_each_users_last_event(result, corpus):
+    # retrain a trial's settings on the training part and score the last events:
+    # the same metrics (one thread and one seed make training reproducible)
+    split = leave_last_out(corpus)
+    assert len(result.trials) >= 2
+    for trial in result.trials[:2]:
+        model = Item2Vec(**FAST, **trial.params, n_jobs=1, random_state=0).fit(split.train)
+        metrics = evaluate(model, split, k=10, **trial.query)
+        assert metrics == pytest.approx(trial.metrics, rel=1e-12)
+        assert trial.score == trial.metrics["hr"]
+
+
+def test_the_query_options_of_a_trial_are_the_best_of_those_tried(result, corpus):
+    split = leave_last_out(corpus)
+    trial = result.trials[0]
+    model = Item2Vec(**FAST, **trial.params, n_jobs=1, random_state=0).fit(split.train)
+    # one option at a time from the plain query: half_life, then popularity
+    best_half_life = max(
+        (None, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0),
+        key=lambda h: evaluate(model, split, k=10, half_life=h, popularity=0.0)["hr"],
+    )
+    # (max keeps the first of equals, as tune does: no recency unless it helps)
+    assert trial.query["half_life"] == best_half_life
+    best = evaluate(model, split, k=10, half_life=best_half_life, popularity=0.0)["hr"]
+    assert trial.metrics["hr"] >= best
+
+
+def test_the_result_is_the_best_trial_fitted_on_everything(result, corpus):
+    best = max(result.trials, key=lambda t: t.score)
+    assert result.best_score == best.score and result.best_params == best.params
+    assert result.best_query == best.query
+    params = result.model.get_params()
+    for name, value in {**FAST, **best.params, **best.query}.items():
+        assert params[name] == value, name
+    # fitted on all events, the held-out last ones included
+    assert result.model.vocabulary_.counts.sum() == corpus.n_tokens
+    reference = Item2Vec(**params).fit(corpus)
+    np.testing.assert_array_equal(reference.vectors_, result.model.vectors_)
+
+
+def test_the_table_lists_every_trial_best_first(result):
+    lines = result.table().splitlines()
+    assert len(lines) == 1 + len(result.trials)
+    assert lines[0].split()[:4] == ["#", "hr@10", "hr", "s"]
+    scores = [float(line.split()[1]) for line in lines[1:]]
+    assert scores == sorted(scores, reverse=True)
+    assert len(result.table(limit=1).splitlines()) == 2
+
+
+def test_a_tiny_budget_still_tries_the_defaults(corpus):
+    result = tune(corpus, budget=1e-3, fixed=FAST, n_jobs=1, verbose=False)
+    assert [t.number for t in result.trials] == [0]
+
+
+def test_fixed_query_options_are_not_searched(corpus):
+    fixed = {**FAST, "half_life": None, "popularity": 0.25}
+    result = tune(corpus, budget=1e-3, fixed=fixed, n_jobs=1, verbose=False)
+    assert result.trials[0].query["half_life"] is None
+    assert result.trials[0].query["popularity"] == 0.25
+    assert result.model.popularity == 0.25
+
+
+def test_events_and_options_are_read_like_fit(tmp_path, corpus):
+    lists = corpus.to_lists()
+    users = np.repeat(np.arange(len(lists)), [len(s) for s in lists])
+    events = {"user": users, "item": np.concatenate(lists), "t": np.arange(users.shape[0])}
+    from_events = tune(
+        events, user="user", item="item", time="t", budget=1e-3, fixed=FAST, n_jobs=1,
+        verbose=False,
+    )  # fmt: skip
+    corpus.save(tmp_path / "corpus")
+    from_dir = tune(tmp_path / "corpus", budget=1e-3, fixed=FAST, n_jobs=1, verbose=False)
+    assert from_events.trials[0].metrics["hr"] == from_dir.trials[0].metrics["hr"]
+    with pytest.raises(ValueError, match="corpus directory"):
+        tune(tmp_path / "corpus", user="user", budget=1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"metric": "auc"}, "metric must look like"),
+        ({"metric": "hr@0"}, "metric must look like"),
+        ({"budget": 0}, "budget"),
+        ({"fixed": {"windows": 3}}, "not Item2Vec parameters"),
+        ({"fixed": {"window": 0}}, "window"),
+        ({"validation_users": 0}, "validation_users"),
+    ],
+)
+def test_bad_arguments_are_named(corpus, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        tune(corpus, **{"budget": 1, **kwargs})
+
+
+def test_no_user_with_two_events_is_refused():
+    with pytest.raises(ValueError, match="two or more events"):
+        tune([["a"], ["b"]], budget=1)
+
+
+def test_without_optuna_the_extra_is_named(corpus, without_module):
+    without_module("optuna")
+    with pytest.raises(ImportError, match=r"item2vec\[tune\]"):
+        tune(corpus, budget=1)
+
+
+def test_validation_users_samples_the_held_out_events(corpus):
+    result = tune(corpus, budget=1e-3, fixed=FAST, validation_users=50, n_jobs=1, verbose=False)
+    assert result.trials[0].metrics["n_users"] == 50
+
+
+# --- command line ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def events_csv(tmp_path_factory, corpus):
+    path = tmp_path_factory.mktemp("tune") / "events.csv"
+    rows = [f"u{u},i{item},{t}" for u, seq in enumerate(corpus.to_lists()) for t, item in
+            enumerate(seq)]  # fmt: skip
+    path.write_text("user,item,ts\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_tune_command_saves_the_best_model_and_prints_the_table(events_csv, tmp_path, capsys):
+    out = tmp_path / "best.npz"
+    argv = ["tune", str(events_csv), "--user", "user", "--item", "item", "--time", "ts",
+            "--budget", "0.001", "--n-jobs", "1", "-o", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[0].split()[:2] == ["#", "ndcg@10"]
+    assert "saved" in captured.out.splitlines()[-1]
+    assert "tune [" in captured.err and "trial 0" in captured.err
+    model = Item2Vec.load(out)
+    assert model.items_.shape[0] == 60
+
+
+def test_evaluate_with_tune_prints_the_settings_it_chose(events_csv, capsys):
+    argv = ["evaluate", str(events_csv), "--user", "user", "--item", "item", "--time", "ts",
+            "--tune", "0.001", "--n-jobs", "1", "--json"]  # fmt: skip
+    assert main(argv) == 0
+    import json
+
+    table = json.loads(capsys.readouterr().out)
+    settings = table["Item2Vec"]["settings"]
+    # the first (and here only) trial: the defaults, epochs worked out for the data
+    assert settings["sample"] == 0.0 and isinstance(settings["epochs"], int)
+
+
+def test_recommend_command_uses_and_overrides_the_models_options(tmp_path, capsys, corpus):
+    model = Item2Vec(vector_size=8, epochs=3, half_life=1.0, popularity=1.5, n_jobs=1,
+                     random_state=0).fit(corpus)  # fmt: skip
+    path = tmp_path / "m.npz"
+    model.save(path)
+    history = [int(i) for i in corpus.to_lists()[0][:6]]
+    text = ",".join(str(i) for i in history)
+    for options, kwargs in (
+        ([], {}),
+        (["--half-life", "none"], {"half_life": None}),
+        (["--popularity", "0", "--last-n", "2"], {"popularity": 0.0, "last_n": 2}),
+    ):
+        assert main(["recommend", str(path), "--history", text, "-k", "5", *options]) == 0
+        ids, scores = model.recommend(history, topn=5, **kwargs)
+        expected = [f"{i}\t{s:.4f}" for i, s in zip(ids.tolist(), scores.tolist(), strict=True)]
+        assert capsys.readouterr().out.splitlines() == expected
+    plain = model.recommend(history, topn=5, half_life=None, popularity=0.0)[0].tolist()
+    assert model.recommend(history, topn=5)[0].tolist() != plain
