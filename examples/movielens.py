@@ -4,6 +4,7 @@ Run with ``python examples/movielens.py [path/to/ml-100k] [map.png]``; the
 folder may hold any MovieLens layout that ``load_movielens`` reads.
 """
 
+import re
 import sys
 from pathlib import Path
 
@@ -23,10 +24,10 @@ def main() -> None:
     print(f"{corpus.n_tokens:,} positive ratings by {len(corpus):,} users")
 
     split = leave_last_out(corpus)
-    model = Item2Vec(sample=0, epochs=20, random_state=0).fit(split.train)
+    model = Item2Vec(random_state=0).fit(split.train)  # remembers half_life=1, popularity=0.2
     for name, recommender, query in (
-        ("Item2Vec", model, {"half_life": 3}),
-        ("ItemKNN", ItemKNN().fit(split.train), {}),
+        ("Item2Vec", model, {}),
+        ("ItemKNN", ItemKNN().fit(split.train), {"half_life": 1}),
     ):
         metrics = evaluate(recommender, split, k=10, **query)
         print(f"{name:9s} HR@10 {metrics['hr']:.3f}  NDCG@10 {metrics['ndcg']:.3f}  "
@@ -34,10 +35,11 @@ def main() -> None:
 
     # Item-to-item similarity wants other settings than next-item ranking: the
     # word2vec defaults (subsampling, 5 epochs) and min_count=5 give neighbours
-    # that make sense (Star Wars -> Return of the Jedi), while the settings above,
-    # tuned for recommendation, leave rare movies' directions noisy.
-    model = Item2Vec(min_count=5, random_state=0).fit(corpus)
-    by_title = {title: item for item, title in data.titles.items()}
+    # that make sense (Star Wars -> Return of the Jedi), while the defaults,
+    # chosen for recommendation, leave rare movies' directions noisy.
+    model = Item2Vec.from_preset("word2vec", min_count=5, random_state=0).fit(corpus)
+    # GroupLens' own files end titles with the year: "Star Wars (1977)"
+    by_title = {re.sub(r" \(\d{4}\)$", "", title): item for item, title in data.titles.items()}
     for title in ("Star Wars", "Toy Story", "Pulp Fiction", "Fargo"):
         item = by_title.get(title)
         if item is None or item not in model:

@@ -21,7 +21,7 @@ def main() -> None:
     print(f"{len(data.sequences):,} sessions, {n_tokens:,} events, 1,000 items in 50 clusters")
 
     started = time.perf_counter()
-    model = Item2Vec(vector_size=64, window=5, epochs=5, random_state=0).fit(data.sequences)
+    model = Item2Vec(vector_size=64, random_state=0).fit(data.sequences)
     seconds = time.perf_counter() - started
     print(f"trained {model!r} in {seconds:.2f} s; loss per epoch: "
           + ", ".join(f"{loss:.3f}" for loss in model.loss_history_))  # fmt: skip

@@ -32,8 +32,8 @@ def _evaluated_in_python(events_csv, read, params, query=None):
     split = leave_last_out(read_events(events_csv, user="user", item="item", **read))
     query = query or {}
     # Item2Vec remembers its query options; ItemKNN ranks with the same history
-    # weighting (the defaults' half_life=3 unless given), Popularity with none
-    weighting = {"last_n": None, "half_life": 3.0, "time_half_life": None}
+    # weighting (the defaults' half_life=1 unless given), Popularity with none
+    weighting = {"last_n": None, "half_life": 1.0, "time_half_life": None}
     weighting.update({k: v for k, v in query.items() if k in weighting})
     return {
         "Popularity": evaluate(Popularity().fit(split.train), split, k=10),

@@ -383,7 +383,7 @@ def test_similar_on_a_missing_model_file(tmp_path, capsys):
         ([], {}),
         (["-k", "4"], {"topn": 4}),
         (["--topn", "17"], {"topn": 17}),
-        (["--half-life", "1"], {"half_life": 1.0}),
+        (["--half-life", "2"], {"half_life": 2.0}),
         (["--popularity", "0.5"], {"popularity": 0.5}),
         (["--keep-seen", "-k", "20"], {"exclude_seen": False, "topn": 20}),
         (["--keep-seen", "--half-life", "0.5", "--popularity", "1", "-k", "6"],
@@ -450,8 +450,8 @@ def _api_table(events, k=10, query=None, read=None):
     split = leave_last_out(read_events(events, user="user", item="item", **(read or {})))
     query = query or {}
     # Item2Vec remembers its query options; ItemKNN ranks with the same history
-    # weighting (the defaults' half_life=3 unless given), Popularity with none
-    weighting = {"last_n": None, "half_life": 3.0, "time_half_life": None}
+    # weighting (the defaults' half_life=1 unless given), Popularity with none
+    weighting = {"last_n": None, "half_life": 1.0, "time_half_life": None}
     weighting.update({k: v for k, v in query.items() if k in weighting})
     model = Item2Vec(vector_size=8, epochs=2, n_jobs=1, random_state=0, **query)
     return {
@@ -478,8 +478,8 @@ def test_evaluate_prints_a_table_of_the_three_models(events, capsys):
     expected.append(f"{N_USERS} held-out events")
     # the settings used: those given, the epochs "auto" would choose, the query options
     expected.append(
-        "Item2Vec settings: epochs=2, vector_size=8; queries last_n=None, half_life=3.0, "
-        "time_half_life=None, popularity=0.1"
+        "Item2Vec settings: epochs=2, vector_size=8; queries last_n=None, half_life=1.0, "
+        "time_half_life=None, popularity=0.2"
     )
     assert capsys.readouterr().out.splitlines() == expected
 
@@ -490,7 +490,11 @@ def test_evaluate_prints_a_table_of_the_three_models(events, capsys):
         ([], 10, {}),
         (["-k", "3"], 3, {}),
         (["--half-life", "2"], 10, {"half_life": 2.0}),
-        (["--time-half-life", "4"], 10, {"time_half_life": 4.0}),
+        (
+            ["--half-life", "none", "--time-half-life", "4"],
+            10,
+            {"half_life": None, "time_half_life": 4.0},
+        ),
         (["--popularity", "0.7", "-k", "5"], 5, {"popularity": 0.7}),
     ],
 )

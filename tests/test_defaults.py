@@ -194,7 +194,7 @@ def test_the_word2vec_preset_restores_the_text_defaults():
 def test_the_defaults_are_those_documented():
     params = Item2Vec().get_params()
     assert params["sample"] == 0.0 and params["epochs"] == "auto"
-    assert params["half_life"] == 3.0 and params["popularity"] == 0.1
+    assert params["half_life"] == 1.0 and params["popularity"] == 0.2
     assert params["context"] == "both"
 
 

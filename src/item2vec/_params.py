@@ -215,14 +215,14 @@ ITEM2VEC_PARAMS: tuple[Param, ...] = (
         low=1, none=True,
     ),
     Param(
-        "half_life", "real", 3.0, "queries: an event d steps before the last counts 0.5**(d/H)",
+        "half_life", "real", 1.0, "queries: an event d steps before the last counts 0.5**(d/H)",
         low=0.0, low_inclusive=False, none=True,
     ),
     Param(
         "time_half_life", "real", None, "queries: an event dt older counts 0.5**(dt/T)",
         low=0.0, low_inclusive=False, none=True,
     ),
-    Param("popularity", "real", 0.1, "queries: weight of the log-count prior"),
+    Param("popularity", "real", 0.2, "queries: weight of the log-count prior"),
     Param("callbacks", "any", None, "called after every epoch", none=True, cli=False),
     Param("n_jobs", "jobs", None, "training threads; None or -1: all cores", none=True),
     Param("random_state", "seed", None, "seed of all randomness", none=True),

@@ -126,16 +126,18 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         length, below 1 for histories of several items): the item-to-item
         similarity of :meth:`most_similar`.
     last_n : int or None, default=None
-    half_life : float or None, default=3.0
+    half_life : float or None, default=1.0
     time_half_life : float or None, default=None
-    popularity : float, default=0.1
+    popularity : float, default=0.2
         The query options :meth:`recommend`, :meth:`recommend_batch` and
         :meth:`score` use when a call leaves them out (see
         :meth:`recommend_batch` for their meaning); explicit arguments
         override them. They are saved with the model, and :func:`item2vec.tune`
-        sets them to the best values it found. By default a history's recent
-        events count more (``half_life=3``) and a small popularity prior breaks
-        near-ties: both raised next-item hit rate on every data set measured.
+        sets them to the best values it found. By default a history's last
+        events count most (``half_life=1``: each earlier event counts half as
+        much as the next) and a small popularity prior breaks near-ties; on
+        the data sets measured both raise next-item hit rate, the recency most
+        where order carries signal (see benchmarks/README.md, "Defaults").
     callbacks : sequence of callables, optional
         Called after every epoch as ``callback(model, stats)``, where ``stats``
         holds ``epoch``, ``epochs``, ``tokens``, ``kept_tokens``, ``seconds``,
@@ -205,9 +207,9 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         time_window: float | None = None,
         recommend_scoring: str = "output",
         last_n: int | None = None,
-        half_life: float | None = 3.0,
+        half_life: float | None = 1.0,
         time_half_life: float | None = None,
-        popularity: float = 0.1,
+        popularity: float = 0.2,
         callbacks: Sequence[Callable[[Item2Vec, dict[str, Any]], bool | None]] | None = None,
         n_jobs: int | None = None,
         random_state: int | np.random.Generator | np.random.RandomState | None = None,
