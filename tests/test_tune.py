@@ -8,7 +8,7 @@ import pytest
 from item2vec import Item2Vec, Sequences, tune
 from item2vec.cli import main
 from item2vec.datasets import planted_sessions
-from item2vec.evaluation import evaluate, leave_last_out
+from item2vec.evaluation import Split, evaluate
 
 pytest.importorskip("optuna")
 
@@ -19,6 +19,22 @@ FAST = {"vector_size": 8, "negative": 3}
 def corpus():
     data = planted_sessions(n_sessions=400, n_items=60, n_clusters=6, random_state=2)
     return Sequences.from_iterable(data.sequences)
+
+
+def reference_split(corpus, n_last=3):
+    """By the definition: each sequence's last min(n_last, length - 1) events are targets,
+    each predicted from every event before it; training keeps the rest."""
+    lists = corpus.to_lists()
+    keep = []
+    histories, targets = [], []
+    for seq in lists:
+        held = min(n_last, max(len(seq) - 1, 0))
+        keep += [True] * (len(seq) - held) + [False] * held
+        for j in range(held, 0, -1):
+            histories.append(seq[: len(seq) - j])
+            targets.append(seq[len(seq) - j])
+    train = corpus.select_tokens(np.array(keep))
+    return Split(train, Sequences.from_iterable(histories), np.array(targets))
 
 
 @pytest.fixture(scope="module")
@@ -32,16 +48,17 @@ def test_the_first_trial_is_the_defaults(result, corpus):
     for name in ("ns_exponent", "window", "context", "sample", "alpha"):
         assert first.params[name] == defaults[name], name
     # epochs="auto" worked out on the training part: 150 / sqrt(tokens per item)
-    train = leave_last_out(corpus).train
+    train = reference_split(corpus).train
     per_item = train.n_tokens / np.count_nonzero(np.bincount(train.codes))
     assert first.params["epochs"] == min(50, max(5, round(150 / math.sqrt(per_item))))
     assert "vector_size" not in first.params and "negative" not in first.params  # fixed
 
 
-def test_every_trial_is_validated_on_each_users_last_event(result, corpus):
+def test_every_trial_is_validated_on_each_users_last_events(result, corpus):
     # retrain a trial's settings on the training part and score the last events:
     # the same metrics (one thread and one seed make training reproducible)
-    split = leave_last_out(corpus)
+    split = reference_split(corpus)
+    assert len(split.targets) == 3 * len(corpus)  # planted sessions are long enough
     assert len(result.trials) >= 2
     for trial in result.trials[:2]:
         model = Item2Vec(**FAST, **trial.params, n_jobs=1, random_state=0).fit(split.train)
@@ -51,17 +68,20 @@ def test_every_trial_is_validated_on_each_users_last_event(result, corpus):
 
 
 def test_the_query_options_of_a_trial_are_the_best_of_those_tried(result, corpus):
-    split = leave_last_out(corpus)
+    split = reference_split(corpus)
     trial = result.trials[0]
     model = Item2Vec(**FAST, **trial.params, n_jobs=1, random_state=0).fit(split.train)
-    # one option at a time from the plain query: half_life, then popularity
-    best_half_life = max(
-        (None, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0),
-        key=lambda h: evaluate(model, split, k=10, half_life=h, popularity=0.0)["hr"],
-    )
-    # (max keeps the first of equals, as tune does: no recency unless it helps)
+
+    def hr(half_life):
+        return evaluate(model, split, k=10, half_life=half_life, popularity=0.2)["hr"]
+
+    # one option at a time from the defaults' query (half_life=1, popularity=0.2):
+    # half_life first; a candidate replaces the current one only when strictly better
+    best_half_life, best = 1.0, hr(1.0)
+    for half_life in (None, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0):
+        if hr(half_life) > best:
+            best_half_life, best = half_life, hr(half_life)
     assert trial.query["half_life"] == best_half_life
-    best = evaluate(model, split, k=10, half_life=best_half_life, popularity=0.0)["hr"]
     assert trial.metrics["hr"] >= best
 
 
@@ -124,6 +144,7 @@ def test_events_and_options_are_read_like_fit(tmp_path, corpus):
         ({"fixed": {"windows": 3}}, "not Item2Vec parameters"),
         ({"fixed": {"window": 0}}, "window"),
         ({"validation_users": 0}, "validation_users"),
+        ({"validation_events": 0}, "validation_events"),
     ],
 )
 def test_bad_arguments_are_named(corpus, kwargs, message):
@@ -142,9 +163,19 @@ def test_without_optuna_the_extra_is_named(corpus, without_module):
         tune(corpus, budget=1)
 
 
-def test_validation_users_samples_the_held_out_events(corpus):
+def test_validation_users_and_events_choose_the_held_out_events(corpus):
     result = tune(corpus, budget=1e-3, fixed=FAST, validation_users=50, n_jobs=1, verbose=False)
-    assert result.trials[0].metrics["n_users"] == 50
+    assert result.trials[0].metrics["n_users"] == 50 * 3
+    one = tune(corpus, budget=1e-3, fixed=FAST, validation_events=1, n_jobs=1, verbose=False)
+    assert one.trials[0].metrics["n_users"] == len(corpus)
+
+
+def test_short_users_keep_one_event_for_training():
+    seqs = [["a", "b"], ["a", "b", "c"], ["c", "a", "b", "d", "a"]] * 20
+    corpus = Sequences.from_iterable(seqs)
+    result = tune(corpus, budget=1e-3, n_jobs=1, verbose=False, fixed=FAST)
+    # 1 + 2 + 3 held out per round of three users
+    assert result.trials[0].metrics["n_users"] == 20 * (1 + 2 + 3)
 
 
 # --- command line ------------------------------------------------------------------

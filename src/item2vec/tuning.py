@@ -16,16 +16,16 @@ import numpy as np
 from item2vec._params import ITEM2VEC_PARAMS, check_params
 from item2vec._training import auto_epochs
 from item2vec._validation import check_int, check_real
-from item2vec.corpus import Sequences, as_sequences, count_codes
-from item2vec.evaluation import Split, evaluate, leave_last_out
+from item2vec.corpus import Sequences, _ranges, as_sequences, count_codes
+from item2vec.evaluation import Split, evaluate
 from item2vec.model import Item2Vec
 
 __all__ = ["Trial", "TuneResult", "tune"]
 
 # Query options tried for every trained model, one option at a time (each
 # evaluation only ranks, so a few dozen cost less than one training run).
-_HALF_LIVES: tuple[float | None, ...] = (None, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0)
-_POPULARITIES = (0.0, 0.02, 0.05, 0.1, 0.2, 0.5)
+_HALF_LIVES: tuple[float | None, ...] = (None, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0)
+_POPULARITIES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
 _METRICS = ("hr", "ndcg", "mrr")
 
 
@@ -122,6 +122,7 @@ def tune(
     metric: str = "ndcg@10",
     fixed: Mapping[str, Any] | None = None,
     validation_users: int | None = 10_000,
+    validation_events: int = 3,
     n_jobs: int | None = None,
     random_state: int = 0,
     verbose: bool = True,
@@ -129,9 +130,11 @@ def tune(
 ) -> TuneResult:
     """Search Item2Vec's settings for next-item recommendation within a time budget.
 
-    Every user's last event is held out for validation (``leave_last_out``
-    of ``data``): models are trained on the rest and ranked by ``metric`` on
-    those held-out events, so keep your own test events out of ``data``. The
+    Every user's last ``validation_events`` events are held out for
+    validation (each predicted from the events before it; a user keeps at
+    least one event for training): models are trained on the rest and ranked
+    by ``metric`` on those held-out events, so keep your own test events out
+    of ``data``. The
     training parameters that matter for recommendation (Caselles-Dupré et al.,
     RecSys 2018) are searched by Optuna's TPE sampler, starting from the
     estimator's defaults: ``ns_exponent``, ``window``, ``context``, ``sample``,
@@ -159,6 +162,11 @@ def tune(
         ``{"vector_size": 64}`` or ``{"sg": False}``.
     validation_users : int or None, default=10000
         Validate on at most this many randomly chosen users (None: all).
+    validation_events : int, default=3
+        Events held out at the end of each user's sequence. More than one
+        makes the validation score less noisy on small data (with 1,000
+        users, one event each leaves HR@10 a standard error of about 0.012,
+        as large as the differences between good settings).
     n_jobs : int or None, default=None
         Training threads of each trial.
     random_state : int, default=0
@@ -198,6 +206,7 @@ def tune(
     measure, k = _parse_metric(metric)
     if validation_users is not None:
         check_int("validation_users", validation_users, 1)
+    check_int("validation_events", validation_events, 1)
     fixed = dict(fixed or {})
     unknown = set(fixed) - {p.name for p in ITEM2VEC_PARAMS}
     if unknown:
@@ -208,13 +217,8 @@ def tune(
     check_params(ITEM2VEC_PARAMS, base)
 
     corpus = _corpus(data, event_options)
-    split = leave_last_out(corpus)
-    if split.targets.shape[0] == 0:
-        raise ValueError("tune needs users with two or more events: the last one validates")
     rng = np.random.default_rng(random_state)
-    if validation_users is not None and split.targets.shape[0] > validation_users:
-        chosen = np.sort(rng.choice(split.targets.shape[0], validation_users, replace=False))
-        split = Split(split.train, split.histories.subset(chosen), split.targets[chosen])
+    split = validation_split(corpus, validation_events, validation_users, rng)
     weighted = corpus.weights is not None
     time_half_lives = _time_half_lives(split.histories)
 
@@ -233,7 +237,7 @@ def tune(
         params = _suggest(trial, weighted, fixed)
         begun = time.perf_counter()
         model = Item2Vec(**{**base, **params}).fit(split.train)
-        query, metrics = _best_query(model, split, k, measure, time_half_lives, fixed)
+        query, metrics = _best_query(model, split, k, measure, time_half_lives, fixed, base)
         seconds = time.perf_counter() - begun
         score = metrics[measure]
         study.tell(trial, score)
@@ -259,6 +263,35 @@ def tune(
         final, dict(best.params), dict(best.query), best.score, metric, trials,
         time.perf_counter() - started,
     )  # fmt: skip
+
+
+def validation_split(
+    corpus: Sequences, n_last: int, max_users: int | None, rng: np.random.Generator
+) -> Split:
+    """Hold out the last ``n_last`` events of every sequence (all but its first, at most):
+    ``train`` is the rest; each held-out event is a target whose history is every event of
+    its sequence before it. Histories come from at most ``max_users`` sequences."""
+    lengths = corpus.lengths
+    held = np.minimum(n_last, np.maximum(lengths - 1, 0))
+    position = np.arange(corpus.n_tokens) - np.repeat(corpus.offsets[:-1], lengths)
+    train = corpus.select_tokens(position < np.repeat(lengths - held, lengths))
+    users = np.flatnonzero(held > 0)
+    if users.shape[0] == 0:
+        raise ValueError("tune needs users with two or more events: the last ones validate")
+    if max_users is not None and users.shape[0] > max_users:
+        users = np.sort(rng.choice(users, max_users, replace=False))
+    # one history per held-out event j = 1..held (counted from the end), oldest target first
+    per_user = held[users]
+    seq = np.repeat(users, per_user)
+    back = np.concatenate([np.arange(h, 0, -1) for h in per_user.tolist()])
+    starts = corpus.offsets[seq]
+    history_lengths = lengths[seq] - back
+    index = _ranges(starts, history_lengths)
+    offsets = np.concatenate([[0], np.cumsum(history_lengths)])
+    times = None if corpus.times is None else corpus.times[index]
+    histories = Sequences(corpus.codes[index], offsets, corpus.vocabulary, times=times)
+    targets = corpus.vocabulary.items[corpus.codes[starts + history_lengths]]
+    return Split(train, histories, targets)
 
 
 def _import_optuna() -> Any:
@@ -342,11 +375,14 @@ def _best_query(
     measure: str,
     time_half_lives: tuple[float | None, ...],
     fixed: Mapping[str, Any],
+    base: Mapping[str, Any],
 ) -> tuple[dict[str, Any], dict[str, float]]:
     """The query options that score best for ``model``, chosen one option at a time
     (those in ``fixed`` keep their value)."""
-    query: dict[str, Any] = {"half_life": None, "popularity": 0.0, "time_half_life": None}
-    query.update({name: fixed[name] for name in query if name in fixed})
+    # from the estimator's query (the defaults' or the fixed values), one option at a time
+    query: dict[str, Any] = {
+        name: base[name] for name in ("half_life", "popularity", "time_half_life")
+    }
     best = evaluate(model, split, k=k, **query)
     for name, candidates in (
         ("half_life", _HALF_LIVES), ("popularity", _POPULARITIES),
