@@ -39,7 +39,9 @@ def reference_split(corpus, n_last=3):
 
 @pytest.fixture(scope="module")
 def result(corpus):
-    return tune(corpus, budget=4, metric="hr@10", fixed=FAST, n_jobs=1, verbose=False)
+    return tune(
+        corpus, budget=600, max_trials=4, metric="hr@10", fixed=FAST, n_jobs=1, verbose=False
+    )
 
 
 def test_the_first_trial_is_the_defaults(result, corpus):
@@ -145,6 +147,7 @@ def test_events_and_options_are_read_like_fit(tmp_path, corpus):
         ({"fixed": {"window": 0}}, "window"),
         ({"validation_users": 0}, "validation_users"),
         ({"validation_events": 0}, "validation_events"),
+        ({"max_trials": 0}, "max_trials"),
     ],
 )
 def test_bad_arguments_are_named(corpus, kwargs, message):
@@ -193,10 +196,11 @@ def events_csv(tmp_path_factory, corpus):
 def test_tune_command_saves_the_best_model_and_prints_the_table(events_csv, tmp_path, capsys):
     out = tmp_path / "best.npz"
     argv = ["tune", str(events_csv), "--user", "user", "--item", "item", "--time", "ts",
-            "--budget", "0.001", "--n-jobs", "1", "-o", str(out)]  # fmt: skip
+            "--budget", "600", "--max-trials", "2", "--n-jobs", "1", "-o", str(out)]  # fmt: skip
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert captured.out.splitlines()[0].split()[:2] == ["#", "ndcg@10"]
+    assert len(captured.out.splitlines()) == 1 + 2 + 1  # header, two trials, the summary
     assert "saved" in captured.out.splitlines()[-1]
     assert "tune [" in captured.err and "trial 0" in captured.err
     model = Item2Vec.load(out)
@@ -233,3 +237,31 @@ def test_recommend_command_uses_and_overrides_the_models_options(tmp_path, capsy
         assert capsys.readouterr().out.splitlines() == expected
     plain = model.recommend(history, topn=5, half_life=None, popularity=0.0)[0].tolist()
     assert model.recommend(history, topn=5)[0].tolist() != plain
+
+
+def test_a_setting_that_fails_to_train_is_recorded_and_the_search_goes_on(corpus):
+    # an enormous learning rate diverges: the first trial fails, later ones may not
+    fixed = {**FAST, "alpha": 1e30}
+    with pytest.raises(ValueError, match="every setting tried failed to train"):
+        tune(corpus, budget=1e-3, fixed=fixed, n_jobs=1, verbose=False)
+
+
+def test_failed_trials_show_in_the_table(corpus, monkeypatch):
+    from item2vec import tuning
+
+    real_fit = Item2Vec.fit
+    calls = []
+
+    def flaky_fit(self, X, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # the second trial's training fails
+            raise FloatingPointError("training diverged")
+        return real_fit(self, X, *args, **kwargs)
+
+    monkeypatch.setattr(tuning.Item2Vec, "fit", flaky_fit)
+    result = tune(corpus, budget=600, max_trials=3, fixed=FAST, n_jobs=1, verbose=False)
+    assert len(result.trials) == 3
+    failed = result.trials[1]
+    assert failed.error == "training diverged" and failed.score == -math.inf
+    assert any("failed: training diverged" in line for line in result.table().splitlines())
+    assert result.best_score == max(t.score for t in result.trials) > -math.inf

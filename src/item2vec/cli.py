@@ -170,6 +170,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_event_options(tune)
     tune.add_argument("--budget", type=float, default=120.0, help="seconds of search")
+    tune.add_argument("--max-trials", type=int, help="stop after this many settings")
     tune.add_argument(
         "--metric", default="ndcg@10", help="validation metric: hr@K, ndcg@K or mrr@K"
     )
@@ -293,7 +294,7 @@ def _run(args: argparse.Namespace) -> None:
 
         corpus = _read_corpus(args)
         result = tune(
-            corpus, budget=args.budget, metric=args.metric,
+            corpus, budget=args.budget, max_trials=args.max_trials, metric=args.metric,
             validation_users=args.validation_users, n_jobs=args.n_jobs,
             random_state=args.random_state, verbose=True,
         )  # fmt: skip

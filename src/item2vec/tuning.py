@@ -47,6 +47,8 @@ class Trial:
         The metric that was maximised.
     seconds : float
         Training and evaluation time.
+    error : str or None
+        Why training failed (the score is then -inf), or None.
     """
 
     number: int
@@ -55,6 +57,7 @@ class Trial:
     metrics: dict[str, float]
     score: float
     seconds: float
+    error: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +99,8 @@ class TuneResult:
         lines = [header]
         for t in rows:
             query = " ".join(f"{k}={_short(v)}" for k, v in t.query.items() if v) or "-"
+            if t.error is not None:
+                query = f"failed: {t.error}"
             lines.append([
                 str(t.number), f"{t.score:.4f}", f"{t.metrics['hr']:.4f}", f"{t.seconds:.1f}",
                 *(_short(t.params.get(name)) for name in names), query,
@@ -119,6 +124,7 @@ def tune(
     data: Iterable[Iterable[Hashable]] | Sequences | str | os.PathLike[str] | Any,
     *,
     budget: float = 120.0,
+    max_trials: int | None = None,
     metric: str = "ndcg@10",
     fixed: Mapping[str, Any] | None = None,
     validation_users: int | None = 10_000,
@@ -155,6 +161,8 @@ def tune(
         Seconds for the search. A trial is not started when the time left
         would not cover it and the final fit; the trial with the defaults
         always runs.
+    max_trials : int or None, default=None
+        Stop after this many settings even if time is left.
     metric : str, default="ndcg@10"
         ``"hr@K"``, ``"ndcg@K"`` or ``"mrr@K"``.
     fixed : mapping, optional
@@ -207,6 +215,8 @@ def tune(
     if validation_users is not None:
         check_int("validation_users", validation_users, 1)
     check_int("validation_events", validation_events, 1)
+    if max_trials is not None:
+        check_int("max_trials", max_trials, 1)
     fixed = dict(fixed or {})
     unknown = set(fixed) - {p.name for p in ITEM2VEC_PARAMS}
     if unknown:
@@ -236,12 +246,22 @@ def tune(
         trial = study.ask()
         params = _suggest(trial, weighted, fixed)
         begun = time.perf_counter()
-        model = Item2Vec(**{**base, **params}).fit(split.train)
-        query, metrics = _best_query(model, split, k, measure, time_half_lives, fixed, base)
-        seconds = time.perf_counter() - begun
-        score = metrics[measure]
-        study.tell(trial, score)
-        trials.append(Trial(len(trials), params, query, metrics, score, seconds))
+        try:
+            model = Item2Vec(**{**base, **params}).fit(split.train)
+        except (ValueError, FloatingPointError) as exc:
+            # a setting that cannot train here (it diverged, or kept no pair): recorded
+            # as failed, and the search goes on
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            failed = dict.fromkeys(("hr", "ndcg", "mrr"), float("nan"))
+            seconds = time.perf_counter() - begun
+            trials.append(
+                Trial(len(trials), params, {}, failed, -math.inf, seconds, error=str(exc))
+            )
+        else:
+            query, metrics = _best_query(model, split, k, measure, time_half_lives, fixed, base)
+            seconds = time.perf_counter() - begun
+            study.tell(trial, metrics[measure])
+            trials.append(Trial(len(trials), params, query, metrics, metrics[measure], seconds))
         durations.append(seconds)
         if verbose:
             _report(trials[-1], metric, time.perf_counter() - started, budget)
@@ -250,8 +270,12 @@ def tune(
         best = max(trials, key=lambda t: t.score)
         if time.perf_counter() - started + typical + best.seconds > budget:
             break
+        if max_trials is not None and len(trials) >= max_trials:
+            break
 
     best = max(trials, key=lambda t: t.score)
+    if best.error is not None:
+        raise ValueError(f"every setting tried failed to train; the first: {trials[0].error}")
     final = Item2Vec(**{**base, **best.params, **best.query}).fit(corpus)
     if verbose:
         print(
@@ -401,6 +425,8 @@ def _best_query(
 def _report(trial: Trial, metric: str, elapsed: float, budget: float) -> None:
     params = " ".join(f"{k}={_short(v)}" for k, v in trial.params.items())
     query = " ".join(f"{k}={_short(v)}" for k, v in trial.query.items() if v) or "no recency"
+    if trial.error is not None:
+        query = f"failed: {trial.error}"
     print(
         f"tune [{elapsed:5.0f}/{budget:.0f} s] trial {trial.number}: {metric} "
         f"{trial.score:.4f} (hr {trial.metrics['hr']:.4f}, {trial.seconds:.1f} s) | "
