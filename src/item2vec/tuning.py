@@ -230,8 +230,36 @@ def tune(
     rng = np.random.default_rng(random_state)
     split = validation_split(corpus, validation_events, validation_users, rng)
     weighted = corpus.weights is not None
-    time_half_lives = _time_half_lives(split.histories)
 
+    # Optuna logs every study and trial at INFO; quiet while tuning, restored after
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        return _search(
+            optuna, corpus, split, base, fixed, weighted, budget, max_trials, metric, measure,
+            k, random_state, verbose, started,
+        )  # fmt: skip
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+
+
+def _search(
+    optuna: Any,
+    corpus: Sequences,
+    split: Split,
+    base: dict[str, Any],
+    fixed: dict[str, Any],
+    weighted: bool,
+    budget: float,
+    max_trials: int | None,
+    metric: str,
+    measure: str,
+    k: int,
+    random_state: int,
+    verbose: bool,
+    started: float,
+) -> TuneResult:
+    time_half_lives = _time_half_lives(split.histories)
     sampler = optuna.samplers.TPESampler(seed=random_state)
     study = optuna.create_study(direction="maximize", sampler=sampler)
     defaults = {name: base[name] for name in _searched(weighted) if name not in fixed}
@@ -239,7 +267,6 @@ def tune(
         present = count_codes(split.train.codes, len(split.train.vocabulary))
         defaults["epochs"] = auto_epochs(split.train.n_tokens, int(np.count_nonzero(present)))
     study.enqueue_trial(defaults)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     trials: list[Trial] = []
     durations: list[float] = []
     while True:
