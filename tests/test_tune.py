@@ -213,10 +213,13 @@ def test_evaluate_with_tune_prints_the_settings_it_chose(events_csv, capsys):
     assert main(argv) == 0
     import json
 
-    table = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    table = json.loads(captured.out)  # stdout holds only the JSON
     settings = table["Item2Vec"]["settings"]
     # the first (and here only) trial: the defaults, epochs worked out for the data
     assert settings["sample"] == 0.0 and isinstance(settings["epochs"], int)
+    # the trials' table goes to stderr, after the per-trial lines
+    assert captured.err.splitlines()[-2].split()[:2] == ["#", "ndcg@10"]
 
 
 def test_recommend_command_uses_and_overrides_the_models_options(tmp_path, capsys, corpus):

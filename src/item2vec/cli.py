@@ -351,9 +351,9 @@ def _evaluate(args: argparse.Namespace) -> None:
         from item2vec.tuning import tune
 
         # the held-out events stay out: tune validates on the training part's last events
-        model = tune(
-            split.train, budget=args.tune, n_jobs=_make_model(args).n_jobs, verbose=True
-        ).model
+        result = tune(split.train, budget=args.tune, n_jobs=_make_model(args).n_jobs, verbose=True)
+        print(result.table(limit=10), file=sys.stderr)  # stdout keeps the metrics (or JSON)
+        model = result.model
     else:
         model = _make_model(args).fit(split.train)
     # the baselines rank with the same history weighting as Item2Vec
