@@ -1,4 +1,9 @@
-"""Build the one compiled extension, ``item2vec._core``.
+"""Build the compiled kernels: ``item2vec._core`` and its other builds.
+
+Every build is one Cython module made of its vector primitives and the shared
+body (``src/item2vec/_core_body.pxi``): ``_core`` (plain loops, baseline flags),
+``_core_avx2`` (the same source with AVX2 + FMA, x86-64 only) and ``_core_blas``
+(SciPy's BLAS, baseline flags; used only with ``ITEM2VEC_KERNEL=blas``).
 
 Environment switches:
 
@@ -46,8 +51,8 @@ else:
         compile_args += ["-march=native"]
 
 
-# _core.pyx includes its pieces (_core_avx2.pyx includes _core.pyx): a change
-# to any of them rebuilds both modules.
+# _core.pyx and _core_blas.pyx include their pieces (_core_avx2.pyx includes
+# _core.pyx): a change to any of them rebuilds every module.
 kernel_sources = ["src/item2vec/_core.pyx", *sorted(glob("src/item2vec/_*.pxi"))]
 
 
@@ -63,7 +68,8 @@ def kernel_extension(name: str, extra_args: list[str]) -> Extension:
     )
 
 
-extensions = [kernel_extension("_core", [])]
+# _core_blas cimports scipy.linalg.cython_blas (SciPy is a build requirement)
+extensions = [kernel_extension("_core", []), kernel_extension("_core_blas", [])]
 # The target platform (cross-compiling wheels sets it), not the build machine.
 target = sysconfig.get_platform().lower()
 if target.endswith(("x86_64", "amd64")) and not native:

@@ -2,13 +2,19 @@
 
 Python mutation tools cannot mutate Cython, so each mutant here is a named
 set of exact text substitutions in the kernel sources of ``src/item2vec``:
-``_core.pyx`` and the pieces it includes (``_rng.pxi``, ``_vecops.pxi``,
-``_alias.pxi``, ``_sgns.pxi``, ``_contexts.pxi``, ``_topk.pxi``).
-``_core_avx2.pyx`` includes ``_core.pyx``, so both builds carry the mutation.
-Every edit names its file, and its old snippet must occur exactly once in
-that file: a snippet that no longer matches, or matches twice, is an error,
-and so is a ``.pxi`` file that ``_core.pyx`` does not include, so the list
-cannot silently rot.
+``_core.pyx`` and the pieces it includes, directly or through another piece
+(``_vecops.pxi``, the loop primitives, and ``_core_body.pxi``, the shared body,
+which includes ``_sigmoid.pxi``, ``_rng.pxi``, ``_alias.pxi``, ``_sgns.pxi``,
+``_contexts.pxi`` and ``_topk.pxi``). ``_core_avx2.pyx`` includes ``_core.pyx``
+and ``_core_blas.pyx`` includes the shared body (with its own primitives,
+``_vecops_blas.pxi``), so a mutant of the body reaches every build and one of
+``_vecops.pxi`` the two loop builds. Every edit names its file, and its old
+snippet must occur exactly once in that file: a snippet that no longer matches,
+or matches twice, is an error, and so is a file that ``_core.pyx`` does not
+include (the baseline build, which every test run loads, would not carry the
+edit) and a kernel module (``_core*.pyx``) that includes neither ``_core.pyx``
+nor the shared body (its build would escape the mutants), so the list cannot
+silently rot.
 
 Usage::
 
@@ -27,12 +33,14 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-# the module every kernel build compiles; the .pxi pieces must be included by it
+# the baseline build's module: every edited file must be it or be included by it
 CORE = "_core.pyx"
+# the training loops every kernel module must include (directly or through CORE)
+BODY = "_core_body.pxi"
 
 
 class Edit(NamedTuple):
-    file: str  # a file of src/item2vec: _core.pyx or one of the .pxi it includes
+    file: str  # a file of src/item2vec: _core.pyx or a .pxi it includes (directly or not)
     old: str
     new: str
 
@@ -97,7 +105,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "sigmoid_table_shifted",
         "sigmoid/log-sigmoid tables filled one index off (entry i holds x(i + 1))",
         (
-            "_vecops.pxi",
+            "_sigmoid.pxi",
             "x = (i / SIGMOID_SCALE) - SIGMOID_MAX",
             "x = ((i + 1) / SIGMOID_SCALE) - SIGMOID_MAX",
         ),
@@ -127,7 +135,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "alpha_end_ignored",
         "learning rate constant at alpha_begin within a chunk (no decay)",
         (
-            "_core.pyx",
+            "_core_body.pxi",
             "cdef double slope = (alpha_end - alpha_begin) / raw_total if raw_total > 0 else 0.0",
             "cdef double slope = 0.0",
         ),
@@ -262,8 +270,8 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     _m(
         "session_all_bound_off_by_one",
-        "session contexts sampled (with replacement) already when n - 1 == session_contexts",
-        ("_contexts.pxi", "if n - 1 <= cp.session_contexts:", "if n - 1 < cp.session_contexts:"),
+        "session contexts sampled (with replacement) already when the pool == session_contexts",
+        ("_contexts.pxi", "if n_pool <= cp.session_contexts:", "if n_pool < cp.session_contexts:"),
     ),
     _m(
         "session_draw_includes_centre",
@@ -278,7 +286,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _m(
         "stop_flag_ignored",
         "the stop flag is never read: a chunk always runs to its end",
-        ("_core.pyx", "if read_flag(stop_flag):", "if False and read_flag(stop_flag):"),
+        ("_core_body.pxi", "if read_flag(stop_flag):", "if False and read_flag(stop_flag):"),
     ),
     # --- exact top-k (topk_merge / insert_sorted) ---
     _m(
@@ -306,18 +314,39 @@ def find(name: str) -> Mutant:
     raise SystemExit(f"error: no kernel mutant named {name!r} (see: list)")
 
 
-def included(src: Path) -> set[str]:
-    """The files ``_core.pyx`` includes (``include "X"`` lines at the start of a line)."""
-    text = (src / CORE).read_text(encoding="utf-8")
-    return set(re.findall(r'^include "([^"]+)"', text, flags=re.MULTILINE))
+def included(src: Path, module: str = CORE) -> set[str]:
+    """The files ``module`` includes, directly or through the files it includes.
+
+    Includes are ``include "X"`` lines at the start of a line, X in ``src``.
+    """
+    found: set[str] = set()
+    pending = [module]
+    while pending:
+        text = (src / pending.pop()).read_text(encoding="utf-8")
+        for name in re.findall(r'^include "([^"]+)"', text, flags=re.MULTILINE):
+            if name not in found:
+                found.add(name)
+                pending.append(name)
+    return found
+
+
+def check_builds(src: Path) -> None:
+    """Every kernel module (``_core*.pyx``) must include CORE or the shared body."""
+    for module in sorted(path.name for path in src.glob("_core*.pyx")):
+        reached = included(src, module)
+        if module != CORE and CORE not in reached and BODY not in reached:
+            raise SystemExit(
+                f"error: {module} includes neither {CORE} nor {BODY}:"
+                " its build would escape the mutants"
+            )
 
 
 def mutate(src: Path, mutant: Mutant) -> dict[str, str]:
     """The mutated text of each file the mutant edits (nothing is written).
 
-    Every edited file must be ``_core.pyx`` or included by it, and every old
-    snippet must occur exactly once in its file (after the mutant's earlier
-    edits of that file).
+    Every edited file must be ``_core.pyx`` or included by it (directly or
+    not), and every old snippet must occur exactly once in its file (after the
+    mutant's earlier edits of that file).
     """
     pieces = included(src)
     texts: dict[str, str] = {}
@@ -326,8 +355,9 @@ def mutate(src: Path, mutant: Mutant) -> dict[str, str]:
             raise SystemExit(f"error: mutant {mutant.name!r}: an edit changes nothing")
         if edit.file != CORE and edit.file not in pieces:
             raise SystemExit(
-                f"error: mutant {mutant.name!r}: {edit.file} is not {CORE} nor included by it,"
-                " so the kernel builds would not carry the edit"
+                f"error: mutant {mutant.name!r}: {edit.file} is not {CORE} nor included by it"
+                " (directly or through another piece), so the baseline build would not carry"
+                " the edit"
             )
         if edit.file not in texts:
             path = src / edit.file
@@ -355,6 +385,7 @@ def main(argv: list[str]) -> int:
         return 0
     if argv[:1] == ["check"] and len(argv) >= 2:
         src = Path(argv[1])
+        check_builds(src)
         for name in argv[2:] or names:
             mutate(src, find(name))
         return 0

@@ -3,8 +3,8 @@
 # pieces it includes), which Python mutation tools cannot mutate. The mutants are
 # hand-written exact substitutions, each in a named file, listed in
 # scripts/kernel_mutants.py. For each one: copy the tree (tracked files
-# plus untracked, non-ignored ones, e.g. new tests), apply the mutant, build both
-# kernel variants with setup.py, and run the test suite against the copy with a
+# plus untracked, non-ignored ones, e.g. new tests), apply the mutant, build all
+# kernel builds with setup.py, and run the test suite against the copy with a
 # timeout. A mutant is KILLED when the suite fails, crashes or times out.
 #
 # Usage: scripts/mutants.sh [--list] [--timeout SECONDS] [--logs DIR]
@@ -135,17 +135,13 @@ mkdir -p "$snap"
 )
 [[ -f $snap/$src_rel/_core.pyx ]] || die "$src_rel/_core.pyx is missing from the copy"
 [[ -f $snap/setup.py ]] || die "setup.py is missing from the copy"
-# the AVX2 build must compile the same source, or it would escape the mutation
-for pyx in "$snap/$src_rel"/_core_*.pyx; do
-    [[ -e $pyx ]] || continue
-    grep -q '^include "_core.pyx"' "$pyx" \
-        || die "$(basename "$pyx") does not include _core.pyx; its build would not be mutated"
-done
-# every snippet must match exactly once (in a file _core.pyx is or includes)
-# before any time is spent building
+# every snippet must match exactly once (in a file _core.pyx is or includes), and
+# every kernel module (_core*.pyx) must include _core.pyx or the shared body
+# _core_body.pxi, or its build would escape the mutation; checked before any
+# time is spent building
 "$python" "$mutants_py" check "$snap/$src_rel" "${selected[@]}"
 
-# build_ext with both kernel variants, then put the modules into src/item2vec.
+# build_ext with every kernel build, then put the modules into src/item2vec.
 # pyproject.toml is set aside during the build: setup.py holds the whole
 # extension configuration, and setuptools releases older than the ones the
 # build requires reject its [project] table (e.g. license = "MIT").

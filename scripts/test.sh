@@ -10,7 +10,7 @@ python -m pip install --quiet --editable ".[test]"
 echo "== lint"
 python -m ruff check .
 python -m ruff format --check .
-cython-lint src/item2vec/_core.pyx src/item2vec/_*.pxi
+cython-lint src/item2vec/*.pyx src/item2vec/_*.pxi
 python -m mypy
 
 echo "== tests"

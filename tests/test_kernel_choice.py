@@ -19,7 +19,11 @@ BOTH = {"AVX2": True, "FMA3": True}
 NEITHER = {"AVX2": False, "FMA3": False}
 
 
-MODULES = {"baseline": "item2vec._core", "avx2": "item2vec._core_avx2"}
+MODULES = {
+    "baseline": "item2vec._core",
+    "avx2": "item2vec._core_avx2",
+    "blas": "item2vec._core_blas",
+}
 
 
 def build(name):
@@ -100,17 +104,18 @@ def test_no_cpu_detection_means_the_baseline_build_only(fake_imports, missing):
     found = None if missing == "module" else types.SimpleNamespace()
     fake_imports({NUMPY_UMATH: found, NUMPY1_UMATH: found})
     assert _kernels._cpu_features() == {}
-    assert _kernels.available() == {"baseline": build("baseline")}
+    # the BLAS build needs no CPU feature beyond the baseline
+    assert _kernels.available() == {"baseline": build("baseline"), "blas": build("blas")}
 
 
 @pytest.mark.parametrize(
     ("features", "builds"),
     [
-        (BOTH, ["avx2", "baseline"]),
-        ({"AVX2": True, "FMA3": False}, ["baseline"]),  # AVX2 without FMA is not enough
-        ({"AVX2": False, "FMA3": True}, ["baseline"]),
-        ({"AVX2": True}, ["baseline"]),
-        ({}, ["baseline"]),
+        (BOTH, ["avx2", "baseline", "blas"]),
+        ({"AVX2": True, "FMA3": False}, ["baseline", "blas"]),  # AVX2 without FMA is not enough
+        ({"AVX2": False, "FMA3": True}, ["baseline", "blas"]),
+        ({"AVX2": True}, ["baseline", "blas"]),
+        ({}, ["baseline", "blas"]),
     ],
 )
 def test_available_builds_follow_the_cpu(cpu, features, builds):
@@ -124,8 +129,21 @@ def test_available_builds_follow_the_cpu(cpu, features, builds):
 def test_a_missing_avx2_build_is_not_available(cpu, fake_imports, reload_kernels):
     cpu(BOTH)
     fake_imports({"item2vec._core_avx2": None})
-    assert _kernels.available() == {"baseline": build("baseline")}
+    assert _kernels.available() == {"baseline": build("baseline"), "blas": build("blas")}
     assert reload_kernels(None) == ("baseline", build("baseline"))
+
+
+@pytest.mark.parametrize("features", [BOTH, NEITHER], ids=["avx2-cpu", "baseline-cpu"])
+def test_a_missing_blas_build_is_not_available_and_not_needed(
+    cpu, fake_imports, reload_kernels, features
+):
+    cpu(features)
+    fake_imports({"item2vec._core_blas": None})
+    assert "blas" not in _kernels.available()
+    chosen = "avx2" if features is BOTH else "baseline"
+    assert reload_kernels(None) == (chosen, build(chosen))
+    with pytest.raises(ImportError, match="ITEM2VEC_KERNEL='blas' is not available here"):
+        reload_kernels("blas")
 
 
 @pytest.mark.parametrize(
@@ -140,6 +158,8 @@ def test_a_missing_avx2_build_is_not_available(cpu, fake_imports, reload_kernels
         ("baseline", BOTH, "baseline"),
         ("baseline", NEITHER, "baseline"),
         ("avx2", BOTH, "avx2"),
+        ("blas", BOTH, "blas"),  # never chosen by itself, but runs on any CPU
+        ("blas", NEITHER, "blas"),
     ],
 )
 def test_item2vec_kernel_chooses_the_build(cpu, reload_kernels, kernel, features, chosen):
@@ -152,9 +172,9 @@ def test_item2vec_kernel_chooses_the_build(cpu, reload_kernels, kernel, features
 @pytest.mark.parametrize(
     ("kernel", "features", "choices"),
     [
-        ("avx2", NEITHER, "['baseline']"),  # forced but cannot run here
-        ("fast", BOTH, "['avx2', 'baseline']"),
-        ("fast", NEITHER, "['baseline']"),
+        ("avx2", NEITHER, "['baseline', 'blas']"),  # forced but cannot run here
+        ("fast", BOTH, "['avx2', 'baseline', 'blas']"),
+        ("fast", NEITHER, "['baseline', 'blas']"),
     ],
 )
 def test_unknown_or_unavailable_kernel_lists_the_choices(
@@ -170,7 +190,11 @@ def test_unknown_or_unavailable_kernel_lists_the_choices(
 
 @pytest.mark.parametrize(
     ("kernel", "expected"),
-    [("baseline", "baseline item2vec._core"), ("bogus", "ITEM2VEC_KERNEL='bogus'")],
+    [
+        ("baseline", "baseline item2vec._core"),
+        ("blas", "blas item2vec._core_blas"),
+        ("bogus", "ITEM2VEC_KERNEL='bogus'"),
+    ],
 )
 def test_the_environment_variable_applies_to_a_fresh_import(kernel, expected):
     env = dict(os.environ, ITEM2VEC_KERNEL=kernel)
@@ -180,4 +204,21 @@ def test_the_environment_variable_applies_to_a_fresh_import(kernel, expected):
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
     )
     assert expected in done.stdout + done.stderr
-    assert (done.returncode == 0) == (kernel == "baseline")
+    assert (done.returncode == 0) == (kernel != "bogus")
+
+
+def test_the_automatic_choice_never_imports_the_blas_build():
+    # it would cost an import of scipy.linalg on every `import item2vec`
+    env = {k: v for k, v in os.environ.items() if k != "ITEM2VEC_KERNEL"}
+    env["PYTHONPATH"] = str(Path(item2vec.__file__).parents[1])
+    code = (
+        "import sys, item2vec; from item2vec import _kernels;"
+        " print(_kernels.name, 'item2vec._core_blas' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    chosen, imported = done.stdout.split()
+    assert chosen in ("avx2", "baseline")
+    assert imported == "False"

@@ -1,4 +1,4 @@
-# Included by _core.pyx.
+# Included by _core_body.pxi (every kernel build).
 #
 # --- the noise distribution: an alias table, packed, and draws from it ---------
 

@@ -1,4 +1,4 @@
-# Included by _core.pyx.
+# Included by _core_body.pxi (every kernel build).
 #
 # --- one sequence: subsampling, the contexts of each centre, their scales -------
 

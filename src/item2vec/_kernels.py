@@ -1,10 +1,21 @@
 """Choose the compiled kernels for this CPU.
 
-Wheels for x86-64 carry two builds of the same Cython source: ``_core``
-(baseline SSE2, runs everywhere) and ``_core_avx2`` (AVX2 + FMA, about 1.5x
-faster training). The faster one is used when NumPy's CPU detection reports
-AVX2 and FMA3 (which also covers operating-system support for the registers).
-``ITEM2VEC_KERNEL=baseline`` (or ``avx2``) forces a choice.
+The kernels come in builds of one Cython source (the training loops are shared;
+the vector primitives differ):
+
+- ``_core`` (``baseline``): plain loops the compiler vectorises, compiled for
+  the baseline instruction set (SSE2 on x86-64); runs everywhere.
+- ``_core_avx2`` (``avx2``, x86-64 wheels): the same source compiled with AVX2
+  and FMA, about 1.5x faster training.
+- ``_core_blas`` (``blas``): the primitives on SciPy's BLAS
+  (``scipy.linalg.cython_blas``), baseline flags. Slower at item2vec's vector
+  sizes (benchmarks/README.md), so never chosen by itself; importing it
+  imports ``scipy.linalg``.
+
+The choice is ``avx2`` when NumPy's CPU detection reports AVX2 and FMA3 (which
+also covers operating-system support for the registers) and that build is
+present, else ``baseline``. ``ITEM2VEC_KERNEL=baseline`` (or ``avx2``, or
+``blas``) forces a choice.
 """
 
 from __future__ import annotations
@@ -14,6 +25,13 @@ import os
 from types import ModuleType
 
 __all__ = ["available", "core", "name"]
+
+# every build by name, in the order they are listed
+_MODULES = {
+    "baseline": "item2vec._core",
+    "avx2": "item2vec._core_avx2",
+    "blas": "item2vec._core_blas",
+}
 
 
 def _cpu_features() -> dict[str, bool]:
@@ -25,30 +43,48 @@ def _cpu_features() -> dict[str, bool]:
     return {}
 
 
+def _load(name: str, features: dict[str, bool]) -> ModuleType | None:
+    """Build ``name`` if it can run on a CPU with ``features`` and is present, else None.
+
+    The baseline build always runs; a missing one is an error, not a choice.
+    """
+    if name == "baseline":
+        return importlib.import_module(_MODULES[name])
+    if name == "avx2" and not (features.get("AVX2") and features.get("FMA3")):
+        return None
+    try:
+        return importlib.import_module(_MODULES[name])
+    except ImportError:
+        return None
+
+
 def available() -> dict[str, ModuleType]:
-    """The kernel builds that can run on this CPU, by name."""
-    found = {"baseline": importlib.import_module("item2vec._core")}
+    """The kernel builds that can run on this CPU, by name (imports every one)."""
     features = _cpu_features()
-    if features.get("AVX2") and features.get("FMA3"):
-        try:
-            found["avx2"] = importlib.import_module("item2vec._core_avx2")
-        except ImportError:
-            pass
+    found = {}
+    for build in _MODULES:
+        module = _load(build, features)
+        if module is not None:
+            found[build] = module
     return found
 
 
 def _choose() -> tuple[str, ModuleType]:
-    builds = available()
     # set but empty (`ITEM2VEC_KERNEL= cmd`, an empty CI variable) means unset
     wanted = os.environ.get("ITEM2VEC_KERNEL", "").strip() or "auto"
+    features = _cpu_features()
     if wanted == "auto":
-        best = "avx2" if "avx2" in builds else "baseline"
-        return best, builds[best]
-    if wanted not in builds:
+        # the faster build that runs here; blas is never faster, and is not imported
+        avx2 = _load("avx2", features)
+        if avx2 is not None:
+            return "avx2", avx2
+        return "baseline", importlib.import_module(_MODULES["baseline"])
+    module = _load(wanted, features) if wanted in _MODULES else None
+    if module is None:
         raise ImportError(
-            f"ITEM2VEC_KERNEL={wanted!r} is not available here; choose from {sorted(builds)}"
+            f"ITEM2VEC_KERNEL={wanted!r} is not available here; choose from {sorted(available())}"
         )
-    return wanted, builds[wanted]
+    return wanted, module
 
 
 name, core = _choose()

@@ -1,4 +1,4 @@
-# Included by _core.pyx.
+# Included by _core_body.pxi (every kernel build).
 #
 # --- random numbers: xorshift64* seeded through splitmix64 --------------------
 #

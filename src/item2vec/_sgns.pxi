@@ -1,6 +1,27 @@
-# Included by _core.pyx.
+# Included by _core_body.pxi (every kernel build).
 #
 # --- one prediction, and the skip-gram and CBOW events of one centre -----------
+#
+# The rows are multiplied by the build's vector primitives (vaxpy, score_rows,
+# update_rows: _vecops.pxi or _vecops_blas.pxi).
+
+
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define I2V_PREFETCH(p) __builtin_prefetch((p), 1, 3)
+    #else
+    #define I2V_PREFETCH(p) ((void)0)
+    #endif
+    """
+    void I2V_PREFETCH(const void *p) noexcept nogil
+
+
+cdef inline void prefetch_row(const float *row, int dim) noexcept nogil:
+    """Start loading every cache line of a row."""
+    cdef int k
+    for k in range(0, dim, 16):
+        I2V_PREFETCH(row + k)
 
 
 cdef struct Trainer:
@@ -92,16 +113,8 @@ cdef inline void train_outputs(Trainer *tr, const float *x, int32_t target,
         if item != target:
             rows[n_rows] = tr.syn1 + <int64_t>item * n
             n_rows += 1
-    # scores, four rows per pass; n_rows <= negative + 1, the size of rows and g
-    r = 0
-    while r + 4 <= n_rows:
-        dot4(n, x, rows[r], rows[r + 1], rows[r + 2], rows[r + 3], g + r)
-        r += 4
-    if r + 2 <= n_rows:
-        dot2(n, x, rows[r], rows[r + 1], g + r)
-        r += 2
-    if r < n_rows:
-        g[r] = dot1(n, x, rows[r])
+    # the scores; n_rows <= negative + 1, the size of rows and g
+    score_rows(n, x, rows, n_rows, g)
     # gradients: label 1 first, g = alpha * (1 - sigma(f)); then label 0,
     # g = -alpha * sigma(f) = -alpha * (1 - sigma(-f))
     s = sigmoid_logsig(g[0], &logsig)
@@ -127,15 +140,7 @@ cdef inline void train_outputs(Trainer *tr, const float *x, int32_t target,
             g[r] = g[n_rows]
         else:
             r += 1
-    r = 0
-    while r + 4 <= n_rows:
-        update4(n, x, tr.neu1e, rows[r], rows[r + 1], rows[r + 2], rows[r + 3], g + r)
-        r += 4
-    if r + 2 <= n_rows:
-        update2(n, x, tr.neu1e, rows[r], rows[r + 1], g + r)
-        r += 2
-    if r < n_rows:
-        update1(n, x, tr.neu1e, rows[r], g[r])
+    update_rows(n, x, tr.neu1e, rows, n_rows, g)
     tr.n_events += 1
 
 

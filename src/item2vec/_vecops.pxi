@@ -1,11 +1,20 @@
-# Included by _core.pyx.
+# Included by _core.pyx (the baseline and AVX2 builds), before _core_body.pxi.
 #
-# --- vector primitives and the sigmoid -----------------------------------------
+# --- vector primitives: plain loops ---------------------------------------------
 #
-# Vector primitives: plain loops that the compiler vectorises (setup.py allows
+# Every kernel build provides the same primitives, which the shared body calls:
+#
+# - vaxpy(n, a, x, y): y += a * x, one row;
+# - score_rows(n, x, rows, n_rows, out): out[r] = x . rows[r];
+# - update_rows(n, x, acc, rows, n_rows, g): acc += sum_r g[r] * rows[r] (old
+#   values), then rows[r] += g[r] * x; the rows are distinct.
+#
+# Here they are plain loops that the compiler vectorises (setup.py allows
 # reassociation so the sums vectorise too). They beat SciPy's BLAS sdot/saxpy
-# at these sizes, where BLAS's per-call overhead dominates. Skip-gram (per-pair
-# negatives) and CBOW, dim 100, 2M-token planted corpus, one thread, M tokens/s:
+# at these sizes, where BLAS's per-call overhead dominates (the ``blas`` build,
+# _vecops_blas.pxi, keeps the comparison measurable: benchmarks/README.md,
+# "Kernel builds"). Skip-gram (per-pair negatives) and CBOW, dim 100, 2M-token
+# planted corpus, one thread, M tokens/s, first measured with one row per call:
 # BLAS 0.150 / 0.576; one-row loops 0.148 / 0.606 (SSE2), 0.171 / 1.040
 # (AVX2+FMA). Scoring and updating all rows of a prediction together (the
 # i2v_dot4 / i2v_update4 helpers below) with noise rows fetched one prediction
@@ -19,11 +28,6 @@ cdef inline void vaxpy(int n, float a, const float *x, float *y) noexcept nogil:
 
 cdef extern from *:
     """
-    #if defined(__GNUC__) || defined(__clang__)
-    #define I2V_PREFETCH(p) __builtin_prefetch((p), 1, 3)
-    #else
-    #define I2V_PREFETCH(p) ((void)0)
-    #endif
     /* Several output rows against one input x at once. The rows of one
        prediction are distinct (duplicates are merged before the update), and
        x, acc and the rows live in different buffers, hence restrict: it lets
@@ -96,7 +100,6 @@ cdef extern from *:
         }
     }
     """
-    void I2V_PREFETCH(const void *p) noexcept nogil
     void dot4 "i2v_dot4"(int n, const float *x, const float *a, const float *b,
                          const float *c, const float *d, float *out) noexcept nogil
     void dot2 "i2v_dot2"(int n, const float *x, const float *a, const float *b,
@@ -110,63 +113,29 @@ cdef extern from *:
                                float g) noexcept nogil
 
 
-cdef inline void prefetch_row(const float *row, int dim) noexcept nogil:
-    """Start loading every cache line of a row."""
-    cdef int k
-    for k in range(0, dim, 16):
-        I2V_PREFETCH(row + k)
+cdef inline void score_rows(int n, const float *x, float **rows, int n_rows,
+                            float *out) noexcept nogil:
+    """out[r] = x . rows[r] for the n_rows rows, four rows per pass over x."""
+    cdef int r = 0
+    while r + 4 <= n_rows:
+        dot4(n, x, rows[r], rows[r + 1], rows[r + 2], rows[r + 3], out + r)
+        r += 4
+    if r + 2 <= n_rows:
+        dot2(n, x, rows[r], rows[r + 1], out + r)
+        r += 2
+    if r < n_rows:
+        out[r] = dot1(n, x, rows[r])
 
 
-# Sigmoid and log-sigmoid on [-SIGMOID_MAX, SIGMOID_MAX] come from tables with
-# linear interpolation over 4096 intervals of [-8, 8] (largest absolute error,
-# measured over float32 inputs: 2.4e-7 for sigma, 6.9e-7 for log sigma);
-# outside that range, and for NaN, they are computed exactly. So there is no
-# clamp: a pair far in the tail gets its true, tiny gradient.
-cdef enum:
-    SIGMOID_TABLE_SIZE = 4096
-
-cdef double SIGMOID_MAX = 8.0
-cdef double SIGMOID_SCALE = SIGMOID_TABLE_SIZE / (2.0 * SIGMOID_MAX)
-cdef float SIGMOID_TABLE[SIGMOID_TABLE_SIZE + 1]
-cdef float LOGSIG_TABLE[SIGMOID_TABLE_SIZE + 1]
-
-
-cdef void _fill_tables() noexcept:
-    cdef int i
-    cdef double x
-    for i in range(SIGMOID_TABLE_SIZE + 1):
-        x = (i / SIGMOID_SCALE) - SIGMOID_MAX
-        SIGMOID_TABLE[i] = <float>(1.0 / (1.0 + exp(-x)))
-        LOGSIG_TABLE[i] = <float>(-log1p(exp(-x)))
-
-
-_fill_tables()
-
-
-cdef inline float sigmoid_logsig(float x, float *logsig) noexcept nogil:
-    """Return sigma(x) and store log(sigma(x)) in ``logsig``."""
-    cdef double t, frac
-    cdef int i
-    if x > -SIGMOID_MAX and x < SIGMOID_MAX:
-        t = (x + SIGMOID_MAX) * SIGMOID_SCALE
-        i = <int>t
-        # x < SIGMOID_MAX gives t < SIZE, but rounding may still reach SIZE;
-        # i + 1 must stay <= SIZE, the last table index.
-        if i >= SIGMOID_TABLE_SIZE:
-            i = SIGMOID_TABLE_SIZE - 1
-        frac = t - i
-        logsig[0] = <float>(LOGSIG_TABLE[i] + frac * (LOGSIG_TABLE[i + 1] - LOGSIG_TABLE[i]))
-        return <float>(SIGMOID_TABLE[i] + frac * (SIGMOID_TABLE[i + 1] - SIGMOID_TABLE[i]))
-    if x > 0:
-        logsig[0] = <float>(-log1p(exp(-x)))
-        return <float>(1.0 / (1.0 + exp(-x)))
-    # x <= -SIGMOID_MAX or NaN (NaN propagates, it never indexes a table)
-    logsig[0] = <float>(x - log1p(exp(x)))
-    return <float>(exp(x) / (1.0 + exp(x)))
-
-
-def sigmoid(float x):
-    """Sigmoid as the kernels compute it (for tests)."""
-    cdef float ls
-    cdef float s = sigmoid_logsig(x, &ls)
-    return s, ls
+cdef inline void update_rows(int n, const float *x, float *acc, float **rows, int n_rows,
+                             const float *g) noexcept nogil:
+    """acc += sum of g[r] * rows[r] (old values), then rows[r] += g[r] * x (distinct rows)."""
+    cdef int r = 0
+    while r + 4 <= n_rows:
+        update4(n, x, acc, rows[r], rows[r + 1], rows[r + 2], rows[r + 3], g + r)
+        r += 4
+    if r + 2 <= n_rows:
+        update2(n, x, acc, rows[r], rows[r + 1], g + r)
+        r += 2
+    if r < n_rows:
+        update1(n, x, acc, rows[r], g[r])

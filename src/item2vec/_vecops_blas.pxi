@@ -1,0 +1,47 @@
+# Included by _core_blas.pyx (the ``blas`` build), before _core_body.pxi.
+#
+# --- vector primitives: SciPy's BLAS (scipy.linalg.cython_blas) -----------------
+#
+# The primitives _vecops.pxi describes, one BLAS level-1 call per row: sdot to
+# score a row, saxpy to update one. The cython_blas functions take every
+# argument by pointer and run without the GIL.
+#
+# Batching the rows of a prediction into level-2 calls does not pay here. The
+# rows (the target and its noise items) lie scattered over syn1, so BLAS can
+# only see them as a matrix after they are copied into one buffer: scoring them
+# as one sgemv and updating them with one sgemv (acc) and one sger (rows), then
+# copying them back, executed 27.2k instructions per token (skip-gram, dim 100)
+# against 21.9k for these per-row calls, and trained 10-30% slower at dims 32,
+# 100 and 300; scoring alone by sgemv (rows copied once, updated per row) was in
+# between, 24.0k. Scoring all contexts of a window against the same rows (one
+# sgemm) would change the results: word2vec updates the rows after each
+# context. Measurements in benchmarks/README.md ("Kernel builds").
+
+from scipy.linalg.cython_blas cimport saxpy, sdot
+
+
+cdef inline void vaxpy(int n, float a, const float *x, float *y) noexcept nogil:
+    cdef int inc = 1
+    saxpy(&n, &a, <float *>x, &inc, y, &inc)
+
+
+cdef inline void score_rows(int n, const float *x, float **rows, int n_rows,
+                            float *out) noexcept nogil:
+    """out[r] = x . rows[r]: one sdot per row."""
+    cdef int r, inc = 1
+    for r in range(n_rows):
+        out[r] = sdot(&n, <float *>x, &inc, rows[r], &inc)
+
+
+cdef inline void update_rows(int n, const float *x, float *acc, float **rows, int n_rows,
+                             const float *g) noexcept nogil:
+    """acc += sum of g[r] * rows[r] (old values), then rows[r] += g[r] * x (distinct rows).
+
+    Two saxpy per row, in that order: the row's old value goes into acc first.
+    """
+    cdef int r, inc = 1
+    cdef float gr
+    for r in range(n_rows):
+        gr = g[r]
+        saxpy(&n, &gr, rows[r], &inc, acc, &inc)
+        saxpy(&n, &gr, <float *>x, &inc, rows[r], &inc)
