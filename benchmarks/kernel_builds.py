@@ -2,7 +2,10 @@
 
 Every measurement is a fresh subprocess with ``ITEM2VEC_KERNEL`` set, training
 one epoch on one thread; the builds alternate (innermost loop) for ``--repeats``
-rounds and the medians are reported. The corpus (planted clusters, as in
+rounds and the medians are reported, with the ratio of each build to the first
+one as the median of the per-round ratios (the builds of a round run back to
+back, so a machine whose speed drifts between rounds moves both sides of a
+ratio) and the best run of each build. The corpus (planted clusters, as in
 ``compare_builds.py``) is generated once and memory-mapped by every child.
 
 A build is ``NAME`` (a build of the installed package) or ``NAME@SRC``: build
@@ -104,23 +107,32 @@ def main(argv: list[str] | None = None) -> dict:
                         modules[build] = result["kernel"]
                         runs.setdefault(f"{build}|{dim}|{mode}", []).append(result["tokens_per_s"])
     medians = {key: statistics.median(values) for key, values in runs.items()}
+    best = {key: max(values) for key, values in runs.items()}
+    ratios = {}
+    for key, values in runs.items():
+        _, dim, mode = key.split("|")
+        first = runs[f"{args.builds[0]}|{dim}|{mode}"]
+        ratios[key] = statistics.median(v / f for v, f in zip(values, first, strict=True))
     print(f"\n{n_tokens:,} tokens ({args.corpus} sessions), one thread, one epoch, "
-          f"medians of {args.repeats}, M tokens/s (ratio to the first build)\n")  # fmt: skip
-    print("| dim | mode | " + " | ".join(args.builds) + " |")
-    print("| --- | --- |" + " --- |" * len(args.builds))
+          f"{args.repeats} rounds. M tokens/s: median (median of the per-round ratios "
+          "to the first build); best run\n")  # fmt: skip
+    names = " | ".join(args.builds)
+    print(f"| dim | mode | {names} | best: {' / '.join(args.builds)} |")
+    print("| --- | --- |" + " --- |" * (len(args.builds) + 1))
     for dim in args.dims:
         for mode in args.modes:
-            first = medians[f"{args.builds[0]}|{dim}|{mode}"]
             cells = []
             for build in args.builds:
-                speed = medians[f"{build}|{dim}|{mode}"]
-                cells.append(f"{speed / 1e6:.3f}" + ("" if build == args.builds[0]
-                                                    else f" ({speed / first:.2f}x)"))  # fmt: skip
-            print(f"| {dim} | {mode} | " + " | ".join(cells) + " |")
+                key = f"{build}|{dim}|{mode}"
+                ratio = "" if build == args.builds[0] else f" ({ratios[key]:.2f}x)"
+                cells.append(f"{medians[key] / 1e6:.3f}{ratio}")
+            tops = " / ".join(f"{best[f'{build}|{dim}|{mode}'] / 1e6:.3f}" for build in args.builds)
+            print(f"| {dim} | {mode} | " + " | ".join(cells) + f" | {tops} |")
     report = {
         "corpus": args.corpus, "tokens": n_tokens, "repeats": args.repeats,
         "load_average_before": load, "load_average_after": os.getloadavg()[0],
-        "modules": modules, "medians": medians, "runs": runs,
+        "modules": modules, "medians": medians, "ratios_to_first": ratios, "best": best,
+        "runs": runs,
     }  # fmt: skip
     write_report(args.json, report)
     return report
