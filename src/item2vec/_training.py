@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from item2vec._kernels import core as _core
-from item2vec.corpus import Sequences
+from item2vec.corpus import Sequences, count_codes
 from item2vec.vocab import Vocabulary
 
 __all__ = [
@@ -157,6 +157,12 @@ def auto_epochs(n_tokens: int, n_items: int) -> int:
     if per_item <= 0:
         return 5
     return int(min(50, max(5, round(150.0 / math.sqrt(per_item)))))
+
+
+def auto_epochs_of(corpus: Sequences) -> int:
+    """:func:`auto_epochs` for ``corpus``, over the items it holds."""
+    present = count_codes(corpus.codes, len(corpus.vocabulary))
+    return auto_epochs(corpus.n_tokens, int(np.count_nonzero(present)))
 
 
 def train(

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from item2vec._params import ITEM2VEC_PARAMS, ParamsMixin, check_params
-from item2vec._training import TrainingRecord, auto_epochs, initial_vectors, seed_from, train
+from item2vec._training import TrainingRecord, auto_epochs_of, initial_vectors, seed_from, train
 from item2vec._validation import NotFittedError, check_int
-from item2vec.corpus import Sequences, as_sequences, count_codes, training_corpus
+from item2vec.corpus import Sequences, as_sequences, training_corpus
 from item2vec.evaluation import evaluate, leave_last_out
 from item2vec.features import with_feature_sequences
 from item2vec.neighbors import QUERY_DEFAULTS, RankingSource, RecommenderMixin, history_matrix
@@ -437,8 +437,7 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
     def _epochs_for(self, corpus: Sequences) -> int:
         """The ``epochs`` parameter, with "auto" worked out for ``corpus``."""
         if self.epochs == "auto":  # over the items this corpus holds (an update's batch)
-            present = count_codes(corpus.codes, len(corpus.vocabulary))
-            return auto_epochs(corpus.n_tokens, int(np.count_nonzero(present)))
+            return auto_epochs_of(corpus)
         return int(self.epochs)
 
     def _training_corpus(self, X: Iterable[Iterable[Hashable]] | Sequences) -> Sequences:

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from item2vec._params import ITEM2VEC_PARAMS, check_params
-from item2vec._training import auto_epochs
+from item2vec._training import auto_epochs_of
 from item2vec._validation import check_int, check_real
-from item2vec.corpus import Sequences, _ranges, as_sequences, count_codes
+from item2vec.corpus import Sequences, _ranges, as_sequences
 from item2vec.evaluation import Split, evaluate
 from item2vec.model import Item2Vec
 
@@ -264,8 +264,7 @@ def _search(
     study = optuna.create_study(direction="maximize", sampler=sampler)
     defaults = {name: base[name] for name in _searched(weighted) if name not in fixed}
     if defaults.get("epochs") == "auto":  # the first trial is what fit would do
-        present = count_codes(split.train.codes, len(split.train.vocabulary))
-        defaults["epochs"] = auto_epochs(split.train.n_tokens, int(np.count_nonzero(present)))
+        defaults["epochs"] = auto_epochs_of(split.train)
     study.enqueue_trial(defaults)
     trials: list[Trial] = []
     durations: list[float] = []
