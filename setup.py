@@ -2,7 +2,8 @@
 
 Every build is one Cython module made of its vector primitives and the shared
 body (``src/item2vec/_core_body.pxi``): ``_core`` (plain loops, baseline flags),
-``_core_avx2`` (the same source with AVX2 + FMA, x86-64 only) and ``_core_blas``
+``_core_avx2`` (the same source with AVX2 + FMA, whose primitives are then
+AVX2 intrinsics; x86-64 only) and ``_core_blas``
 (SciPy's BLAS, baseline flags; used only with ``ITEM2VEC_KERNEL=blas``).
 
 Environment switches:

@@ -88,19 +88,29 @@ cdef object pack_alias(const uint32_t[::1] threshold, const int32_t[::1] alias):
     return packed_arr
 
 
-cdef inline int32_t draw_noise(uint64_t *state, const uint64_t *packed,
-                               uint32_t n_items) noexcept nogil:
-    """One draw from the noise distribution by the alias method, O(1).
+cdef inline uint32_t noise_slot(uint64_t r, uint32_t n_items) noexcept nogil:
+    """The alias-table entry a draw with random number ``r`` looks at, < n_items."""
+    return <uint32_t>(((r >> 32) * <uint64_t>n_items) >> 32)
 
-    k < n_items by the multiply-shift; every alias < n_items was checked by
-    pack_alias, which made ``packed`` (of n_items entries).
+
+cdef inline int32_t noise_item(uint64_t r, const uint64_t *packed,
+                               uint32_t n_items) noexcept nogil:
+    """The noise item a draw with random number ``r`` gives, by the alias method.
+
+    The slot k < n_items by the multiply-shift; every alias < n_items was
+    checked by pack_alias, which made ``packed`` (of n_items entries).
     """
-    cdef uint64_t r = rng_next(state)
-    cdef uint32_t k = <uint32_t>(((r >> 32) * <uint64_t>n_items) >> 32)
+    cdef uint32_t k = noise_slot(r, n_items)
     cdef uint64_t entry = packed[k]
     if <uint32_t>(r & 0xFFFFFFFFULL) < <uint32_t>(entry >> 32):
         return <int32_t>k
     return <int32_t>(entry & 0xFFFFFFFFULL)
+
+
+cdef inline int32_t draw_noise(uint64_t *state, const uint64_t *packed,
+                               uint32_t n_items) noexcept nogil:
+    """One draw from the noise distribution, O(1): one random number, one entry."""
+    return noise_item(rng_next(state), packed, n_items)
 
 
 def sample_noise(const uint32_t[::1] noise_threshold, const int32_t[::1] noise_alias,

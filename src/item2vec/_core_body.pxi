@@ -221,7 +221,7 @@ def train_chunk(TrainingSetup setup not None, Py_ssize_t seq_begin, Py_ssize_t s
     cdef double slope = (alpha_end - alpha_begin) / raw_total if raw_total > 0 else 0.0
     cdef Py_ssize_t s
     with nogil:
-        fill_upcoming(&tr)
+        start_noise(&tr)
         for s in range(seq_begin, seq_end):
             if read_flag(stop_flag):
                 break

@@ -6,7 +6,8 @@ the vector primitives differ):
 - ``_core`` (``baseline``): plain loops the compiler vectorises, compiled for
   the baseline instruction set (SSE2 on x86-64); runs everywhere.
 - ``_core_avx2`` (``avx2``, x86-64 wheels): the same source compiled with AVX2
-  and FMA, about 1.5x faster training.
+  and FMA, whose vector primitives are AVX2 intrinsics (up to eight rows per
+  pass over the input, masked tails); about 1.5x faster training.
 - ``_core_blas`` (``blas``): the primitives on SciPy's BLAS
   (``scipy.linalg.cython_blas``), baseline flags. Slower at item2vec's vector
   sizes (benchmarks/README.md), so never chosen by itself; importing it

@@ -8,20 +8,22 @@
 
 cdef extern from *:
     """
+    #include <stdint.h>
     #if defined(__GNUC__) || defined(__clang__)
     #define I2V_PREFETCH(p) __builtin_prefetch((p), 1, 3)
     #else
     #define I2V_PREFETCH(p) ((void)0)
     #endif
+    /* Start loading every cache line that holds part of row[0:n]: from the
+       line of its first float (rows need not start on a line) to its last. */
+    static inline void i2v_prefetch_row(const float *row, int n) {
+        const char *line = (const char *)((uintptr_t)row & ~(uintptr_t)63);
+        const char *end = (const char *)(row + n);
+        for (; line < end; line += 64) I2V_PREFETCH(line);
+    }
     """
     void I2V_PREFETCH(const void *p) noexcept nogil
-
-
-cdef inline void prefetch_row(const float *row, int dim) noexcept nogil:
-    """Start loading every cache line of a row."""
-    cdef int k
-    for k in range(0, dim, 16):
-        I2V_PREFETCH(row + k)
+    void prefetch_row "i2v_prefetch_row"(const float *row, int dim) noexcept nogil
 
 
 cdef struct Trainer:
@@ -35,10 +37,11 @@ cdef struct Trainer:
     uint32_t n_items
     const uint64_t *noise_packed  # threshold << 32 | alias per item: one miss per draw
     uint64_t rng
-    float *neu1e        # accumulated gradient for the input side, dim floats
+    float *neu1e        # CBOW's input-side gradient (skip-gram's scratch), dim floats
     float *hidden       # CBOW input vector, dim floats
     int32_t *noise      # the current noise items, negative ints
     int32_t *upcoming   # the next noise items, drawn (and their rows fetched) ahead
+    uint64_t *pending   # the random numbers of the noise draws after those (entries fetched)
     uint64_t noise_rng  # noise items come from their own stream (see sample_noise)
     float **rows        # output rows of the current prediction, negative + 1
     float *grad         # their gradients (scores first), negative + 1 (+ 3 spare)
@@ -55,10 +58,12 @@ cdef inline int trainer_alloc(Trainer *tr) noexcept nogil:
     tr.hidden = <float *>malloc(tr.dim * sizeof(float))
     tr.noise = <int32_t *>malloc((tr.negative + 1) * sizeof(int32_t))
     tr.upcoming = <int32_t *>malloc((tr.negative + 1) * sizeof(int32_t))
+    tr.pending = <uint64_t *>malloc((tr.negative + 1) * sizeof(uint64_t))
     tr.rows = <float **>malloc((tr.negative + 1) * sizeof(float *))
     tr.grad = <float *>malloc((tr.negative + 4) * sizeof(float))
     return (tr.neu1e != NULL and tr.hidden != NULL and tr.noise != NULL
-            and tr.upcoming != NULL and tr.rows != NULL and tr.grad != NULL)
+            and tr.upcoming != NULL and tr.pending != NULL and tr.rows != NULL
+            and tr.grad != NULL)
 
 
 cdef inline void trainer_free(Trainer *tr) noexcept nogil:
@@ -66,31 +71,57 @@ cdef inline void trainer_free(Trainer *tr) noexcept nogil:
     free(tr.hidden)
     free(tr.noise)
     free(tr.upcoming)
+    free(tr.pending)
     free(tr.rows)
     free(tr.grad)
 
 
-cdef inline void fill_upcoming(Trainer *tr) noexcept nogil:
+cdef inline void draw_pending(Trainer *tr) noexcept nogil:
+    """Draw the random numbers of the next-but-one prediction's noise items.
+
+    Their alias-table entries start loading now, one prediction before the
+    items are resolved from them.
+    """
+    cdef int d
+    cdef uint64_t r
+    for d in range(tr.negative):
+        r = rng_next(&tr.noise_rng)
+        tr.pending[d] = r
+        I2V_PREFETCH(tr.noise_packed + noise_slot(r, tr.n_items))
+
+
+cdef inline void resolve_pending(Trainer *tr) noexcept nogil:
+    """Turn the pending random numbers into the upcoming noise items; fetch their rows."""
     cdef int d
     for d in range(tr.negative):
-        tr.upcoming[d] = draw_noise(&tr.noise_rng, tr.noise_packed, tr.n_items)
+        tr.upcoming[d] = noise_item(tr.pending[d], tr.noise_packed, tr.n_items)
         prefetch_row(tr.syn1 + <int64_t>tr.upcoming[d] * tr.dim, tr.dim)
 
 
-cdef inline void draw_negatives(Trainer *tr) noexcept nogil:
-    """Make the upcoming noise items current and draw the next ones.
+cdef inline void start_noise(Trainer *tr) noexcept nogil:
+    """Fill the pipeline of noise draws (upcoming and pending) at the start of a call."""
+    draw_pending(tr)
+    resolve_pending(tr)
+    draw_pending(tr)
 
-    The rows of a set of noise items are fetched one prediction before they
-    are used, so their cache misses overlap with useful work. The items are
-    the same, in the same order, as without the look-ahead.
+
+cdef inline void draw_negatives(Trainer *tr) noexcept nogil:
+    """Make the upcoming noise items current and move the pipeline on by one prediction.
+
+    A noise draw takes three predictions: its random number is drawn and its
+    alias-table entry fetched; one prediction later the item is resolved and
+    its row fetched; one more and it is used. So the cache misses of both
+    lookups overlap with useful work. The items are the same, in the same
+    order, as drawing each when it is needed (draw_noise).
     """
     cdef int32_t *swap = tr.noise
     tr.noise = tr.upcoming
     tr.upcoming = swap
-    fill_upcoming(tr)
+    resolve_pending(tr)
+    draw_pending(tr)
 
 
-cdef inline void train_outputs(Trainer *tr, const float *x, int32_t target,
+cdef inline void train_outputs(Trainer *tr, const float *x, float *acc, int32_t target,
                                float alpha) noexcept nogil:
     """Score input ``x`` against ``target`` (label 1) and the noise items in ``tr.noise``.
 
@@ -98,7 +129,8 @@ cdef inline void train_outputs(Trainer *tr, const float *x, int32_t target,
     does whenever the rows are distinct); a noise item equal to the target is
     skipped, as in word2vec, and one drawn twice gets both updates at once.
     Updates the output rows in place and adds the input-side gradient to
-    ``tr.neu1e``; the caller applies it.
+    ``acc``: skip-gram passes its input row itself (x), CBOW a buffer it then
+    spreads over the contexts.
     """
     cdef int n = tr.dim, d, q, r, found, n_rows = 1
     cdef int32_t item
@@ -140,7 +172,7 @@ cdef inline void train_outputs(Trainer *tr, const float *x, int32_t target,
             g[r] = g[n_rows]
         else:
             r += 1
-    update_rows(n, x, tr.neu1e, rows, n_rows, g)
+    update_rows(n, x, acc, rows, n_rows, g, tr.neu1e)
     tr.n_events += 1
 
 
@@ -166,9 +198,7 @@ cdef inline void skipgram_contexts(Trainer *tr, const int32_t *seq, Py_ssize_t i
         if not shared:
             draw_negatives(tr)
         l1 = tr.syn0 + <int64_t>seq[ctx[c]] * n
-        memset(tr.neu1e, 0, n * sizeof(float))
-        train_outputs(tr, l1, seq[i], alpha if scale == NULL else alpha * scale[c])
-        vaxpy(n, 1.0, tr.neu1e, l1)
+        train_outputs(tr, l1, l1, seq[i], alpha if scale == NULL else alpha * scale[c])
 
 
 cdef inline void cbow_contexts(Trainer *tr, const int32_t *seq, Py_ssize_t i,
@@ -217,7 +247,7 @@ cdef inline void cbow_contexts(Trainer *tr, const int32_t *seq, Py_ssize_t i,
             tr.hidden[k] *= norm
     memset(tr.neu1e, 0, n * sizeof(float))
     draw_negatives(tr)
-    train_outputs(tr, tr.hidden, seq[i], alpha)
+    train_outputs(tr, tr.hidden, tr.neu1e, seq[i], alpha)
     for c in range(n_ctx):
         vaxpy(n, 1.0 if scale == NULL else scale[c], tr.neu1e,
               tr.syn0 + <int64_t>seq[ctx[c]] * n)

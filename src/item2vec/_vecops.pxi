@@ -1,24 +1,26 @@
 # Included by _core.pyx (the baseline and AVX2 builds), before _core_body.pxi.
 #
-# --- vector primitives: plain loops ---------------------------------------------
+# --- vector primitives: plain loops, or AVX2 + FMA where compiled for it --------
 #
 # Every kernel build provides the same primitives, which the shared body calls:
 #
 # - vaxpy(n, a, x, y): y += a * x, one row;
 # - score_rows(n, x, rows, n_rows, out): out[r] = x . rows[r];
-# - update_rows(n, x, acc, rows, n_rows, g): acc += sum_r g[r] * rows[r] (old
-#   values), then rows[r] += g[r] * x; the rows are distinct.
+# - update_rows(n, x, acc, rows, n_rows, g, scratch): acc += sum_r g[r] * rows[r]
+#   (old values) and rows[r] += g[r] * x (old x); the rows are distinct and lie
+#   apart from x and acc, but acc may be x itself (skip-gram adds the input-side
+#   gradient straight into its input row); scratch holds n floats.
 #
-# Here they are plain loops that the compiler vectorises (setup.py allows
-# reassociation so the sums vectorise too). They beat SciPy's BLAS sdot/saxpy
-# at these sizes, where BLAS's per-call overhead dominates (the ``blas`` build,
-# _vecops_blas.pxi, keeps the comparison measurable: benchmarks/README.md,
-# "Kernel builds"). Skip-gram (per-pair negatives) and CBOW, dim 100, 2M-token
-# planted corpus, one thread, M tokens/s, first measured with one row per call:
-# BLAS 0.150 / 0.576; one-row loops 0.148 / 0.606 (SSE2), 0.171 / 1.040
-# (AVX2+FMA). Scoring and updating all rows of a prediction together (the
-# i2v_dot4 / i2v_update4 helpers below) with noise rows fetched one prediction
-# ahead then gave another 1.8x (skip-gram) and 1.4x (CBOW).
+# The baseline build (and every build not for x86-64) uses plain loops that the
+# compiler vectorises (setup.py allows reassociation so the sums vectorise too).
+# The AVX2 build, compiled with -mavx2 -mfma, uses the intrinsics below: each
+# 8-float block of x is loaded once for up to eight rows, the block's input-side
+# gradient stays in a register, and the tail of a row (dim % 8 floats) is one
+# masked block instead of the compiler's SSE and scalar epilogues. Both beat
+# SciPy's BLAS sdot/saxpy at these sizes, where BLAS's per-call overhead
+# dominates (the ``blas`` build, _vecops_blas.pxi, keeps the comparison
+# measurable: benchmarks/README.md, "Kernel builds").
+
 
 cdef inline void vaxpy(int n, float a, const float *x, float *y) noexcept nogil:
     cdef int k
@@ -28,18 +30,132 @@ cdef inline void vaxpy(int n, float a, const float *x, float *y) noexcept nogil:
 
 cdef extern from *:
     """
-    /* Several output rows against one input x at once. The rows of one
+    #include <string.h>
+    #if defined(_MSC_VER)
+    #define I2V_RESTRICT __restrict
+    #define I2V_ALWAYS_INLINE static __forceinline
+    #else
+    #define I2V_RESTRICT __restrict__
+    #define I2V_ALWAYS_INLINE static inline __attribute__((always_inline))
+    #endif
+
+    #if defined(__AVX2__) && (defined(__FMA__) || defined(_MSC_VER))
+    /* ---- AVX2 + FMA (the _core_avx2 build) ---- */
+    #include <immintrin.h>
+    #define I2V_ROWS_PER_PASS 8
+
+    /* lanes [0, m) of a tail block: 8 - m entries into this table */
+    static const int i2v_lane_mask[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
+                                          0, 0, 0, 0, 0, 0, 0, 0};
+
+    static inline float i2v_hsum(__m256 v) {
+        __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        s = _mm_add_ss(s, _mm_movehdup_ps(s));
+        return _mm_cvtss_f32(s);
+    }
+
+    /* out[j] = x . rows[j] for NR <= 8 rows, in one pass over x. Called with a
+       constant NR, so the row loops unroll and every sum stays in a register. */
+    I2V_ALWAYS_INLINE void i2v_score_pass(int n, const float *I2V_RESTRICT x,
+            float *const *rows, const int NR, float *out) {
+        __m256 s[I2V_ROWS_PER_PASS];
+        const float *p[I2V_ROWS_PER_PASS];
+        __m256 xv;
+        __m256i mask;
+        int j, k = 0;
+        for (j = 0; j < NR; j++) { s[j] = _mm256_setzero_ps(); p[j] = rows[j]; }
+        for (; k + 8 <= n; k += 8) {
+            xv = _mm256_loadu_ps(x + k);
+            for (j = 0; j < NR; j++) s[j] = _mm256_fmadd_ps(xv, _mm256_loadu_ps(p[j] + k), s[j]);
+        }
+        if (k < n) {
+            /* 0 < n - k < 8: only lanes [0, n - k) are read */
+            mask = _mm256_loadu_si256((const __m256i *)(i2v_lane_mask + 8 - (n - k)));
+            xv = _mm256_maskload_ps(x + k, mask);
+            for (j = 0; j < NR; j++)
+                s[j] = _mm256_fmadd_ps(xv, _mm256_maskload_ps(p[j] + k, mask), s[j]);
+        }
+        for (j = 0; j < NR; j++) out[j] = i2v_hsum(s[j]);
+    }
+
+    /* acc += sum_j g[j] * rows[j] and rows[j] += g[j] * x for NR <= 8 rows, in
+       one pass: each block of x (and acc) is read before acc's block is
+       written, so acc may be x. */
+    I2V_ALWAYS_INLINE void i2v_update_pass(int n, const float *x, float *acc,
+            float *const *rows, const int NR, const float *g) {
+        __m256 gv[I2V_ROWS_PER_PASS];
+        float *p[I2V_ROWS_PER_PASS];
+        __m256 xv, av, v;
+        __m256i mask;
+        int j, k = 0;
+        for (j = 0; j < NR; j++) { gv[j] = _mm256_set1_ps(g[j]); p[j] = rows[j]; }
+        for (; k + 8 <= n; k += 8) {
+            xv = _mm256_loadu_ps(x + k);
+            av = _mm256_loadu_ps(acc + k);
+            for (j = 0; j < NR; j++) {
+                v = _mm256_loadu_ps(p[j] + k);
+                av = _mm256_fmadd_ps(gv[j], v, av);
+                _mm256_storeu_ps(p[j] + k, _mm256_fmadd_ps(gv[j], xv, v));
+            }
+            _mm256_storeu_ps(acc + k, av);
+        }
+        if (k < n) {
+            /* 0 < n - k < 8: only lanes [0, n - k) are read or written */
+            mask = _mm256_loadu_si256((const __m256i *)(i2v_lane_mask + 8 - (n - k)));
+            xv = _mm256_maskload_ps(x + k, mask);
+            av = _mm256_maskload_ps(acc + k, mask);
+            for (j = 0; j < NR; j++) {
+                v = _mm256_maskload_ps(p[j] + k, mask);
+                av = _mm256_fmadd_ps(gv[j], v, av);
+                _mm256_maskstore_ps(p[j] + k, mask, _mm256_fmadd_ps(gv[j], xv, v));
+            }
+            _mm256_maskstore_ps(acc + k, mask, av);
+        }
+    }
+
+    /* the pass for m (1..8) rows, with m a constant inside each case */
+    #define I2V_DISPATCH(m, PASS, ...) switch (m) { \
+        case 1: PASS(__VA_ARGS__, 1); break; case 2: PASS(__VA_ARGS__, 2); break; \
+        case 3: PASS(__VA_ARGS__, 3); break; case 4: PASS(__VA_ARGS__, 4); break; \
+        case 5: PASS(__VA_ARGS__, 5); break; case 6: PASS(__VA_ARGS__, 6); break; \
+        case 7: PASS(__VA_ARGS__, 7); break; default: PASS(__VA_ARGS__, 8); break; }
+    #define I2V_SCORE_PASS(n, x, rows, out, NR) i2v_score_pass(n, x, rows, NR, out)
+    #define I2V_UPDATE_PASS(n, x, acc, rows, g, NR) i2v_update_pass(n, x, acc, rows, NR, g)
+
+    static inline void i2v_score_rows(int n, const float *x, float *const *rows, int n_rows,
+            float *out) {
+        int r, m;
+        for (r = 0; r < n_rows; r += m) {
+            m = n_rows - r < I2V_ROWS_PER_PASS ? n_rows - r : I2V_ROWS_PER_PASS;
+            I2V_DISPATCH(m, I2V_SCORE_PASS, n, x, rows + r, out + r)
+        }
+    }
+
+    static inline void i2v_update_rows(int n, const float *x, float *acc, float *const *rows,
+            int n_rows, const float *g, float *scratch) {
+        int r, m, k;
+        /* several passes read x: collect its gradient apart, add it at the end */
+        const int apart = n_rows > I2V_ROWS_PER_PASS && acc == x;
+        float *into = apart ? scratch : acc;
+        if (apart) memset(scratch, 0, (size_t)n * sizeof(float));
+        for (r = 0; r < n_rows; r += m) {
+            m = n_rows - r < I2V_ROWS_PER_PASS ? n_rows - r : I2V_ROWS_PER_PASS;
+            I2V_DISPATCH(m, I2V_UPDATE_PASS, n, x, into, rows + r, g + r)
+        }
+        if (apart)
+            for (k = 0; k < n; k++) acc[k] += scratch[k];
+    }
+
+    #else
+    /* ---- plain loops (the baseline build, and builds not for x86-64) ----
+       Several output rows against one input x at once. The rows of one
        prediction are distinct (duplicates are merged before the update), and
        x, acc and the rows live in different buffers, hence restrict: it lets
        the compiler vectorise without run-time overlap checks. Scoring four
        rows in one pass over x gives four independent sums (instruction-level
        parallelism) and loads x once; the update reads and writes acc once for
        all rows instead of once per row. */
-    #if defined(_MSC_VER)
-    #define I2V_RESTRICT __restrict
-    #else
-    #define I2V_RESTRICT __restrict__
-    #endif
     static inline void i2v_dot4(int n, const float *I2V_RESTRICT x,
             const float *I2V_RESTRICT a, const float *I2V_RESTRICT b,
             const float *I2V_RESTRICT c, const float *I2V_RESTRICT d, float *out) {
@@ -99,43 +215,55 @@ cdef extern from *:
             a[k] = va + g * x[k];
         }
     }
+
+    static inline void i2v_score_rows(int n, const float *x, float *const *rows, int n_rows,
+            float *out) {
+        int r = 0;
+        for (; r + 4 <= n_rows; r += 4)
+            i2v_dot4(n, x, rows[r], rows[r + 1], rows[r + 2], rows[r + 3], out + r);
+        if (r + 2 <= n_rows) {
+            i2v_dot2(n, x, rows[r], rows[r + 1], out + r);
+            r += 2;
+        }
+        if (r < n_rows) out[r] = i2v_dot1(n, x, rows[r]);
+    }
+
+    static inline void i2v_update_rows(int n, const float *x, float *acc, float *const *rows,
+            int n_rows, const float *g, float *scratch) {
+        int r = 0, k;
+        /* restrict needs acc apart from x: collect the gradient in scratch then */
+        const int apart = acc == x;
+        float *into = apart ? scratch : acc;
+        if (apart) memset(scratch, 0, (size_t)n * sizeof(float));
+        for (; r + 4 <= n_rows; r += 4)
+            i2v_update4(n, x, into, rows[r], rows[r + 1], rows[r + 2], rows[r + 3], g + r);
+        if (r + 2 <= n_rows) {
+            i2v_update2(n, x, into, rows[r], rows[r + 1], g + r);
+            r += 2;
+        }
+        if (r < n_rows) i2v_update1(n, x, into, rows[r], g[r]);
+        if (apart)
+            for (k = 0; k < n; k++) acc[k] += scratch[k];
+    }
+    #endif
     """
-    void dot4 "i2v_dot4"(int n, const float *x, const float *a, const float *b,
-                         const float *c, const float *d, float *out) noexcept nogil
-    void dot2 "i2v_dot2"(int n, const float *x, const float *a, const float *b,
-                         float *out) noexcept nogil
-    float dot1 "i2v_dot1"(int n, const float *x, const float *a) noexcept nogil
-    void update4 "i2v_update4"(int n, const float *x, float *acc, float *a, float *b,
-                               float *c, float *d, const float *g) noexcept nogil
-    void update2 "i2v_update2"(int n, const float *x, float *acc, float *a, float *b,
-                               const float *g) noexcept nogil
-    void update1 "i2v_update1"(int n, const float *x, float *acc, float *a,
-                               float g) noexcept nogil
+    void c_score_rows "i2v_score_rows"(int n, const float *x, float **rows, int n_rows,
+                                       float *out) noexcept nogil
+    void c_update_rows "i2v_update_rows"(int n, const float *x, float *acc, float **rows,
+                                         int n_rows, const float *g,
+                                         float *scratch) noexcept nogil
 
 
 cdef inline void score_rows(int n, const float *x, float **rows, int n_rows,
                             float *out) noexcept nogil:
-    """out[r] = x . rows[r] for the n_rows rows, four rows per pass over x."""
-    cdef int r = 0
-    while r + 4 <= n_rows:
-        dot4(n, x, rows[r], rows[r + 1], rows[r + 2], rows[r + 3], out + r)
-        r += 4
-    if r + 2 <= n_rows:
-        dot2(n, x, rows[r], rows[r + 1], out + r)
-        r += 2
-    if r < n_rows:
-        out[r] = dot1(n, x, rows[r])
+    """out[r] = x . rows[r] for the n_rows rows."""
+    c_score_rows(n, x, rows, n_rows, out)
 
 
 cdef inline void update_rows(int n, const float *x, float *acc, float **rows, int n_rows,
-                             const float *g) noexcept nogil:
-    """acc += sum of g[r] * rows[r] (old values), then rows[r] += g[r] * x (distinct rows)."""
-    cdef int r = 0
-    while r + 4 <= n_rows:
-        update4(n, x, acc, rows[r], rows[r + 1], rows[r + 2], rows[r + 3], g + r)
-        r += 4
-    if r + 2 <= n_rows:
-        update2(n, x, acc, rows[r], rows[r + 1], g + r)
-        r += 2
-    if r < n_rows:
-        update1(n, x, acc, rows[r], g[r])
+                             const float *g, float *scratch) noexcept nogil:
+    """acc += sum of g[r] * rows[r] (old values), rows[r] += g[r] * x (old x).
+
+    The rows are distinct and apart from x and acc; acc may be x. scratch: n floats.
+    """
+    c_update_rows(n, x, acc, rows, n_rows, g, scratch)

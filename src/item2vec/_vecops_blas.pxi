@@ -17,6 +17,7 @@
 # sgemm) would change the results: word2vec updates the rows after each
 # context. Measurements in benchmarks/README.md ("Kernel builds").
 
+from libc.string cimport memset
 from scipy.linalg.cython_blas cimport saxpy, sdot
 
 
@@ -34,14 +35,22 @@ cdef inline void score_rows(int n, const float *x, float **rows, int n_rows,
 
 
 cdef inline void update_rows(int n, const float *x, float *acc, float **rows, int n_rows,
-                             const float *g) noexcept nogil:
-    """acc += sum of g[r] * rows[r] (old values), then rows[r] += g[r] * x (distinct rows).
+                             const float *g, float *scratch) noexcept nogil:
+    """acc += sum of g[r] * rows[r] (old values), rows[r] += g[r] * x (old x).
 
     Two saxpy per row, in that order: the row's old value goes into acc first.
+    When acc is x, the sum goes into ``scratch`` (n floats) and is added last,
+    so every row is updated with the old x.
     """
     cdef int r, inc = 1
-    cdef float gr
+    cdef float gr, one = 1.0
+    cdef bint apart = acc == x
+    cdef float *into = scratch if apart else acc
+    if apart:
+        memset(scratch, 0, n * sizeof(float))
     for r in range(n_rows):
         gr = g[r]
-        saxpy(&n, &gr, rows[r], &inc, acc, &inc)
+        saxpy(&n, &gr, rows[r], &inc, into, &inc)
         saxpy(&n, &gr, <float *>x, &inc, rows[r], &inc)
+    if apart:
+        saxpy(&n, &one, scratch, &inc, acc, &inc)

@@ -1,9 +1,10 @@
-"""The BLAS kernel build (``_core_blas``, ``ITEM2VEC_KERNEL=blas``) against the baseline build.
+"""The other kernel builds against the baseline build (``_core``, plain loops).
 
-Both compile the same training loops; only the vector primitives differ (BLAS
-``sdot`` and ``saxpy``, one call per row, instead of plain loops). So with the same
-seed and one thread they draw the same random numbers and train the same pairs, and
-their weights agree up to float rounding (the sums run in another order).
+``_core_blas`` (``ITEM2VEC_KERNEL=blas``: BLAS ``sdot`` and ``saxpy``, one call per
+row) and ``_core_avx2`` (AVX2 + FMA intrinsics: up to eight rows per pass, masked
+tails) compile the same training loops; only the vector primitives differ. So with
+the same seed and one thread they draw the same random numbers and train the same
+pairs, and their weights agree up to float rounding (the sums run in another order).
 """
 
 import json
@@ -18,6 +19,16 @@ import pytest
 import item2vec
 from conftest import train_once
 from item2vec import _core, _core_blas
+
+try:
+    from item2vec import _core_avx2
+except ImportError:  # not an x86-64 build
+    _core_avx2 = None
+
+# the builds compared with the baseline; AVX2 only where it is built and the CPU runs it
+OTHERS = {"blas": _core_blas}
+if _core_avx2 is not None and "avx2" in item2vec._kernels.available():
+    OTHERS["avx2"] = _core_avx2
 
 N_ITEMS = 40
 
@@ -85,9 +96,14 @@ def _train(core, mode, dim, negative, epochs=3, window=3, sample=False):
     return syn0, syn1, results
 
 
-def _assert_same_training(mode, dim, negative, **kwargs):
+@pytest.fixture(params=list(OTHERS))
+def other(request):
+    return OTHERS[request.param]
+
+
+def _assert_same_training(other, mode, dim, negative, **kwargs):
     want0, want1, want = _train(_core, mode, dim, negative, **kwargs)
-    got0, got1, got = _train(_core_blas, mode, dim, negative, **kwargs)
+    got0, got1, got = _train(other, mode, dim, negative, **kwargs)
     # the same random numbers: the same tokens kept and the same predictions
     assert [r[:3] for r in got] == [r[:3] for r in want]
     assert sum(r[2] for r in want) > 0
@@ -100,29 +116,31 @@ def _assert_same_training(mode, dim, negative, **kwargs):
 
 
 @pytest.mark.parametrize("mode", list(MODES))
-def test_blas_build_trains_as_the_baseline_build(mode):
-    _assert_same_training(mode, dim=24, negative=5)
+def test_build_trains_as_the_baseline_build(other, mode):
+    _assert_same_training(other, mode, dim=24, negative=5)
 
 
-# dims that are not a multiple of any vector width; negative 0 (the target alone),
-# 1, and more noise items than distinct rows in many predictions (merged repeats)
-@pytest.mark.parametrize("dim", [1, 7, 33])
-@pytest.mark.parametrize("negative", [0, 1, 3, 12])
+# dims below, at and above the 8-float block, none a multiple of 8 but 8 and 16
+# (whole blocks, no tail); negative 0 (the target alone), 1, 7 (eight rows: one
+# full pass) and 12 (more rows than one pass holds, and more noise items than
+# distinct rows in many predictions: merged repeats)
+@pytest.mark.parametrize("dim", [1, 7, 8, 16, 33])
+@pytest.mark.parametrize("negative", [0, 1, 3, 7, 12])
 @pytest.mark.parametrize("mode", ["sg-pair", "cbow-mean"])
-def test_blas_build_agrees_at_any_dim_and_number_of_rows(mode, dim, negative):
-    _assert_same_training(mode, dim=dim, negative=negative)
+def test_build_agrees_at_any_dim_and_number_of_rows(other, mode, dim, negative):
+    _assert_same_training(other, mode, dim=dim, negative=negative)
 
 
-def test_blas_build_agrees_with_subsampling():
-    _assert_same_training("sg-pair", dim=16, negative=5, sample=True)
+def test_build_agrees_with_subsampling(other):
+    _assert_same_training(other, "sg-pair", dim=16, negative=5, sample=True)
 
 
-def test_blas_build_is_another_module_with_the_same_interface():
-    assert _core_blas is not _core
-    assert _core_blas.__name__ == "item2vec._core_blas"
+def test_build_is_another_module_with_the_same_interface(other):
+    assert other is not _core
+    assert other.__name__ in ("item2vec._core_blas", "item2vec._core_avx2")
     public = {name for name in dir(_core) if not name.startswith("_")}
-    assert public <= set(dir(_core_blas))
-    assert _core_blas.sigmoid(0.3) == _core.sigmoid(0.3)
+    assert public <= set(dir(other))
+    assert other.sigmoid(0.3) == _core.sigmoid(0.3)
 
 
 _FIT = r"""
