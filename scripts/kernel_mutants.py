@@ -220,8 +220,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "CBOW never applies the input-side gradient to the context vectors",
         (
             "_sgns.pxi",
-            "    for c in range(n_ctx):\n        vaxpy(n, 1.0 if scale == NULL else scale[c],",
-            "    for c in range(0):\n        vaxpy(n, 1.0 if scale == NULL else scale[c],",
+            "spread_rows(n, tr.neu1e, ctx_rows, <int>n_ctx, scale)",
+            "spread_rows(n, tr.neu1e, ctx_rows, 0, scale)",
         ),
     ),
     _m(
@@ -229,9 +229,14 @@ MUTANTS: tuple[Mutant, ...] = (
         "weighted CBOW: each context gets the whole gradient, not times its weight",
         (
             "_sgns.pxi",
-            "vaxpy(n, 1.0 if scale == NULL else scale[c], tr.neu1e,",
-            "vaxpy(n, 1.0, tr.neu1e,",
+            "spread_rows(n, tr.neu1e, ctx_rows, <int>n_ctx, scale)",
+            "spread_rows(n, tr.neu1e, ctx_rows, <int>n_ctx, NULL)",
         ),
+    ),
+    _m(
+        "cbow_weighted_mean_not_normalised",
+        "weighted CBOW mean: raw weights (not relative to the largest) times 1 / their sum",
+        ("_sgns.pxi", "        w = share\n", "        w = scale\n"),
     ),
     # --- skip-gram (skipgram_contexts) ---
     _m(

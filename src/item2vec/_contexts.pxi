@@ -32,6 +32,8 @@ cdef struct Sequence:
     double *times      # their times, max_len + 1 (NULL when untimed)
     Py_ssize_t *ctx    # positions of the current centre's contexts, max_ctx + 1
     float *scale       # their learning-rate factors, max_ctx + 1 (NULL when unscaled)
+    float **rows       # their input rows (CBOW), max_ctx + 1
+    float *share       # CBOW's weighted mean: each scale relative to the largest (or NULL)
 
 
 cdef inline int sequence_alloc(Sequence *sq, const Corpus *cp) noexcept nogil:
@@ -44,11 +46,15 @@ cdef inline int sequence_alloc(Sequence *sq, const Corpus *cp) noexcept nogil:
     sq.weights = <float *>malloc((cp.max_len + 1) * sizeof(float)) if weighted else NULL
     sq.times = <double *>malloc((cp.max_len + 1) * sizeof(double)) if timed else NULL
     sq.ctx = <Py_ssize_t *>malloc((cp.max_ctx + 1) * sizeof(Py_ssize_t))
+    sq.rows = <float **>malloc((cp.max_ctx + 1) * sizeof(float *))
     sq.scale = (<float *>malloc((cp.max_ctx + 1) * sizeof(float))
                 if weighted or timed else NULL)
-    return (sq.items != NULL and sq.ctx != NULL and (sq.weights != NULL or not weighted)
+    sq.share = (<float *>malloc((cp.max_ctx + 1) * sizeof(float))
+                if weighted or timed else NULL)
+    return (sq.items != NULL and sq.ctx != NULL and sq.rows != NULL
+            and (sq.weights != NULL or not weighted)
             and (sq.times != NULL or not timed)
-            and (sq.scale != NULL or not (weighted or timed)))
+            and ((sq.scale != NULL and sq.share != NULL) or not (weighted or timed)))
 
 
 cdef inline void sequence_free(Sequence *sq) noexcept nogil:
@@ -57,6 +63,8 @@ cdef inline void sequence_free(Sequence *sq) noexcept nogil:
     free(sq.times)
     free(sq.ctx)
     free(sq.scale)
+    free(sq.rows)
+    free(sq.share)
 
 
 cdef inline Py_ssize_t subsample(const Corpus *cp, uint64_t *rng, int64_t start, int64_t end,
@@ -185,5 +193,6 @@ cdef inline Py_ssize_t train_sequence(const Corpus *cp, Trainer *tr, Sequence *s
             skipgram_contexts(tr, sq.items, i, sq.ctx, sq.scale, n_ctx, cp.shared_negatives,
                               alpha)
         else:
-            cbow_contexts(tr, sq.items, i, sq.ctx, sq.scale, n_ctx, cp.cbow_mean, centre_alpha)
+            cbow_contexts(tr, sq.items, i, sq.ctx, sq.scale, n_ctx, cp.cbow_mean, centre_alpha,
+                          sq.rows, sq.share)
     return n

@@ -203,34 +203,31 @@ cdef inline void skipgram_contexts(Trainer *tr, const int32_t *seq, Py_ssize_t i
 
 cdef inline void cbow_contexts(Trainer *tr, const int32_t *seq, Py_ssize_t i,
                                const Py_ssize_t *ctx, const float *scale, Py_ssize_t n_ctx,
-                               bint cbow_mean, float alpha) noexcept nogil:
+                               bint cbow_mean, float alpha, float **ctx_rows,
+                               float *share) noexcept nogil:
     """The sum (or mean) of the context vectors (positions ``ctx``) predicts seq[i].
 
     As in word2vec, every context vector then receives the whole input-side
     gradient, whether the hidden layer was a sum or a mean. With ``scale``
     (per-context weights), the hidden layer is the weighted sum (or weighted
     mean) and each context receives the gradient times its weight.
+    ``ctx_rows`` and ``share`` (used with scale) have room for n_ctx entries.
     """
-    cdef int n = tr.dim, k
-    cdef float norm, share
+    cdef int n = tr.dim
+    cdef float norm = 1.0
+    cdef const float *w = scale
     cdef double total = 0.0, top
     cdef Py_ssize_t c
     if n_ctx == 0:
         return
     # ctx[c] is a position in [0, n) of seq, seq holds codes < n_items and i
     # is in [0, n) too: the rows are inside syn0 and syn1
-    memset(tr.hidden, 0, n * sizeof(float))
+    for c in range(n_ctx):
+        ctx_rows[c] = tr.syn0 + <int64_t>seq[ctx[c]] * n
     if scale == NULL:
-        for c in range(n_ctx):
-            vaxpy(n, 1.0, tr.syn0 + <int64_t>seq[ctx[c]] * n, tr.hidden)
         if cbow_mean and n_ctx > 1:
             norm = <float>(1.0 / n_ctx)
-            for k in range(n):
-                tr.hidden[k] *= norm
-    elif not cbow_mean:
-        for c in range(n_ctx):
-            vaxpy(n, scale[c], tr.syn0 + <int64_t>seq[ctx[c]] * n, tr.hidden)
-    else:
+    elif cbow_mean:
         # weighted mean with weights relative to the largest, so the sum of
         # weights is >= 1 and its inverse finite however tiny they all are
         # (and equal weights give exactly the plain mean)
@@ -239,15 +236,13 @@ cdef inline void cbow_contexts(Trainer *tr, const int32_t *seq, Py_ssize_t i,
             if scale[c] > top:
                 top = scale[c]
         for c in range(n_ctx):
-            share = <float>(scale[c] / top)
-            vaxpy(n, share, tr.syn0 + <int64_t>seq[ctx[c]] * n, tr.hidden)
-            total += share
+            share[c] = <float>(scale[c] / top)
+            total += share[c]
         norm = <float>(1.0 / total)
-        for k in range(n):
-            tr.hidden[k] *= norm
+        w = share
+    # n_ctx <= max_ctx, which is at most 2 * window or session_contexts (ints)
+    sum_rows(n, ctx_rows, <int>n_ctx, w, norm, tr.hidden)
     memset(tr.neu1e, 0, n * sizeof(float))
     draw_negatives(tr)
     train_outputs(tr, tr.hidden, tr.neu1e, seq[i], alpha)
-    for c in range(n_ctx):
-        vaxpy(n, 1.0 if scale == NULL else scale[c], tr.neu1e,
-              tr.syn0 + <int64_t>seq[ctx[c]] * n)
+    spread_rows(n, tr.neu1e, ctx_rows, <int>n_ctx, scale)

@@ -9,7 +9,11 @@
 # - update_rows(n, x, acc, rows, n_rows, g, scratch): acc += sum_r g[r] * rows[r]
 #   (old values) and rows[r] += g[r] * x (old x); the rows are distinct and lie
 #   apart from x and acc, but acc may be x itself (skip-gram adds the input-side
-#   gradient straight into its input row); scratch holds n floats.
+#   gradient straight into its input row); scratch holds n floats;
+# - sum_rows(n, rows, n_rows, w, norm, out): out = norm * sum_r w[r] * rows[r]
+#   (CBOW's hidden layer; w NULL means all ones, rows may repeat);
+# - spread_rows(n, g, rows, n_rows, w): rows[r] += w[r] * g in order (CBOW's
+#   gradient to its contexts; a row listed twice gets both shares).
 #
 # The baseline build (and every build not for x86-64) uses plain loops that the
 # compiler vectorises (setup.py allows reassociation so the sums vectorise too).
@@ -147,6 +151,55 @@ cdef extern from *:
             for (k = 0; k < n; k++) acc[k] += scratch[k];
     }
 
+    /* out = norm * sum_r w[r] * rows[r] (w NULL: all ones), one pass over out */
+    static inline void i2v_sum_rows(int n, float *const *rows, int n_rows, const float *w,
+            float norm, float *out) {
+        const __m256 nv = _mm256_set1_ps(norm);
+        __m256 sv;
+        __m256i mask;
+        int r, k = 0;
+        for (; k + 8 <= n; k += 8) {
+            sv = _mm256_setzero_ps();
+            for (r = 0; r < n_rows; r++)
+                sv = w ? _mm256_fmadd_ps(_mm256_set1_ps(w[r]), _mm256_loadu_ps(rows[r] + k), sv)
+                       : _mm256_add_ps(sv, _mm256_loadu_ps(rows[r] + k));
+            _mm256_storeu_ps(out + k, _mm256_mul_ps(sv, nv));
+        }
+        if (k < n) {
+            mask = _mm256_loadu_si256((const __m256i *)(i2v_lane_mask + 8 - (n - k)));
+            sv = _mm256_setzero_ps();
+            for (r = 0; r < n_rows; r++)
+                sv = w ? _mm256_fmadd_ps(_mm256_set1_ps(w[r]),
+                                         _mm256_maskload_ps(rows[r] + k, mask), sv)
+                       : _mm256_add_ps(sv, _mm256_maskload_ps(rows[r] + k, mask));
+            _mm256_maskstore_ps(out + k, mask, _mm256_mul_ps(sv, nv));
+        }
+    }
+
+    /* rows[r] += w[r] * g (w NULL: all ones), in order: a row listed twice gets both */
+    static inline void i2v_spread_rows(int n, const float *g, float *const *rows, int n_rows,
+            const float *w) {
+        __m256 gv;
+        __m256i mask;
+        int r, k = 0;
+        for (; k + 8 <= n; k += 8) {
+            gv = _mm256_loadu_ps(g + k);
+            for (r = 0; r < n_rows; r++)
+                _mm256_storeu_ps(rows[r] + k, w
+                    ? _mm256_fmadd_ps(_mm256_set1_ps(w[r]), gv, _mm256_loadu_ps(rows[r] + k))
+                    : _mm256_add_ps(gv, _mm256_loadu_ps(rows[r] + k)));
+        }
+        if (k < n) {
+            mask = _mm256_loadu_si256((const __m256i *)(i2v_lane_mask + 8 - (n - k)));
+            gv = _mm256_maskload_ps(g + k, mask);
+            for (r = 0; r < n_rows; r++)
+                _mm256_maskstore_ps(rows[r] + k, mask, w
+                    ? _mm256_fmadd_ps(_mm256_set1_ps(w[r]), gv,
+                                      _mm256_maskload_ps(rows[r] + k, mask))
+                    : _mm256_add_ps(gv, _mm256_maskload_ps(rows[r] + k, mask)));
+        }
+    }
+
     #else
     /* ---- plain loops (the baseline build, and builds not for x86-64) ----
        Several output rows against one input x at once. The rows of one
@@ -245,6 +298,30 @@ cdef extern from *:
         if (apart)
             for (k = 0; k < n; k++) acc[k] += scratch[k];
     }
+    /* out = norm * sum_r w[r] * rows[r] (w NULL: all ones), row by row */
+    static inline void i2v_sum_rows(int n, float *const *rows, int n_rows, const float *w,
+            float norm, float *out) {
+        int r, k;
+        memset(out, 0, (size_t)n * sizeof(float));
+        for (r = 0; r < n_rows; r++) {
+            const float *I2V_RESTRICT row = rows[r];
+            const float wr = w ? w[r] : 1.0f;
+            for (k = 0; k < n; k++) out[k] += wr * row[k];
+        }
+        if (norm != 1.0f)
+            for (k = 0; k < n; k++) out[k] *= norm;
+    }
+
+    /* rows[r] += w[r] * g (w NULL: all ones), in order: a row listed twice gets both */
+    static inline void i2v_spread_rows(int n, const float *I2V_RESTRICT g, float *const *rows,
+            int n_rows, const float *w) {
+        int r, k;
+        for (r = 0; r < n_rows; r++) {
+            float *I2V_RESTRICT row = rows[r];
+            const float wr = w ? w[r] : 1.0f;
+            for (k = 0; k < n; k++) row[k] += wr * g[k];
+        }
+    }
     #endif
     """
     void c_score_rows "i2v_score_rows"(int n, const float *x, float **rows, int n_rows,
@@ -252,6 +329,10 @@ cdef extern from *:
     void c_update_rows "i2v_update_rows"(int n, const float *x, float *acc, float **rows,
                                          int n_rows, const float *g,
                                          float *scratch) noexcept nogil
+    void c_sum_rows "i2v_sum_rows"(int n, float **rows, int n_rows, const float *w, float norm,
+                                   float *out) noexcept nogil
+    void c_spread_rows "i2v_spread_rows"(int n, const float *g, float **rows, int n_rows,
+                                         const float *w) noexcept nogil
 
 
 cdef inline void score_rows(int n, const float *x, float **rows, int n_rows,
@@ -267,3 +348,15 @@ cdef inline void update_rows(int n, const float *x, float *acc, float **rows, in
     The rows are distinct and apart from x and acc; acc may be x. scratch: n floats.
     """
     c_update_rows(n, x, acc, rows, n_rows, g, scratch)
+
+
+cdef inline void sum_rows(int n, float **rows, int n_rows, const float *w, float norm,
+                          float *out) noexcept nogil:
+    """out = norm * sum of w[r] * rows[r] (w NULL: all ones); rows may repeat."""
+    c_sum_rows(n, rows, n_rows, w, norm, out)
+
+
+cdef inline void spread_rows(int n, const float *g, float **rows, int n_rows,
+                             const float *w) noexcept nogil:
+    """rows[r] += w[r] * g (w NULL: all ones), in order; a repeated row gets every share."""
+    c_spread_rows(n, g, rows, n_rows, w)

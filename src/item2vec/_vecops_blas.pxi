@@ -18,7 +18,7 @@
 # context. Measurements in benchmarks/README.md ("Kernel builds").
 
 from libc.string cimport memset
-from scipy.linalg.cython_blas cimport saxpy, sdot
+from scipy.linalg.cython_blas cimport saxpy, sdot, sscal
 
 
 cdef inline void vaxpy(int n, float a, const float *x, float *y) noexcept nogil:
@@ -54,3 +54,26 @@ cdef inline void update_rows(int n, const float *x, float *acc, float **rows, in
         saxpy(&n, &gr, <float *>x, &inc, rows[r], &inc)
     if apart:
         saxpy(&n, &one, scratch, &inc, acc, &inc)
+
+
+cdef inline void sum_rows(int n, float **rows, int n_rows, const float *w, float norm,
+                          float *out) noexcept nogil:
+    """out = norm * sum of w[r] * rows[r] (w NULL: all ones): saxpy per row, then sscal."""
+    cdef int r, inc = 1
+    cdef float wr
+    memset(out, 0, n * sizeof(float))
+    for r in range(n_rows):
+        wr = w[r] if w != NULL else 1.0
+        saxpy(&n, &wr, rows[r], &inc, out, &inc)
+    if norm != 1.0:
+        sscal(&n, &norm, out, &inc)
+
+
+cdef inline void spread_rows(int n, const float *g, float **rows, int n_rows,
+                             const float *w) noexcept nogil:
+    """rows[r] += w[r] * g (w NULL: all ones), one saxpy per row, in order."""
+    cdef int r, inc = 1
+    cdef float wr
+    for r in range(n_rows):
+        wr = w[r] if w != NULL else 1.0
+        saxpy(&n, &wr, <float *>g, &inc, rows[r], &inc)
