@@ -309,6 +309,39 @@ MUTANTS: tuple[Mutant, ...] = (
         "a NaN in a 16-lane block can hide a candidate from the max tree",
         ("_topk.pxi", "return m[0] <= thr && s[0] == s[0];", "return m[0] <= thr;"),
     ),
+    # --- the AVX2 build's vector primitives (_vecops.pxi, AVX2 + FMA branch) ---
+    _m(
+        "avx2_update_tail_one_lane_short",
+        "AVX2: the masked tail of a row update covers one float too few",
+        (
+            "_vecops.pxi",
+            "(i2v_lane_mask + 8 - (n - k)));\n            xv = _mm256_maskload_ps(x + k, mask);\n"
+            "            av = _mm256_maskload_ps(acc + k, mask);",
+            "(i2v_lane_mask + 9 - (n - k)));\n            xv = _mm256_maskload_ps(x + k, mask);\n"
+            "            av = _mm256_maskload_ps(acc + k, mask);",
+        ),
+    ),
+    _m(
+        "avx2_multi_pass_gradient_dropped",
+        "AVX2: with more rows than one pass holds, skip-gram's input row never gets its gradient",
+        (
+            "_vecops.pxi",
+            "        if (apart)\n            for (k = 0; k < n; k++) acc[k] += scratch[k];\n"
+            "    }\n\n",
+            "        if (0)\n            for (k = 0; k < n; k++) acc[k] += scratch[k];\n    }\n\n",
+        ),
+    ),
+    _m(
+        "avx2_sum_rows_skips_last_context",
+        "AVX2: CBOW's hidden layer leaves out the last context row (whole blocks)",
+        (
+            "_vecops.pxi",
+            "            sv = _mm256_setzero_ps();\n            for (r = 0; r < n_rows; r++)\n"
+            "                sv = w ? _mm256_fmadd_ps(_mm256_set1_ps(w[r]), _mm256_loadu_ps(",
+            "            sv = _mm256_setzero_ps();\n            for (r = 0; r + 1 < n_rows; r++)\n"
+            "                sv = w ? _mm256_fmadd_ps(_mm256_set1_ps(w[r]), _mm256_loadu_ps(",
+        ),
+    ),
 )
 
 
