@@ -118,21 +118,22 @@ cdef extern from *:
         }
     }
 
-    /* the pass for m (1..8) rows, with m a constant inside each case */
-    #define I2V_DISPATCH(m, PASS, ...) switch (m) { \
-        case 1: PASS(__VA_ARGS__, 1); break; case 2: PASS(__VA_ARGS__, 2); break; \
-        case 3: PASS(__VA_ARGS__, 3); break; case 4: PASS(__VA_ARGS__, 4); break; \
-        case 5: PASS(__VA_ARGS__, 5); break; case 6: PASS(__VA_ARGS__, 6); break; \
-        case 7: PASS(__VA_ARGS__, 7); break; default: PASS(__VA_ARGS__, 8); break; }
-    #define I2V_SCORE_PASS(n, x, rows, out, NR) i2v_score_pass(n, x, rows, NR, out)
-    #define I2V_UPDATE_PASS(n, x, acc, rows, g, NR) i2v_update_pass(n, x, acc, rows, NR, g)
+    /* the cases of a switch over the rows of one pass (1..8), each calling
+       PASS(NR) with NR a constant (no variadic macros: MSVC's traditional
+       preprocessor does not forward __VA_ARGS__ as separate arguments) */
+    #define I2V_PASS_CASES(PASS) \
+        case 1: PASS(1); break; case 2: PASS(2); break; case 3: PASS(3); break; \
+        case 4: PASS(4); break; case 5: PASS(5); break; case 6: PASS(6); break; \
+        case 7: PASS(7); break; default: PASS(8); break;
 
     static inline void i2v_score_rows(int n, const float *x, float *const *rows, int n_rows,
             float *out) {
         int r, m;
         for (r = 0; r < n_rows; r += m) {
             m = n_rows - r < I2V_ROWS_PER_PASS ? n_rows - r : I2V_ROWS_PER_PASS;
-            I2V_DISPATCH(m, I2V_SCORE_PASS, n, x, rows + r, out + r)
+            #define I2V_SCORE(NR) i2v_score_pass(n, x, rows + r, NR, out + r)
+            switch (m) { I2V_PASS_CASES(I2V_SCORE) }
+            #undef I2V_SCORE
         }
     }
 
@@ -145,7 +146,9 @@ cdef extern from *:
         if (apart) memset(scratch, 0, (size_t)n * sizeof(float));
         for (r = 0; r < n_rows; r += m) {
             m = n_rows - r < I2V_ROWS_PER_PASS ? n_rows - r : I2V_ROWS_PER_PASS;
-            I2V_DISPATCH(m, I2V_UPDATE_PASS, n, x, into, rows + r, g + r)
+            #define I2V_UPDATE(NR) i2v_update_pass(n, x, into, rows + r, NR, g + r)
+            switch (m) { I2V_PASS_CASES(I2V_UPDATE) }
+            #undef I2V_UPDATE
         }
         if (apart)
             for (k = 0; k < n; k++) acc[k] += scratch[k];
