@@ -133,6 +133,13 @@ def test_a_missing_model_file_is_named(spark, tmp_path):
         i2v_spark.recommend(str(tmp_path / "none.npz"), frame, user="user", item="item")
 
 
+@pytest.mark.parametrize("topn", [0, -3])
+def test_recommend_refuses_a_topn_below_one_naming_it(spark, model_and_events, topn):
+    model, events, _ = model_and_events
+    with pytest.raises(ValueError, match=r"^topn must be"):
+        i2v_spark.recommend(model, _frame(spark, events), user="user", item="item", topn=topn)
+
+
 def test_two_model_files_of_the_same_name_are_kept_apart(spark, tmp_path, model_and_events):
     _, events, corpus = model_and_events
     frame = _frame(spark, events)
