@@ -19,8 +19,8 @@ one shared body. This module (and ``_core_avx2.pyx``, which includes it) uses
 plain loops that the compiler vectorises; ``_core_blas.pyx`` uses SciPy's BLAS.
 The pieces, in the order they are included:
 
-- ``_vecops.pxi``: the vector primitives (one-row axpy, scoring and updating
-  the output rows of one prediction);
+- ``_vecops.pxi``: the vector primitives (scoring and updating the output
+  rows of one prediction, CBOW's sum over and update of its context rows);
 - ``_core_body.pxi``: the shared body, which includes
 
   - ``_sigmoid.pxi``: the sigmoid and log-sigmoid tables;

@@ -2,8 +2,8 @@
 #
 # --- one prediction, and the skip-gram and CBOW events of one centre -----------
 #
-# The rows are multiplied by the build's vector primitives (vaxpy, score_rows,
-# update_rows: _vecops.pxi or _vecops_blas.pxi).
+# The rows are multiplied by the build's vector primitives (score_rows,
+# update_rows, sum_rows, spread_rows: _vecops.pxi or _vecops_blas.pxi).
 
 
 cdef extern from *:

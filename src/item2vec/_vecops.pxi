@@ -4,7 +4,6 @@
 #
 # Every kernel build provides the same primitives, which the shared body calls:
 #
-# - vaxpy(n, a, x, y): y += a * x, one row;
 # - score_rows(n, x, rows, n_rows, out): out[r] = x . rows[r];
 # - update_rows(n, x, acc, rows, n_rows, g, scratch): acc += sum_r g[r] * rows[r]
 #   (old values) and rows[r] += g[r] * x (old x); the rows are distinct and lie
@@ -24,12 +23,6 @@
 # SciPy's BLAS sdot/saxpy at these sizes, where BLAS's per-call overhead
 # dominates (the ``blas`` build, _vecops_blas.pxi, keeps the comparison
 # measurable: benchmarks/README.md, "Kernel builds").
-
-
-cdef inline void vaxpy(int n, float a, const float *x, float *y) noexcept nogil:
-    cdef int k
-    for k in range(n):
-        y[k] += a * x[k]
 
 
 cdef extern from *:

@@ -21,11 +21,6 @@ from libc.string cimport memset
 from scipy.linalg.cython_blas cimport saxpy, sdot, sscal
 
 
-cdef inline void vaxpy(int n, float a, const float *x, float *y) noexcept nogil:
-    cdef int inc = 1
-    saxpy(&n, &a, <float *>x, &inc, y, &inc)
-
-
 cdef inline void score_rows(int n, const float *x, float **rows, int n_rows,
                             float *out) noexcept nogil:
     """out[r] = x . rows[r]: one sdot per row."""
