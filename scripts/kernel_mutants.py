@@ -336,10 +336,23 @@ MUTANTS: tuple[Mutant, ...] = (
         "AVX2: CBOW's hidden layer leaves out the last context row (whole blocks)",
         (
             "_vecops.pxi",
-            "            sv = _mm256_setzero_ps();\n            for (r = 0; r < n_rows; r++)\n"
-            "                sv = w ? _mm256_fmadd_ps(_mm256_set1_ps(w[r]), _mm256_loadu_ps(",
-            "            sv = _mm256_setzero_ps();\n            for (r = 0; r + 1 < n_rows; r++)\n"
-            "                sv = w ? _mm256_fmadd_ps(_mm256_set1_ps(w[r]), _mm256_loadu_ps(",
+            "            for (r = 0; r < n_rows; r++) {\n                p = rows[r] + k0;\n"
+            "                for (b = 0; b < NB; b++) s[b] = _mm256_add_ps(",
+            "            for (r = 0; r + 1 < n_rows; r++) {\n                p = rows[r] + k0;\n"
+            "                for (b = 0; b < NB; b++) s[b] = _mm256_add_ps(",
+        ),
+    ),
+    _m(
+        "avx2_spread_rows_skips_first_context",
+        "AVX2: CBOW's gradient never reaches the first context row (whole blocks)",
+        (
+            "_vecops.pxi",
+            "            for (r = 0; r < n_rows; r++) {\n                p = rows[r] + k0;\n"
+            "                for (b = 0; b < NB; b++)\n"
+            "                    _mm256_storeu_ps(p + 8 * b, _mm256_add_ps(",
+            "            for (r = 1; r < n_rows; r++) {\n                p = rows[r] + k0;\n"
+            "                for (b = 0; b < NB; b++)\n"
+            "                    _mm256_storeu_ps(p + 8 * b, _mm256_add_ps(",
         ),
     ),
 )

@@ -19,7 +19,10 @@
 # The AVX2 build, compiled with -mavx2 -mfma, uses the intrinsics below: each
 # 8-float block of x is loaded once for up to eight rows, the block's input-side
 # gradient stays in a register, and the tail of a row (dim % 8 floats) is one
-# masked block instead of the compiler's SSE and scalar epilogues. Both beat
+# masked block instead of the compiler's SSE and scalar epilogues. CBOW's sum
+# over its context rows, and the spread of its gradient back to them, keep up
+# to eight blocks of the sum (or gradient) in registers while the rows go by
+# (one load and add or store per row and block). Both beat
 # SciPy's BLAS sdot/saxpy at these sizes, where BLAS's per-call overhead
 # dominates (the ``blas`` build, _vecops_blas.pxi, keeps the comparison
 # measurable: benchmarks/README.md, "Kernel builds").
@@ -147,21 +150,76 @@ cdef extern from *:
             for (k = 0; k < n; k++) acc[k] += scratch[k];
     }
 
-    /* out = norm * sum_r w[r] * rows[r] (w NULL: all ones), one pass over out */
+    /* out[k0, k0 + 8 NB) = norm * sum_r w[r] * rows[r][k0, k0 + 8 NB) (w NULL: all
+       ones) for NB <= 8 full blocks: the NB sums stay in registers while the
+       rows go by, so each row costs one load and add per block. Every entry
+       is summed in row order from zero, as the tail block is. */
+    I2V_ALWAYS_INLINE void i2v_sum_pass(const int NB, int k0, float *const *rows,
+            int n_rows, const float *w, __m256 nv, float *out) {
+        __m256 s[I2V_ROWS_PER_PASS];
+        __m256 wv;
+        const float *p;
+        int b, r;
+        for (b = 0; b < NB; b++) s[b] = _mm256_setzero_ps();
+        if (w) {
+            for (r = 0; r < n_rows; r++) {
+                p = rows[r] + k0;
+                wv = _mm256_set1_ps(w[r]);
+                for (b = 0; b < NB; b++)
+                    s[b] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 8 * b), s[b]);
+            }
+        } else {
+            for (r = 0; r < n_rows; r++) {
+                p = rows[r] + k0;
+                for (b = 0; b < NB; b++) s[b] = _mm256_add_ps(s[b], _mm256_loadu_ps(p + 8 * b));
+            }
+        }
+        for (b = 0; b < NB; b++) _mm256_storeu_ps(out + k0 + 8 * b, _mm256_mul_ps(s[b], nv));
+    }
+
+    /* rows[r][k0, k0 + 8 NB) += w[r] * g[k0, k0 + 8 NB) (w NULL: all ones) for
+       NB <= 8 full blocks, row after row: g's blocks stay in registers, and a
+       row listed twice reads its first share back before adding the second. */
+    I2V_ALWAYS_INLINE void i2v_spread_pass(const int NB, int k0, const float *g,
+            float *const *rows, int n_rows, const float *w) {
+        __m256 gv[I2V_ROWS_PER_PASS];
+        __m256 wv;
+        float *p;
+        int b, r;
+        for (b = 0; b < NB; b++) gv[b] = _mm256_loadu_ps(g + k0 + 8 * b);
+        if (w) {
+            for (r = 0; r < n_rows; r++) {
+                p = rows[r] + k0;
+                wv = _mm256_set1_ps(w[r]);
+                for (b = 0; b < NB; b++)
+                    _mm256_storeu_ps(p + 8 * b,
+                                     _mm256_fmadd_ps(wv, gv[b], _mm256_loadu_ps(p + 8 * b)));
+            }
+        } else {
+            for (r = 0; r < n_rows; r++) {
+                p = rows[r] + k0;
+                for (b = 0; b < NB; b++)
+                    _mm256_storeu_ps(p + 8 * b, _mm256_add_ps(gv[b], _mm256_loadu_ps(p + 8 * b)));
+            }
+        }
+    }
+
+    /* out = norm * sum_r w[r] * rows[r] (w NULL: all ones): up to 8 blocks per
+       pass over the rows, then the tail (dim % 8 floats) as one masked block */
     static inline void i2v_sum_rows(int n, float *const *rows, int n_rows, const float *w,
             float norm, float *out) {
         const __m256 nv = _mm256_set1_ps(norm);
         __m256 sv;
         __m256i mask;
-        int r, k = 0;
-        for (; k + 8 <= n; k += 8) {
-            sv = _mm256_setzero_ps();
-            for (r = 0; r < n_rows; r++)
-                sv = w ? _mm256_fmadd_ps(_mm256_set1_ps(w[r]), _mm256_loadu_ps(rows[r] + k), sv)
-                       : _mm256_add_ps(sv, _mm256_loadu_ps(rows[r] + k));
-            _mm256_storeu_ps(out + k, _mm256_mul_ps(sv, nv));
+        int r, m, k = 0;
+        for (; k + 8 <= n; k += 8 * m) {
+            m = (n - k) / 8 < I2V_ROWS_PER_PASS ? (n - k) / 8 : I2V_ROWS_PER_PASS;
+            #define I2V_SUM(NB) i2v_sum_pass(NB, k, rows, n_rows, w, nv, out)
+            switch (m) { I2V_PASS_CASES(I2V_SUM) }
+            #undef I2V_SUM
         }
         if (k < n) {
+            /* 0 < n - k < 8: only lanes [0, n - k) are read or written */
             mask = _mm256_loadu_si256((const __m256i *)(i2v_lane_mask + 8 - (n - k)));
             sv = _mm256_setzero_ps();
             for (r = 0; r < n_rows; r++)
@@ -177,15 +235,15 @@ cdef extern from *:
             const float *w) {
         __m256 gv;
         __m256i mask;
-        int r, k = 0;
-        for (; k + 8 <= n; k += 8) {
-            gv = _mm256_loadu_ps(g + k);
-            for (r = 0; r < n_rows; r++)
-                _mm256_storeu_ps(rows[r] + k, w
-                    ? _mm256_fmadd_ps(_mm256_set1_ps(w[r]), gv, _mm256_loadu_ps(rows[r] + k))
-                    : _mm256_add_ps(gv, _mm256_loadu_ps(rows[r] + k)));
+        int r, m, k = 0;
+        for (; k + 8 <= n; k += 8 * m) {
+            m = (n - k) / 8 < I2V_ROWS_PER_PASS ? (n - k) / 8 : I2V_ROWS_PER_PASS;
+            #define I2V_SPREAD(NB) i2v_spread_pass(NB, k, g, rows, n_rows, w)
+            switch (m) { I2V_PASS_CASES(I2V_SPREAD) }
+            #undef I2V_SPREAD
         }
         if (k < n) {
+            /* 0 < n - k < 8: only lanes [0, n - k) are read or written */
             mask = _mm256_loadu_si256((const __m256i *)(i2v_lane_mask + 8 - (n - k)));
             gv = _mm256_maskload_ps(g + k, mask);
             for (r = 0; r < n_rows; r++)
