@@ -1,5 +1,10 @@
 """The compiled kernels against NumPy references of the SGNS formulas."""
 
+import os
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -174,3 +179,57 @@ def test_kernel_trains_read_only_corpus_arrays():
     assert not np.array_equal(read_only[0], start)
     for got, want in zip(read_only, writeable, strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(("shift", "shared"), [(0, True), (2, True), (3, False)],
+                         ids=["same", "overlapping", "adjacent"])  # fmt: skip
+def test_kernel_refuses_input_and_output_weights_that_share_memory(shift, shared):
+    block = np.zeros((6, 4), np.float32)
+    syn0, syn1 = block[:3], block[shift : shift + 3]
+    threshold, alias = _fixed_noise(3, 2)
+    args = (
+        _core, syn0, syn1, np.array([0, 1], np.int32), np.array([0, 2], np.int64), 0, 1,
+        np.empty(0, np.float32), threshold, alias, True, True, 2, True, 1, False, 0.1, 0.1, 0,
+    )  # fmt: skip
+    if shared:
+        with pytest.raises(ValueError, match=r"^syn0 and syn1neg must not share memory$"):
+            train_once(*args)
+    else:
+        assert train_once(*args)[2] == 2  # rows next to each other are fine: both pairs
+
+
+def test_a_chunk_stopped_before_its_first_sequence_reports_no_token_read():
+    threshold, alias = _fixed_noise(3, 2)
+    syn0 = np.zeros((3, 4), np.float32)
+    result = train_once(
+        _core, syn0, syn0.copy(), np.array([0, 1, 2, 1], np.int32), np.array([0, 2, 4], np.int64),
+        0, 2, np.empty(0, np.float32), threshold, alias, True, True, 2, True, 1, False, 0.1, 0.1,
+        0, stop=np.ones(1, np.intc),
+    )  # fmt: skip
+    assert result == (0, 0, 0, 0.0)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc, sets RLIMIT_AS")
+def test_session_context_buffers_are_sized_by_the_longest_sequence_not_the_cap():
+    # with session_contexts = 2**31 - 1, buffers sized by the cap would need ~48 GB of
+    # address space; sized by the 3-token corpus they need bytes, so a 1 GiB margin holds
+    script = textwrap.dedent("""
+        import resource
+        import numpy as np
+        from item2vec import _core
+        from conftest import train_once
+        size = int(next(l for l in open("/proc/self/status") if l.startswith("VmSize")).split()[1])
+        limit = size * 1024 + (1 << 30)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        syn0 = np.zeros((3, 4), np.float32)
+        result = train_once(
+            _core, syn0, syn0.copy(), np.array([0, 1, 2], np.int32), np.array([0, 3], np.int64),
+            0, 1, np.empty(0, np.float32), np.zeros(3, np.uint32), np.full(3, 2, np.int32),
+            True, True, 2, False, 1, False, 0.1, 0.1, 0, session_contexts=2**31 - 1,
+        )
+        print(result[2])
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=os.path.dirname(__file__), timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["6"]  # every item predicts the two others

@@ -104,7 +104,7 @@ cdef inline Py_ssize_t gather_contexts(const Corpus *cp, uint64_t *rng, Py_ssize
         # the pool: every other item, or with past_only the i items before the centre
         n_pool = i if cp.past_only else n - 1
         if n_pool <= cp.session_contexts:
-            # n_pool <= session_contexts == max_ctx positions
+            # n_pool <= session_contexts positions, and n_pool < max_len: so <= max_ctx
             for j in range(i if cp.past_only else n):
                 if j != i:
                     ctx[n_ctx] = j
@@ -112,7 +112,8 @@ cdef inline Py_ssize_t gather_contexts(const Corpus *cp, uint64_t *rng, Py_ssize
         else:
             # n_pool > session_contexts >= 1, so the draw is in [0, n_pool) and
             # (skipping i when the pool surrounds it) a position in [0, n) != i;
-            # exactly session_contexts == max_ctx positions
+            # exactly session_contexts < n_pool < max_len positions, so max_ctx
+            # (the smaller of the two) of them
             while n_ctx < cp.session_contexts:
                 j = <Py_ssize_t>rng_below(rng, <uint32_t>n_pool)
                 ctx[n_ctx] = j + 1 if j >= i else j

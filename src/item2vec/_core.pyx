@@ -15,8 +15,9 @@ sequence range) or derived from validated values; the comments next to the
 loops give the reasoning.
 
 Every kernel build is one module that includes its vector primitives, then the
-one shared body. This module (and ``_core_avx2.pyx``, which includes it) uses
-plain loops that the compiler vectorises; ``_core_blas.pyx`` uses SciPy's BLAS.
+one shared body. This module uses plain loops that the compiler vectorises;
+``_core_avx2.pyx`` includes it, compiled for AVX2 + FMA, where ``_vecops.pxi``
+uses intrinsics instead; ``_core_blas.pyx`` uses SciPy's BLAS.
 The pieces, in the order they are included:
 
 - ``_vecops.pxi``: the vector primitives (scoring and updating the output

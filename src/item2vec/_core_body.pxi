@@ -123,6 +123,12 @@ cdef class TrainingSetup:
             raise ValueError("weights must have at least one row and one column")
         if n_items >= 2147483647:
             raise ValueError("too many items for int32 codes")
+        cdef const char *in_begin = <const char *>&syn0[0, 0]
+        cdef const char *out_begin = <const char *>&syn1neg[0, 0]
+        cdef size_t n_bytes = <size_t>n_items * dim * sizeof(float)
+        if in_begin < out_begin + n_bytes and out_begin < in_begin + n_bytes:
+            # an input row that is also an output row breaks the updates (restrict)
+            raise ValueError("syn0 and syn1neg must not share memory")
         if noise_threshold.shape[0] != n_items or noise_alias.shape[0] != n_items:
             raise ValueError("noise tables must have one entry per item")
         if n_keep != 0 and n_keep != n_items:
@@ -171,7 +177,9 @@ cdef class TrainingSetup:
         cp.max_len = max_len
         cp.window, cp.session_contexts = window, session_contexts
         if session_contexts > 0:
-            cp.max_ctx = session_contexts  # at most that many contexts per centre
+            # at most session_contexts per centre, and only when the pool (fewer
+            # than max_len others) is larger: so at most max_len as well
+            cp.max_ctx = min(<Py_ssize_t>session_contexts, max_len)
         else:
             # at most 2 * window, and fewer than max_len (see gather_contexts)
             cp.max_ctx = min(2 * <Py_ssize_t>window, max_len)
@@ -189,9 +197,10 @@ def train_chunk(TrainingSetup setup not None, Py_ssize_t seq_begin, Py_ssize_t s
     numbers. ``stop`` (int32, shape (1,)) is read before every sequence: once
     another thread sets it non-zero, the call returns early.
 
-    Returns ``(raw_tokens, kept_tokens, n_events, loss)``: tokens read, tokens
-    kept after subsampling, prediction events (pairs for skip-gram, centre
-    items for CBOW) and their summed loss.
+    Returns ``(raw_tokens, kept_tokens, n_events, loss)``: tokens read (fewer
+    than the chunk's when stopped early), tokens kept after subsampling,
+    prediction events (pairs for skip-gram, centre items for CBOW) and their
+    summed loss.
     """
     if seq_begin < 0 or seq_end < seq_begin or seq_end > setup.n_sequences:
         raise ValueError("sequence range outside offsets")
@@ -232,4 +241,4 @@ def train_chunk(TrainingSetup setup not None, Py_ssize_t seq_begin, Py_ssize_t s
 
     trainer_free(&tr)
     sequence_free(&sq)
-    return raw_total, kept, tr.n_events, tr.loss
+    return raw_done, kept, tr.n_events, tr.loss

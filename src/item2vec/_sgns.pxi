@@ -54,13 +54,15 @@ cdef inline int trainer_alloc(Trainer *tr) noexcept nogil:
 
     Every pointer is set (NULL on failure), so trainer_free is always safe.
     """
-    tr.neu1e = <float *>malloc(tr.dim * sizeof(float))
-    tr.hidden = <float *>malloc(tr.dim * sizeof(float))
-    tr.noise = <int32_t *>malloc((tr.negative + 1) * sizeof(int32_t))
-    tr.upcoming = <int32_t *>malloc((tr.negative + 1) * sizeof(int32_t))
-    tr.pending = <uint64_t *>malloc((tr.negative + 1) * sizeof(uint64_t))
-    tr.rows = <float **>malloc((tr.negative + 1) * sizeof(float *))
-    tr.grad = <float *>malloc((tr.negative + 4) * sizeof(float))
+    # sizes in size_t: negative + 4 would overflow int for a negative near 2**31
+    cdef size_t n_rows = <size_t>tr.negative + 1
+    tr.neu1e = <float *>malloc(<size_t>tr.dim * sizeof(float))
+    tr.hidden = <float *>malloc(<size_t>tr.dim * sizeof(float))
+    tr.noise = <int32_t *>malloc(n_rows * sizeof(int32_t))
+    tr.upcoming = <int32_t *>malloc(n_rows * sizeof(int32_t))
+    tr.pending = <uint64_t *>malloc(n_rows * sizeof(uint64_t))
+    tr.rows = <float **>malloc(n_rows * sizeof(float *))
+    tr.grad = <float *>malloc((n_rows + 3) * sizeof(float))
     return (tr.neu1e != NULL and tr.hidden != NULL and tr.noise != NULL
             and tr.upcoming != NULL and tr.pending != NULL and tr.rows != NULL
             and tr.grad != NULL)
