@@ -1,6 +1,7 @@
 """Model files and word2vec files byte for byte: what is written, what is refused on
 reading (and with which message), memory-mapped loading and atomic writes."""
 
+import decimal
 import json
 import os
 import re
@@ -136,12 +137,27 @@ def test_feature_ids_other_than_str_and_int_cannot_be_saved(tmp_path):
 
 
 def test_parameters_that_json_cannot_hold_are_refused(tmp_path):
-    model = Item2Vec(**FAST, random_state=np.random.default_rng(0)).fit([["a", "b"]] * 3)
+    model = Item2Vec(**FAST, random_state=0).fit([["a", "b"]] * 3)
+    model.set_params(alpha=decimal.Decimal("0.025"))  # set after the fit: never checked
     with pytest.raises(
         TypeError, match=starting("model parameters must be JSON-serialisable to save: ")
     ):
         model.save(tmp_path / "m.npz")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("make", [np.random.default_rng, np.random.RandomState])
+def test_a_numpy_random_state_is_saved_as_the_seed_the_fit_drew(tmp_path, make):
+    sequences = [["a", "b", "c"], ["b", "c", "d"]] * 5
+    model = Item2Vec(**FAST, random_state=make(7)).fit(sequences)
+    model.save(tmp_path / "m.npz")
+    loaded = Item2Vec.load(tmp_path / "m.npz")
+    seed = loaded.get_params()["random_state"]
+    assert type(seed) is int
+    # a fresh fit with the saved seed starts as the saved fit did: same vectors
+    refit = Item2Vec(**{**FAST, "random_state": seed}).fit(sequences)
+    np.testing.assert_array_equal(refit.vectors_, model.vectors_)
+    np.testing.assert_array_equal(loaded.vectors_, model.vectors_)
 
 
 # --- damaged and foreign model files ----------------------------------------------
@@ -648,3 +664,60 @@ def test_a_failed_export_keeps_the_earlier_table_and_leaves_no_temporary_file(
         int_model.export_similar_items(path)
     assert path.read_bytes() == b"earlier"
     assert [p.name for p in tmp_path.iterdir()] == ["sim.parquet"]
+
+
+def test_vectors_set_on_an_unfitted_estimator_can_be_saved(tmp_path):
+    from item2vec.vectors import ItemVectors
+    from item2vec.vocab import Vocabulary
+
+    vectors = np.array([[1, 0], [0.9, 0.1], [0, 1]], np.float32)
+    model = Item2Vec(vector_size=2)
+    model.item_vectors_ = ItemVectors(Vocabulary(["a", "b", "c"], [3, 2, 1]), vectors)
+    model.save(tmp_path / "m.npz")
+    loaded = Item2Vec.load(tmp_path / "m.npz")
+    assert loaded.items_.tolist() == ["a", "b", "c"]
+    np.testing.assert_array_equal(loaded.vectors_, vectors)
+    assert loaded.n_updates_ == 0 and loaded.loss_history_ == []
+
+
+def test_str_ids_come_back_as_a_str_array(tmp_path):
+    model = Item2Vec(**FAST, random_state=0).fit([np.array(["a", "bb", "ccc"])] * 3)
+    assert model.items_.dtype.kind == "U"
+    model.save(tmp_path / "m.npz")
+    loaded = Item2Vec.load(tmp_path / "m.npz")
+    assert loaded.items_.dtype == model.items_.dtype
+    assert loaded.items_.tolist() == model.items_.tolist()
+    # so recommend_batch pads with the same empty id
+    want = model.recommend_batch([["a"]], topn=5)[0]
+    got = loaded.recommend_batch([["a"]], topn=5)[0]
+    assert got.dtype == want.dtype and got.tolist() == want.tolist()
+
+
+def test_pending_counts_of_ids_other_than_str_and_int_are_refused_not_dropped(tmp_path):
+    model = Item2Vec(**FAST, min_count=2, random_state=0)
+    model.fit([["a", "b", "c"]] * 5 + [["a", 1.5]])  # 1.5 once: pending, under min_count
+    with pytest.raises(
+        TypeError,
+        match=exactly(
+            "only str and int item ids can be saved, but the counts of items still under "
+            "min_count hold 1.5 of type float"
+        ),
+    ):
+        model.save(tmp_path / "m.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_saved_file_is_renamed_into_a_directory_that_is_then_synced(tmp_path, monkeypatch):
+    import item2vec._files as files
+
+    synced = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        synced.append((stat.S_ISDIR(os.fstat(fd).st_mode), os.path.exists(tmp_path / "m.npz")))
+        real_fsync(fd)
+
+    monkeypatch.setattr(files.os, "fsync", fsync)
+    Item2Vec(**FAST, random_state=0).fit([["a", "b"]] * 3).save(tmp_path / "m.npz")
+    # the file's data first (before the rename), then its directory (after it)
+    assert synced == [(False, False), (True, True)]

@@ -145,3 +145,14 @@ def test_without_faiss_building_names_the_extra_and_loading_falls_back(
 def test_invalid_index_parameters_are_refused(indexed, name, value):
     with pytest.raises(ValueError, match=f"{name} must be an int >= 2"):
         Item2Vec(vector_size=4, sample=0).fit([["a", "b"]] * 5).build_index(**{name: value})
+
+
+def test_a_widened_search_leaves_the_shared_index_as_it_was(indexed):
+    # the width goes with each search call: queries on other threads keep their own
+    graphs = [index.index for index in indexed._state.indexes.values()]
+    before = [graph.hnsw.efSearch for graph in graphs]
+    allowed = indexed.items_[-5:].tolist()
+    banned = [item for item in indexed.items_.tolist() if item not in allowed]
+    indexed.recommend([indexed.items_[0]], topn=10, filter_items=banned)
+    indexed.most_similar(indexed.items_[0], topn=500)
+    assert [graph.hnsw.efSearch for graph in graphs] == before

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from item2vec import Item2Vec
+from item2vec.baselines import ItemKNN, Popularity
 
 sklearn = pytest.importorskip("sklearn")
 from sklearn.base import clone  # noqa: E402
@@ -55,3 +56,16 @@ def test_grid_search_picks_the_parameters_with_the_best_mean_score(small_planted
     # refitted on all the data with the chosen parameters
     refit = Item2Vec(**base, window=best[0], sg=best[1]).fit(seqs)
     np.testing.assert_array_equal(search.best_estimator_.vectors_, refit.vectors_)
+
+
+@pytest.mark.parametrize("make", [lambda: Popularity(), lambda: ItemKNN(neighbors=5)])
+def test_baselines_clone_and_score_like_item2vec(make):
+    model = make()
+    twin = clone(model)
+    assert type(twin) is type(model) and twin.get_params() == model.get_params()
+    train = [["a", "b", "c"], ["a", "b", "d"], ["b", "c"]] * 4
+    model.fit(train)
+    # the last item of each test sequence is the target; with four items, any
+    # known target is in the top 10 and an unknown one never is
+    held_out = [["b", "a"], ["b", "zzz"]]
+    assert model.score(held_out) == 0.5

@@ -81,3 +81,62 @@ def test_callbacks_during_update_see_the_state_being_trained():
     model.update([["a", "new", "b"]] * 3, epochs=2)
     assert seen == [True, True]
     assert model.n_updates_ == 1
+
+
+@pytest.mark.parametrize(
+    ("ids", "new"),
+    [
+        (np.array([10, 11, 12, 13], dtype=np.int32), 14),
+        (np.array([2**63, 2**63 + 1, 2**63 + 2, 2**63 + 3], dtype=np.uint64), 2**63 + 4),
+        (np.array(["a", "b", "c", "d"]), "a-much-longer-id"),
+    ],
+    ids=["int32", "uint64", "str"],
+)
+def test_update_keeps_the_id_dtype_with_and_without_new_items(ids, new):
+    from item2vec import Sequences
+    from item2vec.vocab import Vocabulary
+
+    a, b = ids[:2].tolist()
+    codes = np.array([0, 1, 2, 1, 2, 3] * 3, dtype=np.int32)
+    corpus = Sequences(codes, np.arange(0, 19, 3), Vocabulary(ids, [3, 6, 6, 3]))
+    model = Item2Vec(vector_size=4, sample=0, epochs=1, n_jobs=1, random_state=0)
+    model.fit(corpus)
+    dtype = model.items_.dtype
+    assert dtype == ids.dtype
+    model.update([[a, b]])  # no new item
+    assert model.items_.dtype == dtype
+    model.update([[a, new]])  # a new item that fits the dtype
+    assert model.items_.dtype.kind == dtype.kind
+    assert model.items_.tolist()[-1] == new
+    if dtype.kind in "iu":
+        assert model.items_.dtype == dtype
+
+
+def test_an_int32_catalogue_grows_past_its_dtype_without_wrapping():
+    model = Item2Vec(vector_size=4, sample=0, epochs=1, n_jobs=1, random_state=0)
+    model.fit([np.array([1, 2, 3], dtype=np.int32)] * 3)
+    model.update([[1, 2**40]])
+    assert model.items_.tolist()[-1] == 2**40
+
+
+def test_update_with_a_changed_vector_size_names_the_parameter():
+    model = _fitted()
+    model.set_params(vector_size=5)
+    with pytest.raises(ValueError, match=r"^vector_size is 5 but the fitted vectors have 8 "):
+        model.update([["a", "b"]])
+
+
+def test_vectors_given_in_float64_are_kept_as_float32_and_train_further():
+    from item2vec.vectors import ItemVectors
+
+    fitted = _fitted()
+    state = ItemVectors(
+        fitted.vocabulary_, fitted.vectors_.astype(np.float64),
+        fitted._state.output_vectors.astype(np.float64)[:, ::1],
+    )  # fmt: skip
+    assert state.vectors.dtype == state.output_vectors.dtype == np.float32
+    np.testing.assert_array_equal(state.vectors, fitted.vectors_)
+    model = Item2Vec(vector_size=8, sample=0, epochs=1, n_jobs=1, random_state=0)
+    model.item_vectors_ = state
+    model.update([["a", "b", "e"]] * 3)
+    assert model.items_.tolist()[-1] == "e"

@@ -32,7 +32,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from item2vec._files import _terminate_as_exit
+from item2vec._files import _terminate_as_exit, sync_directory
 from item2vec.vocab import _as_item_array
 
 __all__ = ["FORMAT_VERSION", "CorpusWriter", "read_corpus"]
@@ -108,7 +108,10 @@ class CorpusWriter:
             if all(type(v) is str for v in listed):  # as a str array: mapped, not parsed
                 values = np.asarray(listed, dtype=str)
         if values.dtype.kind in "iuU":
-            np.save(self.tmp / f"{name}.npy", values, allow_pickle=False)
+            with open(self.tmp / f"{name}.npy", "wb") as handle:
+                np.save(handle, values, allow_pickle=False)
+                handle.flush()
+                os.fsync(handle.fileno())
             self._ids[name] = "npy"
             return
         listed = values.tolist()
@@ -117,6 +120,8 @@ class CorpusWriter:
             raise TypeError(f"{name} ids must be str or int to be saved, found {kinds}")
         with open(self.tmp / f"{name}.json", "w", encoding="utf-8") as handle:
             json.dump(listed, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
         self._ids[name] = "json"
 
     def commit(self, built_by: dict[str, Any]) -> None:
@@ -138,6 +143,7 @@ class CorpusWriter:
             json.dump(header, handle, indent=1)
             handle.flush()
             os.fsync(handle.fileno())
+        sync_directory(self.tmp)  # the new files' entries, before the corpus moves in
         _replace_directory(self.tmp, self.path)
 
     def abort(self) -> None:
@@ -180,10 +186,15 @@ def _header_of(path: Path) -> dict[str, Any] | None:
 
 
 def _replace_directory(new: Path, path: Path) -> None:
-    """Move ``new`` to ``path``; a corpus already there is moved aside first, then removed."""
+    """Move ``new`` to ``path``; a corpus already there is moved aside first, then removed.
+
+    Between the two renames nothing is at ``path`` (POSIX cannot swap two directories
+    in one step): a reader then finds no corpus, never a mixed or half-written one.
+    """
     os.chmod(new, 0o777 & ~_umask())
     if not path.exists():
         os.rename(new, path)
+        sync_directory(path.parent)
         return
     old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
     os.rename(path, old / "corpus")
@@ -193,6 +204,7 @@ def _replace_directory(new: Path, path: Path) -> None:
         os.rename(old / "corpus", path)
         shutil.rmtree(old, ignore_errors=True)
         raise
+    sync_directory(path.parent)
     shutil.rmtree(old, ignore_errors=True)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "sync_directory"]
 
 
 @contextlib.contextmanager
@@ -34,6 +34,18 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[
         )
     with _terminate_as_exit(), _temporary_beside(path, mode) as handle:
         yield handle
+
+
+def sync_directory(path: str | os.PathLike[str]) -> None:
+    """Flush a directory's entries to disk, so a rename inside it survives a power loss
+    (POSIX; elsewhere the rename itself is all there is)."""
+    if os.name != "posix":
+        return
+    fd = os.open(os.fspath(path) or ".", os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager
@@ -74,6 +86,7 @@ def _temporary_beside(path: Path, mode: str) -> Iterator[IO[Any]]:
         os.umask(umask)
         os.chmod(handle.name, 0o666 & ~umask)
         os.replace(handle.name, path)
+        sync_directory(path.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(handle.name)

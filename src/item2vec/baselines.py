@@ -20,8 +20,11 @@ def _training_corpus(X: Iterable[Iterable[Hashable]] | Sequences) -> Sequences:
     return training_corpus(X).pruned(min_count=1)
 
 
-class Popularity(RecommenderMixin):
+class Popularity(RecommenderMixin, ParamsMixin):
     """Recommend the items seen most often in training, whatever the history.
+
+    It has no parameters; ``get_params`` and ``set_params`` exist for
+    scikit-learn (``clone``, pipelines, searches).
 
     Examples
     --------
@@ -29,6 +32,9 @@ class Popularity(RecommenderMixin):
     >>> model.recommend(["a"], topn=2)[0].tolist()
     ['b', 'c']
     """
+
+    def __init__(self) -> None:
+        pass
 
     def fit(self, X: Iterable[Iterable[Hashable]] | Sequences, y: Any = None) -> Popularity:
         """Count the items of ``X``; returns ``self``."""

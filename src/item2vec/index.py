@@ -137,8 +137,10 @@ class ApproximateIndex:
         exact_needed: list[int] = []
         while todo.size:
             want = min(self.n_items, fetch + int(excluded_per_row[todo].max(initial=0)))
-            self.index.hnsw.efSearch = max(self.ef_search, want)
-            found_scores, found = self.index.search(rows_q[todo], want)
+            # the search width goes with this call, not into the index: queries on
+            # other threads keep their own
+            width = _import_faiss().SearchParametersHNSW(efSearch=max(self.ef_search, want))
+            found_scores, found = self.index.search(rows_q[todo], want, params=width)
             missing: list[int] = []
             for r, row in enumerate(todo.tolist()):
                 cand, cand_scores = found[r], found_scores[r]

@@ -59,8 +59,9 @@ class SavedModel(NamedTuple):
 
 def _items_to_arrays(items: np.ndarray) -> tuple[dict[str, np.ndarray], Any]:
     """Item ids as an array entry (int or str ids) or as JSON (mixed str/int ids)."""
-    if items.dtype.kind in "iu":
-        return {"items": items}, None  # in their own dtype: uint64 ids past 2**63 stay exact
+    if items.dtype.kind in "iuU":
+        # in their own dtype: uint64 ids past 2**63 stay exact, str ids stay a str array
+        return {"items": items}, None
     values = items.tolist()
     for v in values:
         if not isinstance(v, str | int) or isinstance(v, bool):
@@ -83,11 +84,25 @@ def save_model(
     its counts, the parameters, what continued training needs (seed, update
     count, counts of items still under ``min_count``, loss history) and the
     format version; it is read back with ``allow_pickle=False``. Item ids
-    must be str or int.
+    (and the ids of items still under ``min_count``) must be str or int. A
+    NumPy ``Generator`` or ``RandomState`` given as ``random_state`` is saved
+    as the seed the fit drew from it, so a fresh fit of the loaded model
+    starts as the saved one did.
     """
     arrays, json_items = _items_to_arrays(state.items)
     params = {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
     params["callbacks"] = None  # code is not saved; pass callbacks again after loading
+    if isinstance(params.get("random_state"), np.random.Generator | np.random.RandomState):
+        # a generator's state is not saved: the seed the fit drew from it is, so a
+        # fresh fit of the loaded model starts exactly as the saved one did
+        params["random_state"] = record.seed
+    pending = list(record.pending_counts.items())
+    for item, _ in pending:
+        if not isinstance(item, str | int) or isinstance(item, bool):
+            raise TypeError(
+                f"only str and int item ids can be saved, but the counts of items still "
+                f"under min_count hold {item!r} of type {type(item).__name__}"
+            )
     meta = {
         "format": _MAGIC,
         "format_version": FORMAT_VERSION,
@@ -97,8 +112,8 @@ def save_model(
         "items_json": json_items,
         "seed": record.seed,
         "n_updates": record.n_updates,
-        # counts of items still under min_count, for update(); str/int ids only
-        "pending": [[k, v] for k, v in record.pending_counts.items() if isinstance(k, str | int)],
+        # counts of items still under min_count, for update()
+        "pending": [[k, v] for k, v in pending],
     }
     if state.features is not None:
         features = state.features.tolist()

@@ -12,7 +12,6 @@ from item2vec._params import ITEM2VEC_PARAMS, ParamsMixin, check_params
 from item2vec._training import TrainingRecord, auto_epochs_of, initial_vectors, seed_from, train
 from item2vec._validation import NotFittedError, check_int
 from item2vec.corpus import Sequences, as_sequences, training_corpus
-from item2vec.evaluation import evaluate, leave_last_out
 from item2vec.features import with_feature_sequences
 from item2vec.neighbors import QUERY_DEFAULTS, RankingSource, RecommenderMixin, history_matrix
 from item2vec.vectors import ItemVectors, VectorQueries
@@ -393,6 +392,12 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
                     "this model cannot be trained further: it was read from the word2vec "
                     "format or memory-mapped (load it with mmap=False)"
                 )
+            if old.vectors.shape[1] != self.vector_size:
+                raise ValueError(
+                    f"vector_size is {self.vector_size} but the fitted vectors have "
+                    f"{old.vectors.shape[1]} dimensions: set vector_size="
+                    f"{old.vectors.shape[1]} to train further, or fit afresh"
+                )
             corpus = self._training_corpus(X)
             vocabulary, pending = old.vocabulary.grown(
                 corpus.vocabulary, record.pending_counts, self.min_count, self.max_vocab_size
@@ -539,6 +544,8 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         if pair is None:
             self._check_fitted()
         state, record = pair  # type: ignore[misc]
+        if record is None:  # vectors given directly (item_vectors_ = ...) come without one
+            record = TrainingRecord()
         save_model(path, self.get_params(), state, record, type(self).__name__)
 
     @classmethod
@@ -615,31 +622,6 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         corpus = as_sequences(X)
         weights = history_matrix(corpus.codes_in(state.vocabulary), corpus.offsets, len(state))
         return np.asarray(weights @ state.vectors, dtype=np.float32)
-
-    def score(self, X: Iterable[Iterable[Hashable]] | Sequences, y: Any = None) -> float:
-        """Next-item hit rate at 10 by leave-last-out on held-out sequences.
-
-        For every sequence of length >= 2, the items before the last one are
-        the history (aggregated as in :meth:`recommend`, with the model's
-        query options, seen items excluded)
-        and the last item is the target. A target outside the vocabulary, or
-        a history with no known item, counts as a miss.
-
-        Returns
-        -------
-        float
-            Share of evaluated sequences whose target is in the top 10.
-
-        Raises
-        ------
-        ValueError
-            If no sequence has at least two items.
-        """
-        self._check_fitted()
-        split = leave_last_out(as_sequences(X))
-        if split.targets.shape[0] == 0:
-            raise ValueError("score needs at least one sequence with two or more items")
-        return evaluate(self, split, k=10)["hr"]
 
 
 def _index_params(indexes: dict[str, Any]) -> dict[str, int]:

@@ -286,6 +286,33 @@ class RecommenderMixin:
     def _scores(self, weights: sp.csr_array, start: int, stop: int) -> np.ndarray:
         raise NotImplementedError
 
+    def score(self, X: Iterable[Iterable[Hashable]] | Sequences, y: Any = None) -> float:
+        """Next-item hit rate at 10 by leave-last-out on held-out sequences.
+
+        For every sequence of length >= 2, the items before the last one are
+        the history (aggregated as in :meth:`recommend`, with the model's
+        query options, seen items excluded)
+        and the last item is the target. A target outside the vocabulary, or
+        a history with no known item, counts as a miss.
+
+        Returns
+        -------
+        float
+            Share of evaluated sequences whose target is in the top 10.
+
+        Raises
+        ------
+        ValueError
+            If no sequence has at least two items.
+        """
+        from item2vec.evaluation import evaluate, leave_last_out
+
+        self._check_fitted()
+        split = leave_last_out(as_sequences(X))
+        if split.targets.shape[0] == 0:
+            raise ValueError("score needs at least one sequence with two or more items")
+        return evaluate(self, split, k=10)["hr"]
+
     @property
     def query_options(self) -> dict[str, Any]:
         """The query options used when a call of :meth:`recommend_batch` leaves them out.
@@ -343,7 +370,8 @@ class RecommenderMixin:
         filter_items : iterable of item ids, optional
             Never recommend these (unknown ids are ignored).
         last_n : int or None, optional
-            Aggregate only the ``last_n`` most recent events of each history.
+            Aggregate only the ``last_n`` most recent events of each history
+            (events of unknown items count among them, though they add nothing).
         half_life : float or None, optional
             Weight events by recency: an event ``d`` steps before the last one
             counts ``0.5 ** (d / half_life)``; None weights all equally.

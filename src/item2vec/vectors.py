@@ -29,8 +29,8 @@ class ItemVectors:
     ----------
     vocabulary : Vocabulary
         The items (row ``i`` belongs to ``vocabulary.items[i]``) and their counts.
-    vectors : ndarray of shape (n_items, dim), float32
-        Input vectors.
+    vectors : ndarray of shape (n_items, dim)
+        Input vectors, kept as float32 (another dtype is converted).
     output_vectors : ndarray of the same shape, optional
         Output (context) weights: needed to continue training and for the
         "output" recommendation scoring. Absent for vectors read from the
@@ -56,6 +56,13 @@ class ItemVectors:
         features: np.ndarray | None = None,
         feature_vectors: np.ndarray | None = None,
     ) -> None:
+        # float32 throughout, as training writes and model files hold them (no copy
+        # of float32 arrays, memory-mapped ones included)
+        vectors = np.asanyarray(vectors, dtype=np.float32)
+        if output_vectors is not None:
+            output_vectors = np.asanyarray(output_vectors, dtype=np.float32)
+        if feature_vectors is not None:
+            feature_vectors = np.asanyarray(feature_vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[0] != len(vocabulary):
             raise ValueError(
                 f"vectors must have shape ({len(vocabulary)}, dim), got {vectors.shape}"

@@ -178,8 +178,24 @@ class Vocabulary:
         if max_vocab_size is not None:
             ready = ready[: max(0, max_vocab_size - len(self))]
         added = np.asarray([still.pop(i) for i in ready], dtype=np.int64)
-        items = _as_item_array(self.items.tolist() + ready)
+        items = _extended(self.items, ready)
         return Vocabulary(items, np.concatenate([counts, added])), still
+
+
+def _extended(items: np.ndarray, more: list[Any]) -> np.ndarray:
+    """``items`` followed by ``more``, in ``items``' dtype when every new id fits it
+    exactly (int ids in range of an int dtype, str ids for a str dtype)."""
+    if not more:
+        return items
+    if items.dtype.kind in "iu" and all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool | np.bool_) for v in more
+    ):
+        info = np.iinfo(items.dtype)
+        if all(info.min <= int(v) <= info.max for v in more):
+            return np.concatenate([items, np.array([int(v) for v in more], dtype=items.dtype)])
+    elif items.dtype.kind == "U" and all(isinstance(v, str) for v in more):
+        return np.concatenate([items, np.array(more, dtype=str)])
+    return _as_item_array(items.tolist() + more)
 
 
 def _as_item_array(items: Iterable[Hashable] | np.ndarray) -> np.ndarray:
