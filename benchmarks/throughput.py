@@ -40,12 +40,12 @@ MODES = {
 }
 
 
-def make_corpus(kind: str, n_tokens: float, seed: int = 0):
+def make_corpus(kind: str, n_tokens: float, seed: int = 0, n_items: int = 100_000):
     mean_length = CORPORA[kind]
     data = planted_sessions(
         n_sessions=int(n_tokens / mean_length),
-        n_items=100_000,
-        n_clusters=1_000,
+        n_items=n_items,
+        n_clusters=max(10, n_items // 100),
         mean_length=mean_length,
         random_state=seed,
     )
@@ -93,6 +93,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tokens", type=float, default=10e6, help="tokens per corpus")
     parser.add_argument("--corpora", nargs="+", default=["long", "short"], choices=CORPORA)
+    parser.add_argument("--items", type=int, default=100_000,
+                        help="catalogue size (100 items per planted cluster)")  # fmt: skip
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     parser.add_argument("--jobs", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--repeats", type=int, default=3)
@@ -105,7 +107,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"load average before: {load:.2f} on {os.cpu_count()} cores")
     results = []
     for kind in args.corpora:
-        corpus, cluster_of = make_corpus(kind, args.tokens)
+        corpus, cluster_of = make_corpus(kind, args.tokens, n_items=args.items)
         n_tokens = corpus.n_tokens
         print(f"\ncorpus {kind}: {n_tokens:,} tokens, {len(corpus):,} sequences, "
               f"{len(corpus.vocabulary):,} items")  # fmt: skip
@@ -131,6 +133,7 @@ def main(argv: list[str] | None = None) -> dict:
                         q_theirs.append(precision_at_10(vectors, items, cluster_of, rng))
                 row = {
                     "corpus": kind, "mode": mode, "n_jobs": n_jobs, "tokens": n_tokens,
+                    "items": len(corpus.vocabulary),
                     "item2vec_tokens_per_s": statistics.median(ours),
                     "item2vec_precision_at_10": statistics.median(q_ours),
                     "item2vec_runs": ours,
