@@ -254,3 +254,27 @@ def test_a_full_disk_during_the_build_leaves_the_earlier_corpus_and_nothing_else
     monkeypatch.undo()
     assert_same_corpus(Sequences.open(tmp_path / "c"), first)
     assert sorted(os.listdir(tmp_path)) == ["c"]  # no scratch files, no temporary corpus
+
+
+@pytest.mark.parametrize("gap", [None, 100.0])
+def test_only_the_unfinished_last_sequence_waits_between_batches(tmp_path, gap):
+    from item2vec._sequence_shards import Shard
+
+    # users 0..5 with 5 events each, fed in batches of 3 events: every batch
+    # that brings a user's end also starts the next one's sequence
+    uid = np.repeat(np.arange(6), 5)
+    pid = np.arange(30, dtype=np.int32) % 4
+    t = np.tile(np.arange(5, dtype=np.float64), 6)
+    w = np.ones(30, dtype=np.float32)
+    shard = Shard(tmp_path, True, True, session_gap=gap)
+    for start in range(0, 30, 3):
+        shard.feed([column[start : start + 3] for column in (uid, pid, t, w)])
+        waiting = (
+            np.concatenate([piece[0] for piece in shard._pieces]) if shard._pieces else uid[:0]
+        )
+        # what waits is the newest user's events so far, nothing of an earlier user
+        newest = uid[min(start + 3, 30) - 1]
+        assert waiting.tolist() == [newest] * waiting.shape[0]
+        assert shard.n_tokens == np.count_nonzero(uid[: start + 3] < newest)
+    shard.finish()
+    assert shard.n_tokens == 30 and shard.n_sequences == 6

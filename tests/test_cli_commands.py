@@ -307,25 +307,37 @@ def test_an_event_file_needs_both_id_columns(events, capsys, argv):
 
 
 @pytest.mark.parametrize(
-    "argv",
+    ("argv", "message"),
     [
-        ["similar", "{model}", "sku1", "-k", "two"],
-        ["recommend", "{model}", "--history", "sku1", "--half-life", "x"],
-        ["recommend", "{model}", "--history", "sku1", "--popularity", "x"],
-        ["evaluate", "{events}", "--user", "user", "--item", "item", "-k", "2.5"],
-        ["evaluate", "{events}", "--user", "user", "--item", "item", "--half-life", "x"],
-        ["fit", "{events}", "--user", "user", "--item", "item", "--min-length", "1.5"],
-        ["fit", "{events}", "--user", "user", "--item", "item", "--session-gap", "x"],
-        ["export", "{model}", "--format", "csv", "-o", "x"],
-        ["export", "{model}", "--format", "similar-csv", "-o", "x", "-k", "2.5"],
-        ["plot", "{model}", "-o", "x.png", "--annotate", "many"],
+        (["similar", "{model}", "sku1", "-k", "two"], "-k/--topn: invalid int value: 'two'"),
+        (["recommend", "{model}", "--history", "sku1", "--half-life", "x"],
+         "--half-life: invalid float value: 'x'"),
+        (["recommend", "{model}", "--history", "sku1", "--popularity", "x"],
+         "--popularity: invalid float value: 'x'"),
+        (["evaluate", "{events}", "--user", "user", "--item", "item", "-k", "2.5"],
+         "-k: invalid int value: '2.5'"),
+        (["evaluate", "{events}", "--user", "user", "--item", "item", "--half-life", "x"],
+         "--half-life: invalid float value: 'x'"),
+        (["fit", "{events}", "--user", "user", "--item", "item", "--min-length", "1.5"],
+         "--min-length: invalid int value: '1.5'"),
+        (["fit", "{events}", "--user", "user", "--item", "item", "--session-gap", "x"],
+         "--session-gap: invalid float value: 'x'"),
+        (["export", "{model}", "--format", "csv", "-o", "x"], "--format: invalid choice: 'csv'"),
+        (["export", "{model}", "--format", "similar-csv", "-o", "x", "-k", "2.5"],
+         "-k/--topn: invalid int value: '2.5'"),
+        (["plot", "{model}", "-o", "x.png", "--annotate", "many"],
+         "--annotate: invalid int value: 'many'"),
     ],
-)
-def test_option_values_of_the_wrong_type_are_usage_errors(events, model_path, capsys, argv):
+)  # fmt: skip
+def test_option_values_of_the_wrong_type_are_usage_errors(
+    events, model_path, capsys, argv, message
+):
     with pytest.raises(SystemExit) as exit_info:
         main([a.format(events=events, model=model_path) for a in argv])
     assert exit_info.value.code == 2
-    assert "invalid" in capsys.readouterr().err
+    # the option and the type it wants are named (a value that may also be "none" too)
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith(f"item2vec {argv[0]}: error: argument {message}")
 
 
 # similar
@@ -777,3 +789,23 @@ def test_help_describes_the_options(capsys, monkeypatch, command, options):
     described = _descriptions(_help(capsys, monkeypatch, command))
     for option in options:
         assert len(described.get(option, "")) > 5, option
+
+
+# tune
+
+
+def _tune(events, out, *options):
+    return main(["tune", str(events), "--user", "user", "--item", "item", "--time", "ts",
+                 "--max-trials", "2", "--budget", "600", "--n-jobs", "1", *options,
+                 "-o", str(out)])  # fmt: skip
+
+
+def test_tune_saves_its_best_model_and_follows_its_random_state(events, tmp_path, capsys):
+    for name, seed in (("a", "3"), ("b", "3"), ("c", "4")):
+        assert _tune(events, tmp_path / f"{name}.npz", "--random-state", seed) in (0, None)
+        assert "best ndcg@10 " in capsys.readouterr().out
+    a, b, c = (Item2Vec.load(tmp_path / f"{name}.npz") for name in "abc")
+    # one seed, one search: the same model; another seed searches (and trains) otherwise
+    assert a.get_params() == b.get_params()
+    np.testing.assert_array_equal(a.vectors_, b.vectors_)
+    assert a.get_params() != c.get_params() or not np.array_equal(a.vectors_, c.vectors_)

@@ -1,6 +1,7 @@
 """Event files in other encodings or compressed: read, or refused with the reason."""
 
 import gzip
+import re
 
 import pytest
 
@@ -51,3 +52,13 @@ def test_the_command_line_reports_an_allocation_failure_in_one_line(tmp_path, ca
     assert status == 2
     assert len(err) == 1
     assert err[0].startswith("item2vec fit: error: out of memory: Unable to allocate")
+
+
+def test_a_byte_that_is_not_utf8_far_into_the_file_names_the_problem(tmp_path, reader):
+    # past the first block the header line decodes: each reader meets the byte itself
+    path = tmp_path / "events.csv"
+    rows = "".join(f"u{i},item{i},{i}\n" for i in range(5_000))
+    path.write_bytes(("user,item,time\n" + rows).encode() + "u9,é,9\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))} is not UTF-8 text \(.*\): "
+                                         r"convert it to UTF-8$"):  # fmt: skip
+        _read(path)

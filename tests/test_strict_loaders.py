@@ -1,6 +1,7 @@
 """Loaders refuse garbage with a clear ValueError instead of reading it or failing oddly."""
 
 import json
+import re
 import zipfile
 
 import numpy as np
@@ -94,7 +95,8 @@ def test_a_model_file_without_its_vectors_is_refused_when_mapped(model, tmp_path
 )
 def test_word2vec_ids_that_are_not_utf8_are_refused(tmp_path, name, content, binary, message):
     (tmp_path / name).write_bytes(content)
-    with pytest.raises(ValueError, match=message):
+    # the file comes first: the message says which file and which item
+    with pytest.raises(ValueError, match=f"^{re.escape(f'{tmp_path / name}, {message}')} "):
         Item2Vec.load_word2vec_format(tmp_path / name, binary=binary)
 
 

@@ -268,3 +268,42 @@ def test_failed_trials_show_in_the_table(corpus, monkeypatch):
     assert failed.error == "training diverged" and failed.score == -math.inf
     assert any("failed: training diverged" in line for line in result.table().splitlines())
     assert result.best_score == max(t.score for t in result.trials) > -math.inf
+
+
+def test_one_random_state_gives_one_search(corpus):
+    def searched(seed):
+        result = tune(corpus, budget=600, max_trials=3, fixed=FAST, n_jobs=1, verbose=False,
+                      random_state=seed)  # fmt: skip
+        return [trial.params for trial in result.trials]
+
+    first = searched(5)
+    assert searched(5) == first
+    # the first trial is the defaults whatever the seed; the sampler's draws follow it
+    assert searched(6)[1:] != first[1:]
+
+
+def test_use_weights_is_searched_exactly_when_the_corpus_has_weights(corpus, result):
+    rng = np.random.default_rng(0)
+    weights = rng.uniform(0.5, 2.0, corpus.n_tokens).astype(np.float32)
+    weighted = Sequences(corpus.codes, corpus.offsets, corpus.vocabulary, weights=weights)
+    found = tune(weighted, budget=600, max_trials=2, fixed=FAST, n_jobs=1, verbose=False)
+    assert all("use_weights" in trial.params for trial in found.trials)
+    # the first trial tries the defaults, use_weights included
+    assert found.trials[0].params["use_weights"] == Item2Vec().use_weights
+    assert not any("use_weights" in trial.params for trial in result.trials)
+
+
+def test_the_time_half_lives_tried_are_the_quartiles_of_the_event_ages():
+    from item2vec.tuning import _time_half_lives
+
+    # two histories: ages from their own last event are 60, 50, 30 and 4, 1 (zeros left out)
+    times = np.array([0.0, 10.0, 30.0, 60.0, 100.0, 103.0, 104.0])
+    codes = np.zeros(7, dtype=np.int32)
+    histories = Sequences(codes, np.array([0, 4, 7]), Sequences.from_iterable([["a"]]).vocabulary,
+                          times=times)  # fmt: skip
+    ages = np.array([60.0, 50.0, 30.0, 4.0, 1.0])
+    q1, q2, q3 = (float(np.quantile(ages, q)) for q in (0.25, 0.5, 0.75))
+    assert (q1, q2, q3) == (4.0, 30.0, 50.0)  # linear interpolation lands on the ages here
+    assert _time_half_lives(histories) == (None, 4.0, 30.0, 50.0)
+    untimed = Sequences(codes, np.array([0, 4, 7]), histories.vocabulary)
+    assert _time_half_lives(untimed) == (None,)
