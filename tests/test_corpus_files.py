@@ -121,6 +121,14 @@ def _saved(corpus, tmp_path):
     return tmp_path / "c"
 
 
+def _drop_last_item(path):
+    npy, listed = path / "items.npy", path / "items.json"
+    if npy.exists():
+        np.save(npy, np.load(npy)[:-1])
+    else:
+        listed.write_text(json.dumps(json.loads(listed.read_text())[:-1]))
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
@@ -140,6 +148,7 @@ def _saved(corpus, tmp_path):
             "is corrupt: codes must lie in",
         ),
         (lambda p: _header(p, arrays=None), "is corrupt: its header lacks"),
+        (_drop_last_item, "is corrupt: items holds \\(\\d+,\\) values, the header says"),
     ],
     ids=[
         "no header",
@@ -152,6 +161,7 @@ def _saved(corpus, tmp_path):
         "str version",
         "codes out of range",
         "no array list",
+        "items short of the header",
     ],
 )
 def test_a_damaged_corpus_is_refused_with_the_reason(corpus, tmp_path, damage, message):
@@ -234,3 +244,12 @@ def test_a_failed_swap_puts_the_earlier_corpus_back(corpus, tmp_path, monkeypatc
         corpus.save(tmp_path / "c")
     assert Sequences.open(tmp_path / "c").to_lists() == [["x", "y"]]
     assert sorted(os.listdir(tmp_path)) == ["c"]
+
+
+def test_ids_other_than_str_and_int_are_refused_naming_their_kind(tmp_path):
+    corpus = Sequences.from_iterable([[1.5, 2.5], [2.5]])
+    with pytest.raises(
+        TypeError, match=r"^items ids must be str or int to be saved, found \['float'\]$"
+    ):
+        corpus.save(tmp_path / "c")
+    assert not (tmp_path / "c").exists()
