@@ -253,3 +253,20 @@ def test_ids_other_than_str_and_int_are_refused_naming_their_kind(tmp_path):
     ):
         corpus.save(tmp_path / "c")
     assert not (tmp_path / "c").exists()
+
+
+def test_a_corpus_is_written_beside_its_target_then_renamed(corpus, tmp_path, monkeypatch):
+    # beside it, on the same file system: the final rename is atomic, never a copy
+    from item2vec import _corpus_files
+
+    moved = []
+    real = _corpus_files._replace_directory
+
+    def replace(new, path):
+        moved.append((new.parent, new.name.startswith(".c."), new.name.endswith(".tmp")))
+        real(new, path)
+
+    monkeypatch.setattr(_corpus_files, "_replace_directory", replace)
+    corpus.save(tmp_path / "c")
+    assert moved == [(tmp_path, True, True)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c"]
