@@ -156,3 +156,23 @@ def test_a_widened_search_leaves_the_shared_index_as_it_was(indexed):
     indexed.recommend([indexed.items_[0]], topn=10, filter_items=banned)
     indexed.most_similar(indexed.items_[0], topn=500)
     assert [graph.hnsw.efSearch for graph in graphs] == before
+
+
+def test_exact_queries_ignore_a_poor_index(data):
+    # an index built to miss (tiny graph, tiny search width) must not touch exact=True
+    model = _fitted(data).build_index(m=2, ef_construction=2, ef_search=2)
+    items = model.items_[:200]
+    normed = model.vectors_ / np.linalg.norm(model.vectors_, axis=1, keepdims=True)
+    sims = normed[:200] @ normed.T
+    sims[np.arange(200), np.arange(200)] = -np.inf  # an item is not its own neighbour
+    reference = np.argsort(-sims, axis=1, kind="stable")[:, :10]
+    exact, exact_scores = model.similar_items(items, topn=10, exact=True)
+    assert exact.tolist() == model.items_[reference].tolist()
+    np.testing.assert_allclose(exact_scores, np.take_along_axis(sims, reference, 1), rtol=1e-5)
+    approx, approx_scores = model.similar_items(items, topn=10)
+    assert approx.tolist() != exact.tolist()  # the index does miss: the check above bites
+    assert approx_scores.dtype == exact_scores.dtype == np.float32
+    # most_similar too, item by item
+    for row, item in enumerate(items[:50].tolist()):
+        found = [other for other, _ in model.most_similar(item, topn=10, exact=True)]
+        assert found == model.items_[reference[row]].tolist()
