@@ -1,5 +1,7 @@
 """Vocabulary and Sequences: encoding, ordering, pruning, subsets."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -121,3 +123,19 @@ def test_unknown_item_raises_key_error_naming_it():
     with pytest.raises(KeyError, match="'zz'"):
         vocab.code("zz")
     assert vocab.codes_of(["a", "zz"], unknown="ignore").tolist() == [0, -1]
+
+
+@pytest.mark.parametrize(("n", "size", "overlap"), [(10, 4, 1), (10, 4, 0), (9, 3, 2), (3, 4, 1)])
+def test_blocks_cover_the_values_in_order_sharing_overlap_entries(n, size, overlap):
+    from item2vec.corpus import _blocks
+
+    values = np.arange(n)
+    blocks = [block.tolist() for block in _blocks(values, size=size, overlap=overlap)]
+    # by the definition: block j starts where block j - 1's last `overlap` entries start
+    assert blocks[0][0] == 0 and blocks[-1][-1] == n - 1
+    for before, after in itertools.pairwise(blocks):
+        assert len(before) == size
+        assert before[len(before) - overlap :] == after[:overlap]
+        if len(after) > overlap:
+            assert after[overlap] == before[-1] + 1
+    assert sorted({v for block in blocks for v in block}) == list(range(n))
