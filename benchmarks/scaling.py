@@ -27,13 +27,12 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # forked children: no idle B
 import argparse
 import itertools
 import multiprocessing
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
-from _report import write_report
+from _report import finish
 from throughput import CORPORA, MODES, make_corpus
 
 PARAMS = dict(vector_size=100, window=5, negative=5, sample=1e-3, epochs=1)
@@ -143,15 +142,7 @@ def main(argv: list[str] | None = None) -> dict:
                       f"{row['two_threads'] / 1e6:.3f}M ({row['thread_speedup']:.2f}x)",
                       flush=True)  # fmt: skip
                 results.append(row)
-    report = {
-        "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "cpus": os.cpu_count(), "python": sys.version.split()[0],
-                    "load_average_before": load},
-        "settings": vars(args) | {"json": str(args.json)},
-        "results": results,
-    }  # fmt: skip
-    write_report(args.json, report)
-    return report
+    return finish(args, load, results)
 
 
 if __name__ == "__main__":

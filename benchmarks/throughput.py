@@ -18,14 +18,12 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from _report import write_report
+from _report import finish
 
 from item2vec import Item2Vec, Sequences
 from item2vec.datasets import planted_sessions
@@ -153,15 +151,7 @@ def main(argv: list[str] | None = None) -> dict:
                              f"ratio {row['ratio']:.2f}x")  # fmt: skip
                 print(line, flush=True)
                 results.append(row)
-    report = {
-        "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "cpus": os.cpu_count(), "python": sys.version.split()[0],
-                    "load_average_before": load},
-        "settings": vars(args) | {"json": str(args.json)},
-        "results": results,
-    }  # fmt: skip
-    write_report(args.json, report)
-    return report
+    return finish(args, load, results)
 
 
 if __name__ == "__main__":
