@@ -29,36 +29,12 @@ import itertools
 import multiprocessing
 import statistics
 import sys
-import time
 from pathlib import Path
 
 from _report import finish
-from throughput import CORPORA, MODES, make_corpus
+from throughput import CORPORA, MODES, SETTINGS, make_corpus, run_gensim, run_item2vec
 
-PARAMS = dict(vector_size=100, window=5, negative=5, sample=1e-3, epochs=1)
-
-
-def train_item2vec(corpus, mode: str, n_jobs: int) -> float:
-    from item2vec import Item2Vec
-
-    model = Item2Vec(**PARAMS, **MODES[mode], n_jobs=n_jobs, random_state=1)
-    started = time.perf_counter()
-    model.fit(corpus)
-    return corpus.n_tokens / (time.perf_counter() - started)
-
-
-def train_gensim(sentences, n_tokens: int, mode: str, n_jobs: int) -> float:
-    from gensim.models import Word2Vec
-
-    model = Word2Vec(
-        vector_size=PARAMS["vector_size"], window=PARAMS["window"], negative=PARAMS["negative"],
-        sample=PARAMS["sample"], sg=int(MODES[mode]["sg"]), epochs=1, min_count=1,
-        workers=n_jobs, seed=1, hs=0,
-    )  # fmt: skip
-    model.build_vocab(sentences)
-    started = time.perf_counter()
-    model.train(sentences, total_examples=model.corpus_count, epochs=1)
-    return n_tokens / (time.perf_counter() - started)
+PARAMS = SETTINGS | {"epochs": 1}
 
 
 # set in the parent before forking, read by the children (copy-on-write)
@@ -66,9 +42,13 @@ _DATA: dict = {}
 
 
 def _speed(library: str, mode: str, n_jobs: int) -> float:
+    """Raw tokens per second of training, as throughput.py times it."""
+    params = PARAMS | MODES[mode]
     if library == "item2vec":
-        return train_item2vec(_DATA["corpus"], mode, n_jobs)
-    return train_gensim(_DATA["sentences"], _DATA["corpus"].n_tokens, mode, n_jobs)
+        seconds, _, _ = run_item2vec(_DATA["corpus"], params, n_jobs)
+    else:
+        seconds, _, _ = run_gensim(_DATA["sentences"], params, n_jobs)
+    return _DATA["corpus"].n_tokens / seconds
 
 
 def _child(barrier, queue, library: str, mode: str) -> None:

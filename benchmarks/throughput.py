@@ -30,7 +30,9 @@ from item2vec.datasets import planted_sessions
 from item2vec.neighbors import normalize_rows, top_k
 
 CORPORA = {"long": 20.0, "short": 5.0}
-# item2vec's settings per mode; gensim runs the same sg / CBOW choice
+# the settings both libraries train with, and item2vec's per mode (gensim runs
+# the same sg / CBOW choice)
+SETTINGS = {"vector_size": 100, "window": 5, "negative": 5, "sample": 1e-3}
 MODES = {
     "sg": {"sg": True, "shared_negatives": False},  # the default: word2vec's exact scheme
     "sg-shared": {"sg": True, "shared_negatives": True},
@@ -115,8 +117,7 @@ def main(argv: list[str] | None = None) -> dict:
             codes, bounds = corpus.codes.tolist(), corpus.offsets.tolist()
             sentences = [[words[c] for c in codes[a:b]] for a, b in itertools.pairwise(bounds)]
         for mode in args.modes:
-            params = dict(vector_size=100, window=5, negative=5, sample=1e-3,
-                          epochs=args.epochs) | MODES[mode]  # fmt: skip
+            params = SETTINGS | {"epochs": args.epochs} | MODES[mode]
             for n_jobs in args.jobs:
                 ours, theirs, q_ours, q_theirs = [], [], [], []
                 for repeat in range(args.repeats):

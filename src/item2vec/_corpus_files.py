@@ -32,8 +32,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from item2vec._files import _terminate_as_exit, sync_directory
-from item2vec.vocab import _as_item_array
+from item2vec._files import _terminate_as_exit, sync_directory, synced_open
+from item2vec.vocab import _as_item_array, savable_id
 
 __all__ = ["FORMAT_VERSION", "CorpusWriter", "read_corpus"]
 
@@ -108,20 +108,16 @@ class CorpusWriter:
             if all(type(v) is str for v in listed):  # as a str array: mapped, not parsed
                 values = np.asarray(listed, dtype=str)
         if values.dtype.kind in "iuU":
-            with open(self.tmp / f"{name}.npy", "wb") as handle:
+            with synced_open(self.tmp / f"{name}.npy", "wb") as handle:
                 np.save(handle, values, allow_pickle=False)
-                handle.flush()
-                os.fsync(handle.fileno())
             self._ids[name] = "npy"
             return
         listed = values.tolist()
-        if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in listed):
+        if not all(savable_id(v) for v in listed):
             kinds = sorted({type(v).__name__ for v in listed})
             raise TypeError(f"{name} ids must be str or int to be saved, found {kinds}")
-        with open(self.tmp / f"{name}.json", "w", encoding="utf-8") as handle:
+        with synced_open(self.tmp / f"{name}.json", "w", encoding="utf-8") as handle:
             json.dump(listed, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
         self._ids[name] = "json"
 
     def commit(self, built_by: dict[str, Any]) -> None:
@@ -139,10 +135,8 @@ class CorpusWriter:
             "ids": self._ids,
             "built_by": built_by,
         }
-        with open(self.tmp / HEADER, "w", encoding="utf-8") as handle:
+        with synced_open(self.tmp / HEADER, "w", encoding="utf-8") as handle:
             json.dump(header, handle, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
         sync_directory(self.tmp)  # the new files' entries, before the corpus moves in
         _replace_directory(self.tmp, self.path)
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write", "sync_directory"]
+__all__ = ["atomic_write", "sync_directory", "synced_open"]
 
 
 @contextlib.contextmanager
@@ -34,6 +34,16 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[
         )
     with _terminate_as_exit(), _temporary_beside(path, mode) as handle:
         yield handle
+
+
+@contextlib.contextmanager
+def synced_open(path: str | os.PathLike[str], mode: str, **options: Any) -> Iterator[IO[Any]]:
+    """``open(path, mode, **options)`` for writing; when the block ends without an error,
+    the file is flushed and synced to disk before it is closed."""
+    with open(path, mode, **options) as handle:
+        yield handle
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def sync_directory(path: str | os.PathLike[str]) -> None:

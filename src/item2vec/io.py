@@ -22,7 +22,7 @@ from item2vec._files import atomic_write
 from item2vec._training import TrainingRecord
 from item2vec._validation import check_int
 from item2vec.vectors import ItemVectors
-from item2vec.vocab import Vocabulary, _as_item_array
+from item2vec.vocab import Vocabulary, _as_item_array, savable_id
 
 __all__ = [
     "FORMAT_VERSION",
@@ -64,7 +64,7 @@ def _items_to_arrays(items: np.ndarray) -> tuple[dict[str, np.ndarray], Any]:
         return {"items": items}, None
     values = items.tolist()
     for v in values:
-        if not isinstance(v, str | int) or isinstance(v, bool):
+        if not savable_id(v):
             raise TypeError(
                 f"only str and int item ids can be saved, got {v!r} of type {type(v).__name__}"
             )
@@ -98,7 +98,7 @@ def save_model(
         params["random_state"] = record.seed
     pending = list(record.pending_counts.items())
     for item, _ in pending:
-        if not isinstance(item, str | int) or isinstance(item, bool):
+        if not savable_id(item):
             raise TypeError(
                 f"only str and int item ids can be saved, but the counts of items still "
                 f"under min_count hold {item!r} of type {type(item).__name__}"
@@ -117,7 +117,7 @@ def save_model(
     }
     if state.features is not None:
         features = state.features.tolist()
-        if not all(isinstance(f, str | int) and not isinstance(f, bool) for f in features):
+        if not all(savable_id(f) for f in features):
             raise TypeError("feature ids must be str or int to save the model")
         meta["features"] = features
         arrays["feature_vectors"] = np.asarray(state.feature_vectors)

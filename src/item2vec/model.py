@@ -270,14 +270,19 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
 
     # --- fitted state: published by VectorQueries, with a training record ----
 
-    @property
-    def _record(self) -> TrainingRecord:
+    def _state_and_record(self) -> tuple[ItemVectors, TrainingRecord]:
+        """The published state and its training record, read together (one consistent
+        pair, whatever another thread publishes meanwhile)."""
         pair = self._fitted_pair()
         if pair is None:
             self._check_fitted()
-        record = pair[1]  # type: ignore[index]
+        state, record = pair  # type: ignore[misc]
         # vectors given directly (item_vectors_ = ...) come without a record
-        return TrainingRecord() if record is None else record
+        return state, TrainingRecord() if record is None else record
+
+    @property
+    def _record(self) -> TrainingRecord:
+        return self._state_and_record()[1]
 
     @property
     def loss_history_(self) -> list[float]:
@@ -383,7 +388,7 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         self : Item2Vec
         """
         with self._lock():
-            old, record = self._state, self._record
+            old, record = self._state_and_record()
             check_params(ITEM2VEC_PARAMS, self.get_params())
             if epochs is not None:
                 check_int("epochs", epochs, 1)
@@ -540,12 +545,7 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         """
         from item2vec.io import save_model
 
-        pair = self._fitted_pair()  # one consistent (state, record), whatever runs meanwhile
-        if pair is None:
-            self._check_fitted()
-        state, record = pair  # type: ignore[misc]
-        if record is None:  # vectors given directly (item_vectors_ = ...) come without one
-            record = TrainingRecord()
+        state, record = self._state_and_record()
         save_model(path, self.get_params(), state, record, type(self).__name__)
 
     @classmethod

@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from item2vec._kernels import core
 from item2vec._validation import NotFittedError, check_int, check_real
 from item2vec.corpus import Sequences, as_sequences
+from item2vec.evaluation import evaluate, leave_last_out
 from item2vec.vocab import Vocabulary
 
 __all__ = [
@@ -305,8 +306,6 @@ class RecommenderMixin:
         ValueError
             If no sequence has at least two items.
         """
-        from item2vec.evaluation import evaluate, leave_last_out
-
         self._check_fitted()
         split = leave_last_out(as_sequences(X))
         if split.targets.shape[0] == 0:

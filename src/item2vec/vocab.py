@@ -182,14 +182,22 @@ class Vocabulary:
         return Vocabulary(items, np.concatenate([counts, added])), still
 
 
+def _is_int_id(item_id: Any) -> bool:
+    """An integer id (Python or NumPy), bools excluded."""
+    return isinstance(item_id, numbers.Integral) and not isinstance(item_id, bool | np.bool_)
+
+
+def savable_id(item_id: Any) -> bool:
+    """Whether an id can be written to a model or corpus file: str or int, not bool."""
+    return isinstance(item_id, str | int) and not isinstance(item_id, bool)
+
+
 def _extended(items: np.ndarray, more: list[Any]) -> np.ndarray:
     """``items`` followed by ``more``, in ``items``' dtype when every new id fits it
     exactly (int ids in range of an int dtype, str ids for a str dtype)."""
     if not more:
         return items
-    if items.dtype.kind in "iu" and all(
-        isinstance(v, numbers.Integral) and not isinstance(v, bool | np.bool_) for v in more
-    ):
+    if items.dtype.kind in "iu" and all(_is_int_id(v) for v in more):
         info = np.iinfo(items.dtype)
         if all(info.min <= int(v) <= info.max for v in more):
             return np.concatenate([items, np.array([int(v) for v in more], dtype=items.dtype)])
@@ -203,9 +211,7 @@ def _as_item_array(items: Iterable[Hashable] | np.ndarray) -> np.ndarray:
     if isinstance(items, np.ndarray) and items.dtype != object:
         return items.reshape(-1)
     values = list(items)
-    if values and all(
-        isinstance(v, numbers.Integral) and not isinstance(v, bool | np.bool_) for v in values
-    ):
+    if values and all(_is_int_id(v) for v in values):
         try:
             return np.asarray([int(v) for v in values], dtype=np.int64)
         except OverflowError:
