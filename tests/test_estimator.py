@@ -128,9 +128,13 @@ def test_a_bad_parameter_value_is_refused_with_its_rule(name, value, error, mess
     model = Item2Vec(**{name: value})
     with pytest.raises(error, match=f"^{re.escape(message)}$"):
         model.fit([["a", "b"]])
-    # fitted models check again before continuing to train
     fitted = Item2Vec(**FAST).fit([["a", "b"]] * 3)
-    fitted.set_params(**{name: value})
+    before = fitted.get_params()
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        fitted.set_params(**{name: value})
+    assert fitted.get_params() == before
+    # fitted models check again before continuing to train (a value set as an attribute)
+    setattr(fitted, name, value)
     with pytest.raises(error, match=f"^{re.escape(message)}$"):
         fitted.update([["a", "b"]])
 
@@ -212,10 +216,14 @@ def test_get_params_returns_every_parameter_as_given():
     assert model.get_params(deep=False) == params
 
 
-def test_set_params_sets_values_without_checking_them_and_fit_checks():
+def test_set_params_checks_values_as_fit_and_load_do_and_sets_none_of_a_refused_call():
     model = Item2Vec()
-    assert model.set_params(vector_size=0, window=3) is model
-    assert model.get_params()["vector_size"] == 0 and model.window == 3
+    with pytest.raises(ValueError, match="vector_size must be an int >= 1, got 0"):
+        model.set_params(vector_size=0, window=3)
+    assert model.vector_size == 100 and model.window == 5
+    assert model.set_params(vector_size=7, window=3) is model
+    assert model.get_params()["vector_size"] == 7 and model.window == 3
+    model.vector_size = 0  # an attribute set directly: fit checks it
     with pytest.raises(ValueError, match="vector_size must be an int >= 1, got 0"):
         model.fit([["a", "b"]])
 

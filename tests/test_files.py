@@ -1,7 +1,7 @@
 """Model files and word2vec files byte for byte: what is written, what is refused on
 reading (and with which message), memory-mapped loading and atomic writes."""
 
-import decimal
+import fractions
 import json
 import os
 import re
@@ -138,7 +138,7 @@ def test_feature_ids_other_than_str_and_int_cannot_be_saved(tmp_path):
 
 def test_parameters_that_json_cannot_hold_are_refused(tmp_path):
     model = Item2Vec(**FAST, random_state=0).fit([["a", "b"]] * 3)
-    model.set_params(alpha=decimal.Decimal("0.025"))  # set after the fit: never checked
+    model.set_params(alpha=fractions.Fraction(1, 40))  # a real number JSON cannot hold
     with pytest.raises(
         TypeError, match=starting("model parameters must be JSON-serialisable to save: ")
     ):

@@ -95,7 +95,18 @@ def check_params(table: Iterable[Param], values: Mapping[str, Any]) -> None:
 
 
 class ParamsMixin:
-    """get_params / set_params / repr in scikit-learn's conventions, without importing it."""
+    """get_params / set_params / repr in scikit-learn's conventions, without importing it.
+
+    A subclass names its rules in ``_PARAMS``; ``_check_params`` applies them,
+    and ``fit``, ``set_params``, ``save`` and ``load`` all call it, so a value
+    one of them refuses is refused by every other.
+    """
+
+    _PARAMS: tuple[Param, ...] = ()
+
+    def _check_params(self, values: Mapping[str, Any] | None = None) -> None:
+        """Raise TypeError / ValueError naming the parameter if a value breaks its rule."""
+        check_params(self._PARAMS, self.get_params() if values is None else values)
 
     @classmethod
     def _param_names(cls) -> list[str]:
@@ -115,18 +126,25 @@ class ParamsMixin:
     def set_params(self, **params: Any) -> ParamsMixin:
         """Set parameters by name; returns ``self``.
 
+        The values are checked together, with the rules ``fit`` and ``load``
+        apply, before any is set: a refused call changes nothing.
+
         Raises
         ------
         ValueError
-            If a name is not a parameter of the estimator.
+            If a name is not a parameter of the estimator, or a value breaks its rule.
+        TypeError
+            If a value has the wrong type.
         """
         valid = set(self._param_names())
-        for name, value in params.items():
+        for name in params:
             if name not in valid:
                 raise ValueError(
                     f"invalid parameter {name!r} for {type(self).__name__}; "
                     f"valid parameters are {sorted(valid)}"
                 )
+        self._check_params({**self.get_params(), **params})
+        for name, value in params.items():
             setattr(self, name, value)
         return self
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from item2vec._params import BASELINE_PARAMS, ParamsMixin, check_params
+from item2vec._params import BASELINE_PARAMS, ParamsMixin
 from item2vec.corpus import Sequences, training_corpus
 from item2vec.neighbors import RecommenderMixin
 
@@ -70,13 +70,15 @@ class ItemKNN(RecommenderMixin, ParamsMixin):
     ['b']
     """
 
+    _PARAMS = BASELINE_PARAMS
+
     def __init__(self, neighbors: int | None = 100, shrinkage: float = 0.0) -> None:
         self.neighbors = neighbors
         self.shrinkage = shrinkage
 
     def fit(self, X: Iterable[Iterable[Hashable]] | Sequences, y: Any = None) -> ItemKNN:
         """Compute item-item similarities from ``X``; returns ``self``."""
-        check_params(BASELINE_PARAMS, self.get_params())
+        self._check_params()
         corpus = _training_corpus(X)
         n_items = len(corpus.vocabulary)
         rows = np.repeat(np.arange(len(corpus)), corpus.lengths)

@@ -31,6 +31,8 @@ import scipy.sparse as sp
 __all__ = ["ApproximateIndex"]
 
 INDEX_FORMAT = 1
+#: The kinds of index: "cosine" over unit vectors, "inner" (product) over raw ones.
+KINDS = ("cosine", "inner")
 
 
 def _import_faiss() -> Any:
@@ -68,7 +70,7 @@ class ApproximateIndex:
         ef_search: int = 128,
     ) -> None:
         faiss = _import_faiss()
-        if kind not in ("cosine", "inner"):
+        if kind not in KINDS:
             raise ValueError(f"kind must be 'cosine' or 'inner', got {kind!r}")
         for name, value in (("m", m), ("ef_construction", ef_construction),
                             ("ef_search", ef_search)):  # fmt: skip
@@ -190,13 +192,20 @@ class ApproximateIndex:
         faiss = _import_faiss()
         if description.get("format") != INDEX_FORMAT:
             raise ValueError(f"unsupported index format {description.get('format')!r}")
+        kind = description.get("kind")
+        if kind not in KINDS:
+            raise ValueError(
+                f"unknown index kind {kind!r}; the kinds known are {', '.join(map(repr, KINDS))}"
+            )
         self = cls.__new__(cls)
-        self.kind = description["kind"]
+        self.kind = kind
         self.m = int(description["m"])
         self.ef_construction = int(description["ef_construction"])
         self.ef_search = int(description["ef_search"])
         self.n_items, self.dim = int(description["n_items"]), int(description["dim"])
         self.index = faiss.deserialize_index(np.ascontiguousarray(data, dtype=np.uint8))
-        if self.index.ntotal != self.n_items:
+        # an inner-product index holds one extra column (the lift to unit norm)
+        width = self.dim + (kind == "inner")
+        if self.index.ntotal != self.n_items or self.index.d != width:
             raise ValueError("the stored index does not match its description")
         return self

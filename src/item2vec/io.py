@@ -252,12 +252,17 @@ def _interpret(path: Path, meta: dict[str, Any], small: dict[str, Any], mmap: bo
     return SavedModel(dict(meta["params"]), state, record)
 
 
+# which kind of index each saved index is: cosine over the vectors, inner product
+# over the output vectors (ItemVectors.build_index)
+_INDEX_KIND = {"cosine": "cosine", "output": "inner"}
+
+
 def _indexes(
     path: Path, described: dict[str, Any], small: dict[str, Any], state: ItemVectors
 ) -> dict[str, Any]:
     """The approximate indexes saved with the model (none, with a warning, without faiss)."""
     try:
-        from item2vec.index import ApproximateIndex, _import_faiss
+        from item2vec.index import KINDS, ApproximateIndex, _import_faiss
 
         _import_faiss()
     except ImportError:
@@ -271,6 +276,16 @@ def _indexes(
     for name, description in described.items():
         if name not in ("cosine", "output") or f"index_{name}" not in small:
             raise ValueError(f"{path} is corrupt: index {name!r} is missing or unknown")
+        kind = description.get("kind") if isinstance(description, dict) else None
+        if kind not in KINDS:
+            raise ValueError(
+                f"{path} holds an index of unknown kind {kind!r}; the kinds known are "
+                f"{', '.join(map(repr, KINDS))}"
+            )
+        if kind != _INDEX_KIND[name]:
+            raise ValueError(
+                f"{path} is corrupt: index {name!r} is of kind {kind!r}, not {_INDEX_KIND[name]!r}"
+            )
         index = ApproximateIndex.from_bytes(small[f"index_{name}"], description)
         if (index.n_items, index.dim) != state.vectors.shape:
             raise ValueError(f"{path} is corrupt: index {name!r} does not match the vectors")
@@ -412,6 +427,14 @@ def load_word2vec_format(
                 data = handle.read(4 * dim)
                 if len(data) != 4 * dim:
                     raise ValueError(f"{path} is truncated at item {row + 1} of {n_items}")
+                if not data.translate(None, _NUMBER_TEXT):
+                    # numbers written as text: float32 values essentially never consist of
+                    # these bytes alone (their exponent byte is not a digit or a sign)
+                    raise ValueError(
+                        f"{path}, item {row + 1}: its {4 * dim} bytes of values are text "
+                        f"({data[:40].decode('ascii')!r}): this is the text word2vec format; "
+                        f"read it with binary=False"
+                    )
                 vectors[row] = np.frombuffer(data, dtype="<f4")
             else:
                 line = handle.readline()
@@ -438,6 +461,10 @@ def load_word2vec_format(
     if len(set(keys)) != len(keys):
         raise ValueError(f"{path} holds the same item id more than once")
     return ItemVectors(Vocabulary(keys, np.zeros(n_items, dtype=np.int64)), vectors)
+
+
+# the bytes numbers written as text are made of (digits, point, signs, exponent, spaces)
+_NUMBER_TEXT = b"0123456789.+-eE \t\r\n"
 
 
 def _utf8(raw: bytes, path: Path, row: int) -> str:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from item2vec._params import ITEM2VEC_PARAMS, ParamsMixin, check_params
+from item2vec._params import ITEM2VEC_PARAMS, ParamsMixin
 from item2vec._training import TrainingRecord, auto_epochs_of, initial_vectors, seed_from, train
 from item2vec._validation import NotFittedError, check_int
 from item2vec.corpus import Sequences, as_sequences, training_corpus
 from item2vec.features import with_feature_sequences
 from item2vec.neighbors import QUERY_DEFAULTS, RankingSource, RecommenderMixin, history_matrix
 from item2vec.vectors import ItemVectors, VectorQueries
+from item2vec.vocab import _is_int_id
 
 __all__ = ["PRESETS", "Item2Vec", "NotFittedError"]
 
@@ -184,6 +186,8 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
     [3, 3, 3, 3, 3]
     """
 
+    _PARAMS = ITEM2VEC_PARAMS
+
     def __init__(
         self,
         vector_size: int = 100,
@@ -326,7 +330,7 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         -------
         self : Item2Vec
         """
-        check_params(ITEM2VEC_PARAMS, self.get_params())
+        self._check_params()
         corpus = self._training_corpus(X)
         full = corpus.vocabulary
         corpus, mapping = corpus.pruned_with_mapping(self.min_count, self.max_vocab_size)
@@ -389,7 +393,7 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         """
         with self._lock():
             old, record = self._state_and_record()
-            check_params(ITEM2VEC_PARAMS, self.get_params())
+            self._check_params()
             if epochs is not None:
                 check_int("epochs", epochs, 1)
             if not old.trainable:
@@ -404,6 +408,7 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
                     f"{old.vectors.shape[1]} to train further, or fit afresh"
                 )
             corpus = self._training_corpus(X)
+            _check_same_id_types(old.items, corpus.vocabulary.items)
             vocabulary, pending = old.vocabulary.grown(
                 corpus.vocabulary, record.pending_counts, self.min_count, self.max_vocab_size
             )
@@ -441,6 +446,7 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         self, X: Iterable[Iterable[Hashable]] | Sequences, y: Any = None
     ) -> np.ndarray:
         """Fit, then return :meth:`transform` of the same sequences (encoded once)."""
+        _refuse_event_table(X)
         corpus = as_sequences(X)
         return self.fit(corpus).transform(corpus)
 
@@ -451,6 +457,7 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         return int(self.epochs)
 
     def _training_corpus(self, X: Iterable[Iterable[Hashable]] | Sequences) -> Sequences:
+        _refuse_event_table(X)
         timed = self.time_decay is not None or self.time_window is not None
         return training_corpus(X, use_weights=bool(self.use_weights), needs_times=timed)
 
@@ -546,6 +553,8 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         from item2vec.io import save_model
 
         state, record = self._state_and_record()
+        # the rules load applies: a file written here always loads
+        self._check_params()
         save_model(path, self.get_params(), state, record, type(self).__name__)
 
     @classmethod
@@ -564,7 +573,7 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         except TypeError as exc:
             raise ValueError(f"{path} holds parameters this version does not know: {exc}") from None
         try:
-            check_params(ITEM2VEC_PARAMS, model.get_params())
+            model._check_params()
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{path} is corrupt: it holds an invalid parameter: {exc}") from None
         return cls._with_state(model, saved.state, saved.record)
@@ -628,3 +637,55 @@ def _index_params(indexes: dict[str, Any]) -> dict[str, int]:
     """The build parameters of existing indexes, to build them again."""
     described = next(iter(indexes.values())).describe()
     return {name: int(described[name]) for name in ("m", "ef_construction", "ef_search")}
+
+
+# tables of events, by the module and class names of their libraries (none is imported here)
+_EVENT_TABLES = {
+    ("pandas", "DataFrame"): "a pandas DataFrame",
+    ("pyarrow", "Table"): "a pyarrow Table",
+    ("pyarrow", "RecordBatch"): "a pyarrow RecordBatch",
+    ("polars", "DataFrame"): "a polars DataFrame",
+    ("polars", "LazyFrame"): "a polars LazyFrame",
+}
+
+
+def _refuse_event_table(X: Any) -> None:
+    """Refuse a table of events where sequences are expected, naming the way to convert it
+    (iterated, a table would give its column names as sequences of characters)."""
+    for (module, name), what in _EVENT_TABLES.items():
+        library = sys.modules.get(module)
+        if library is not None and isinstance(X, getattr(library, name, ())):
+            columns = getattr(X, "column_names", None)  # Arrow's; the others' .columns
+            if columns is None and name == "DataFrame":
+                columns = getattr(X, "columns", None)
+            shown = "" if columns is None else f" (columns {[str(c) for c in columns]!r})"
+            raise TypeError(
+                f"X is {what}{shown}, a table of events; Item2Vec trains on "
+                f"sequences: build them with Sequences.from_events(df, user=..., item=..., "
+                f"time=...) and pass those"
+            )
+
+
+def _id_types(items: np.ndarray) -> set[str]:
+    """The kinds of id in ``items``: "str", "int", or another type's name."""
+    if items.dtype.kind == "U":
+        return {"str"}
+    if items.dtype.kind in "iu":
+        return {"int"}
+    kinds = set()
+    for item in items.tolist():
+        kinds.add("int" if _is_int_id(item) else type(item).__name__)
+    return kinds
+
+
+def _check_same_id_types(known: np.ndarray, batch: np.ndarray) -> None:
+    """Refuse an update whose ids are of a type the model's are not (1 beside '1' would be
+    two different items, silently)."""
+    ours, theirs = _id_types(known), _id_types(batch)
+    foreign = theirs - ours
+    if ours and foreign:
+        raise TypeError(
+            f"X holds item ids of type {' and '.join(sorted(foreign))} but the model's ids are "
+            f"of type {' and '.join(sorted(ours))}: ids of one model must be of one type "
+            f"(e.g. all str or all int); convert them before update"
+        )
