@@ -15,9 +15,10 @@
 A corpus is written into a temporary directory beside its path, the header
 last, then renamed into place, so a failed or interrupted write never leaves
 something that opens as a corpus, and an earlier corpus at the path survives
-it. Arrays stream in through :class:`CorpusWriter` in chunks of any size, so
-a corpus larger than memory can be written; :func:`read_corpus` maps them
-read-only.
+it. Only a corpus is ever replaced, and only its own files are removed: a
+path holding anything else is refused. Arrays stream in through
+:class:`CorpusWriter` in chunks of any size, so a corpus larger than memory
+can be written; :func:`read_corpus` maps them read-only.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import contextlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import IO, Any
@@ -42,6 +44,13 @@ FORMAT_VERSION = 1
 HEADER = "header.json"
 TOKEN_ARRAYS = {"codes": np.int32, "weights": np.float32, "times": np.float64}
 _NPY_HEADER_BYTES = 128  # room for any 1-D shape; data then starts 64-byte aligned
+ID_ARRAYS = ("items", "users")
+# every file a corpus may hold: anything else in its directory is not the corpus's
+OWN_FILES = frozenset(
+    [HEADER, "offsets.npy", "counts.npy"]
+    + [f"{name}.npy" for name in TOKEN_ARRAYS]
+    + [f"{name}.{kind}" for name in ID_ARRAYS for kind in ("npy", "json")]
+)
 
 
 class NpyAppender:
@@ -81,10 +90,12 @@ class CorpusWriter:
     ----------
     path : str or path
         The corpus directory. An existing corpus there is replaced once the
-        new one is complete; anything else there is refused.
+        new one is complete; anything else there (a file, a directory holding
+        other files than a corpus's own, the current directory) is refused.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        check_own_directory(path)
         self.path = Path(path)
         check_replaceable(self.path)
         parent = self.path.parent if str(self.path.parent) else Path(".")
@@ -159,15 +170,67 @@ class CorpusWriter:
             self._signals.__exit__(kind, value, traceback)
 
 
-def check_replaceable(path: Path) -> None:
-    """Refuse a path that holds something other than a corpus: it would be lost."""
-    if path.is_symlink() or (path.exists() and not path.is_dir()):
-        raise ValueError(f"{path} exists and is not a corpus directory: refusing to replace it")
-    if path.is_dir() and any(path.iterdir()) and _header_of(path) is None:
+def check_own_directory(path: str | os.PathLike[str]) -> None:
+    """Refuse a path that names no directory of its own: one ending in ``.`` or ``..``
+    (``""`` too), the current directory, or one above it, which hold more than a corpus."""
+    given = os.fspath(path)
+    if Path(given).name in ("", ".", ".."):
         raise ValueError(
-            f"{path} is a directory that does not hold an item2vec corpus: refusing to "
+            f"path {given!r} does not name a directory of its own (it ends in '.' or '..'): "
+            f"a corpus needs one, e.g. 'corpus', since it is replaced as a whole"
+        )
+    with contextlib.suppress(OSError):  # a working directory that was removed has no path
+        here, target = Path.cwd().resolve(), Path(given).resolve()
+        if target == here or target in here.parents:
+            raise ValueError(
+                f"path {given!r} is the current directory or one above it ({target}): a "
+                f"corpus needs a directory of its own, e.g. 'corpus', since it is replaced "
+                f"as a whole"
+            )
+
+
+def check_replaceable(path: Path) -> None:
+    """Refuse a path whose replacement would lose something that is not a corpus:
+    a file, a link, or a directory holding anything but a corpus's own files."""
+    reason = _refusal(path, path)
+    if reason is not None:
+        raise ValueError(reason)
+
+
+def _refusal(directory: Path, shown: Path) -> str | None:
+    """Why ``directory`` (known to the user as ``shown``) may not be replaced, if it may not.
+
+    Only an empty directory, or one whose header says it is a corpus and which holds
+    nothing but a corpus's own files, may go: anything else was put there by someone.
+    """
+    if directory.is_symlink() or (directory.exists() and not directory.is_dir()):
+        return f"{shown} exists and is not a corpus directory: refusing to replace it"
+    if not directory.is_dir():
+        return None
+    names = sorted(os.listdir(directory))
+    foreign = [name for name in names if not _own_file(directory, name)]
+    if foreign:
+        listed = ", ".join(repr(name) for name in foreign[:10])
+        more = f" and {len(foreign) - 10} more" if len(foreign) > 10 else ""
+        return (
+            f"{shown} holds files that are not a corpus's own ({listed}{more}): refusing to "
+            f"replace it, which would delete them (move them elsewhere or choose a new path)"
+        )
+    if names and _header_of(directory) is None:
+        return (
+            f"{shown} is a directory that does not hold an item2vec corpus: refusing to "
             f"replace it (choose a new path or remove it)"
         )
+    return None
+
+
+def _own_file(directory: Path, name: str) -> bool:
+    """Whether ``name`` in ``directory`` is a file a corpus writes (a regular file)."""
+    if name not in OWN_FILES:
+        return False
+    with contextlib.suppress(OSError):
+        return stat.S_ISREG(os.lstat(directory / name).st_mode)
+    return False
 
 
 def _header_of(path: Path) -> dict[str, Any] | None:
@@ -180,26 +243,58 @@ def _header_of(path: Path) -> dict[str, Any] | None:
 
 
 def _replace_directory(new: Path, path: Path) -> None:
-    """Move ``new`` to ``path``; a corpus already there is moved aside first, then removed.
+    """Move ``new`` to ``path``; a corpus already there is moved aside first, then its
+    own files are removed (nothing else: what was not written as a corpus stays).
 
     Between the two renames nothing is at ``path`` (POSIX cannot swap two directories
     in one step): a reader then finds no corpus, never a mixed or half-written one.
+    Whatever is at ``path`` is checked again once moved aside, since it may have
+    changed during the build; anything but a corpus is put back, and the new one dropped.
     """
     os.chmod(new, 0o777 & ~_umask())
-    if not path.exists():
+    if not os.path.lexists(path):
+        # a directory made there meanwhile makes this fail unless it is empty: nothing is lost
         os.rename(new, path)
         sync_directory(path.parent)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
-    os.rename(path, old / "corpus")
+    aside = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+    old = aside / "corpus"
+    try:
+        os.rename(path, old)
+    except BaseException:
+        os.rmdir(aside)
+        raise
+    reason = _refusal(old, path)
+    if reason is not None:
+        _put_back(old, path, reason)
+        os.rmdir(aside)
+        raise ValueError(reason)
     try:
         os.rename(new, path)
     except BaseException:
-        os.rename(old / "corpus", path)
-        shutil.rmtree(old, ignore_errors=True)
+        _put_back(old, path, "the new corpus could not be moved into place")
+        os.rmdir(aside)
         raise
     sync_directory(path.parent)
-    shutil.rmtree(old, ignore_errors=True)
+    _remove_corpus(old)
+    with contextlib.suppress(OSError):
+        os.rmdir(aside)
+
+
+def _put_back(old: Path, path: Path, reason: str) -> None:
+    try:
+        os.rename(old, path)
+    except OSError as exc:  # something new took the name in between: say where the old is
+        raise OSError(f"{reason}; what was at {path} is now at {old} ({exc})") from None
+
+
+def _remove_corpus(directory: Path) -> None:
+    """Remove a corpus's own files, then the directory if that left it empty."""
+    for name in os.listdir(directory):
+        if _own_file(directory, name):
+            os.unlink(directory / name)
+    with contextlib.suppress(OSError):  # something else came in: it stays
+        os.rmdir(directory)
 
 
 def _umask() -> int:

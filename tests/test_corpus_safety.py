@@ -1,0 +1,180 @@
+"""The on-disk corpus never loses a user's file and answers from what was opened."""
+
+import os
+import re
+
+import numpy as np
+import pytest
+
+from item2vec import Sequences, _corpus_files
+
+
+def _small(n_sequences=3):
+    return Sequences.from_iterable([["a", "b", "a"], ["c"], ["b", "c"]][:n_sequences])
+
+
+def _listing(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+# --- 1. only a corpus is replaced, and only its own files are removed ------------------
+
+
+def test_rebuilding_a_corpus_that_holds_a_users_file_is_refused_and_keeps_it(tmp_path):
+    earlier = _small()
+    earlier.save(tmp_path / "c")
+    (tmp_path / "c" / "notes.txt").write_text("mine")
+    refusal = r"c holds files that are not a corpus's own \('notes.txt'\): refusing to replace"
+    with pytest.raises(ValueError, match=refusal):
+        Sequences.from_iterable([["x"]]).save(tmp_path / "c")
+    assert (tmp_path / "c" / "notes.txt").read_text() == "mine"
+    assert Sequences.open(tmp_path / "c").to_lists() == earlier.to_lists()
+    assert _listing(tmp_path) == ["c"]
+
+
+@pytest.mark.parametrize("kind", ["subdirectory", "directory named as a corpus file", "link"])
+def test_anything_but_a_corpus_file_in_its_directory_is_foreign(tmp_path, kind):
+    _small().save(tmp_path / "c")
+    if kind == "subdirectory":
+        (tmp_path / "c" / "runs").mkdir()
+        (tmp_path / "c" / "runs" / "log").write_text("mine")
+        name = "runs"
+    elif kind == "link":  # a link named as a corpus file is not one the corpus wrote
+        (tmp_path / "c" / "weights.npy").symlink_to(tmp_path / "c" / "codes.npy")
+        name = "weights.npy"
+    else:
+        (tmp_path / "c" / "times.npy").mkdir()
+        (tmp_path / "c" / "times.npy" / "log").write_text("mine")
+        name = "times.npy"
+    before = _listing(tmp_path / "c")
+    with pytest.raises(ValueError, match=f"not a corpus's own \\('{name}'\\)"):
+        Sequences.from_iterable([["x"]]).save(tmp_path / "c")
+    assert _listing(tmp_path / "c") == before
+    assert Sequences.open(tmp_path / "c").to_lists() == _small().to_lists()
+
+
+def test_the_refusal_names_every_foreign_file_up_to_ten(tmp_path):
+    _small().save(tmp_path / "c")
+    for k in range(12):
+        (tmp_path / "c" / f"note{k:02d}.txt").write_text("mine")
+    with pytest.raises(ValueError) as refused:
+        Sequences.from_iterable([["x"]]).save(tmp_path / "c")
+    named = ", ".join(f"'note{k:02d}.txt'" for k in range(10))
+    assert f"({named} and 2 more)" in str(refused.value)
+
+
+def _during_the_build(monkeypatch, act):
+    """Run ``act`` once the new corpus is written, just before it is moved into place."""
+    real = _corpus_files.CorpusWriter.commit
+
+    def commit(self, built_by):
+        act()
+        real(self, built_by)
+
+    monkeypatch.setattr(_corpus_files.CorpusWriter, "commit", commit)
+
+
+def test_a_directory_made_at_the_target_during_the_build_is_kept(tmp_path, monkeypatch):
+    target = tmp_path / "c"
+
+    def make_it():
+        target.mkdir()
+        (target / "notes.txt").write_text("theirs")
+
+    _during_the_build(monkeypatch, make_it)
+    with pytest.raises(ValueError, match=r"not a corpus's own \('notes.txt'\)"):
+        _small().save(target)
+    assert (target / "notes.txt").read_text() == "theirs"
+    assert _listing(tmp_path) == ["c"]  # no temporary left beside it
+    assert _listing(target) == ["notes.txt"]
+
+
+def test_a_file_added_to_the_corpus_during_the_build_is_kept(tmp_path, monkeypatch):
+    earlier = Sequences.from_iterable([["x", "y"]])
+    earlier.save(tmp_path / "c")
+    _during_the_build(monkeypatch, lambda: (tmp_path / "c" / "notes.txt").write_text("mine"))
+    with pytest.raises(ValueError, match=r"not a corpus's own \('notes.txt'\)"):
+        _small().save(tmp_path / "c")
+    assert (tmp_path / "c" / "notes.txt").read_text() == "mine"
+    assert Sequences.open(tmp_path / "c").to_lists() == [["x", "y"]]
+    assert _listing(tmp_path) == ["c"]
+
+
+def test_a_corpus_is_replaced_by_a_rebuild_leaving_only_the_new_files(tmp_path):
+    # the earlier corpus has weights and users, the new one none: their files go too
+    Sequences.from_events(
+        {"u": [1, 1, 2], "i": ["x", "y", "x"], "w": [1.0, 2.0, 3.0]}, user="u", item="i",
+        weight="w",
+    ).save(tmp_path / "c")  # fmt: skip
+    assert "weights.npy" in _listing(tmp_path / "c")
+    _small().save(tmp_path / "c")
+    assert _listing(tmp_path) == ["c"]
+    assert _listing(tmp_path / "c") == [
+        "codes.npy", "counts.npy", "header.json", "items.npy", "offsets.npy",
+    ]  # fmt: skip
+    assert Sequences.open(tmp_path / "c").to_lists() == _small().to_lists()
+
+
+@pytest.mark.parametrize(
+    ("given", "reason"),
+    [
+        (".", "it ends in '.' or '..'"),
+        ("", "it ends in '.' or '..'"),
+        ("..", "it ends in '.' or '..'"),
+        ("elsewhere/..", "it ends in '.' or '..'"),
+        ("cwd", "is the current directory or one above it"),
+        ("parent", "is the current directory or one above it"),
+        ("a link to the parent", "is the current directory or one above it"),
+    ],
+)
+@pytest.mark.parametrize("cwd_holds", ["nothing", "a corpus"])
+def test_the_current_directory_and_those_above_it_are_refused(tmp_path, monkeypatch, given,
+                                                              reason, cwd_holds):  # fmt: skip
+    work = tmp_path / "work"
+    if cwd_holds == "a corpus":
+        Sequences.from_iterable([["x", "y"]]).save(work)
+    else:
+        work.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "up").symlink_to(tmp_path)
+    monkeypatch.chdir(work)
+    path = {"cwd": str(work), "parent": str(tmp_path), "a link to the parent": "../up",
+            "elsewhere/..": str(tmp_path / "elsewhere" / "..")}.get(given, given)  # fmt: skip
+    before = (_listing(tmp_path), _listing(work))
+    with pytest.raises(ValueError, match=f"^path {re.escape(repr(path))} ") as refused:
+        _small().save(path)
+    assert reason in str(refused.value) and "a directory of its own" in str(refused.value)
+    assert (_listing(tmp_path), _listing(work)) == before
+    if cwd_holds == "a corpus":
+        assert Sequences.open(work).to_lists() == [["x", "y"]]
+
+
+def test_a_failed_move_aside_leaves_no_temporary(tmp_path, monkeypatch):
+    Sequences.from_iterable([["x", "y"]]).save(tmp_path / "c")
+    real_rename = os.rename
+
+    def rename(source, target):
+        if str(target).endswith("corpus"):  # the earlier corpus moving aside
+            raise OSError(16, "Device or resource busy")
+        real_rename(source, target)
+
+    monkeypatch.setattr(_corpus_files.os, "rename", rename)
+    with pytest.raises(OSError, match="busy"):
+        _small().save(tmp_path / "c")
+    assert _listing(tmp_path) == ["c"]
+    assert Sequences.open(tmp_path / "c").to_lists() == [["x", "y"]]
+
+
+def test_build_corpus_refuses_a_corpus_holding_a_users_file(tmp_path):
+    pytest.importorskip("duckdb")
+    pytest.importorskip("pyarrow")
+    from item2vec import build_corpus
+
+    events = {"u": np.array([1, 1, 2]), "i": np.array(["x", "y", "x"])}
+    build_corpus(events, tmp_path / "c", user="u", item="i")
+    (tmp_path / "c" / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match=r"not a corpus's own \('notes.txt'\)"):
+        build_corpus(events, tmp_path / "c", user="u", item="i")
+    assert (tmp_path / "c" / "notes.txt").read_text() == "mine"
+    assert Sequences.open(tmp_path / "c").to_lists() == [["x", "y"], ["x"]]
+    assert _listing(tmp_path) == ["c"]
