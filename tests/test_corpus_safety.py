@@ -178,3 +178,49 @@ def test_build_corpus_refuses_a_corpus_holding_a_users_file(tmp_path):
     assert (tmp_path / "c" / "notes.txt").read_text() == "mine"
     assert Sequences.open(tmp_path / "c").to_lists() == [["x", "y"], ["x"]]
     assert _listing(tmp_path) == ["c"]
+
+
+# --- 2. a new corpus is checked in full before it replaces anything --------------------
+
+
+def test_a_build_whose_values_cannot_be_stored_keeps_the_earlier_corpus(tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("duckdb")
+    from item2vec import build_corpus
+
+    good = pd.DataFrame({"u": [1, 1], "i": ["x", "y"], "w": [1.0, 2.0]})
+    build_corpus(good, tmp_path / "c", user="u", item="i", weight="w")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "c").iterdir()}
+    # finite in float64, beyond float32's largest value (3.4e38): stored, it would be inf
+    bad = pd.DataFrame({"u": [1, 1, 2], "i": ["x", "y", "x"], "w": [1.0, 1e39, 2.0]})
+    with (
+        pytest.warns(RuntimeWarning, match="overflow"),
+        pytest.raises(
+            ValueError,
+            match=r"would not open, so it was not written .*: weights "
+            r"must be finite .*stored as float32",
+        ),  # fmt: skip
+    ):
+        build_corpus(bad, tmp_path / "c", user="u", item="i", weight="w")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "c").iterdir()} == before
+    assert Sequences.open(tmp_path / "c").to_lists() == [["x", "y"]]
+    assert _listing(tmp_path) == ["c"]  # the new corpus's temporary folder is gone
+
+
+def test_a_new_corpus_is_opened_before_it_moves_into_place(tmp_path, monkeypatch):
+    # the check runs on the written files: break one after it is written
+    earlier = Sequences.from_iterable([["x", "y"]])
+    earlier.save(tmp_path / "c")
+    real = _corpus_files.NpyAppender.close
+
+    def close(self):
+        real(self)
+        if self._handle.name.endswith("codes.npy"):
+            codes = np.load(self._handle.name)
+            np.save(self._handle.name, codes + 1000)  # codes beyond the vocabulary
+
+    monkeypatch.setattr(_corpus_files.NpyAppender, "close", close)
+    with pytest.raises(ValueError, match=r"would not open, so it was not written .*: codes must"):
+        _small().save(tmp_path / "c")
+    assert Sequences.open(tmp_path / "c").to_lists() == [["x", "y"]]
+    assert _listing(tmp_path) == ["c"]

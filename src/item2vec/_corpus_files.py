@@ -149,7 +149,27 @@ class CorpusWriter:
         with synced_open(self.tmp / HEADER, "w", encoding="utf-8") as handle:
             json.dump(header, handle, indent=1)
         sync_directory(self.tmp)  # the new files' entries, before the corpus moves in
+        self._check_opens()
         _replace_directory(self.tmp, self.path)
+
+    def _check_opens(self) -> None:
+        """Open the new corpus as :meth:`Sequences.open` would, checking every value,
+        before it replaces anything: a value the files cannot hold (a weight beyond
+        float32, which became inf) must not put a corpus that does not open in the
+        place of one that does."""
+        from item2vec.corpus import Sequences
+
+        try:
+            Sequences.open(self.tmp)
+        except ValueError as exc:
+            reason = str(exc).removeprefix(f"{self.tmp} is corrupt: ")
+            if reason.startswith("weights"):
+                largest = float(np.finfo(np.float32).max)
+                reason += f" (weights are stored as float32, whose largest value is {largest:.4g})"
+            raise ValueError(
+                f"the corpus built for {self.path} would not open, so it was not written "
+                f"(what was at {self.path} is untouched): {reason}"
+            ) from None
 
     def abort(self) -> None:
         for appender in self._arrays.values():
