@@ -1,6 +1,7 @@
 """item2vec.tune and the command line's tune / evaluate --tune."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -242,11 +243,26 @@ def test_recommend_command_uses_and_overrides_the_models_options(tmp_path, capsy
     assert model.recommend(history, topn=5)[0].tolist() != plain
 
 
-def test_a_setting_that_fails_to_train_is_recorded_and_the_search_goes_on(corpus):
-    # an enormous learning rate diverges: the first trial fails, later ones may not
-    fixed = {**FAST, "alpha": 1e30}
-    with pytest.raises(ValueError, match="every setting tried failed to train"):
-        tune(corpus, budget=1e-3, fixed=fixed, n_jobs=1, verbose=False)
+def test_when_the_defaults_cannot_train_tune_fails_at_once_with_their_error(corpus, monkeypatch):
+    from item2vec import tuning
+
+    real_fit = Item2Vec.fit
+    fits = []
+
+    def counted_fit(self, X, *args, **kwargs):
+        fits.append(1)
+        return real_fit(self, X, *args, **kwargs)
+
+    monkeypatch.setattr(tuning.Item2Vec, "fit", counted_fit)
+    # min_count above every item's count: no setting can train on this data
+    fixed = {**FAST, "min_count": 10**6}
+    message = (
+        f"tune's first trial (the defaults, with fixed={fixed!r}) cannot train on this data: "
+        f"no item occurs at least min_count=1000000 times; lower min_count"
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        tune(corpus, budget=600, max_trials=20, fixed=fixed, n_jobs=1, verbose=False)
+    assert len(fits) == 1  # not the budget, not twenty trials: the first one
 
 
 def test_failed_trials_show_in_the_table(corpus, monkeypatch):
@@ -307,3 +323,45 @@ def test_the_time_half_lives_tried_are_the_quartiles_of_the_event_ages():
     assert _time_half_lives(histories) == (None, 4.0, 30.0, 50.0)
     untimed = Sequences(codes, np.array([0, 4, 7]), histories.vocabulary)
     assert _time_half_lives(untimed) == (None,)
+
+
+@pytest.mark.parametrize(
+    ("fixed", "message"),
+    [
+        ({"n_jobs": 1, "random_state": 7},
+         "fixed must not hold ['n_jobs', 'random_state'], which tune sets itself (n_jobs: "
+         "tune's own n_jobs argument; random_state: tune's own random_state argument); "
+         "pass tune(n_jobs=1, random_state=7) instead"),
+        ({"verbose": 1},
+         "fixed must not hold ['verbose'], which tune sets itself (verbose: trials train "
+         "quietly; tune's verbose prints a line per trial)"),
+    ],
+)  # fmt: skip
+def test_fixed_values_tune_would_replace_are_refused(corpus, fixed, message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        tune(corpus, budget=1, fixed=fixed)
+
+
+@pytest.mark.parametrize("make", [np.random.default_rng, np.random.RandomState])
+def test_a_numpy_random_state_seeds_the_search_with_one_draw(corpus, make):
+    def searched(random_state):
+        result = tune(corpus, budget=600, max_trials=2, fixed=FAST, n_jobs=1, verbose=False,
+                      random_state=random_state)  # fmt: skip
+        return [trial.params for trial in result.trials], result.model.vectors_
+
+    # the seed such a generator gives, drawn as the estimator draws it
+    if make is np.random.default_rng:
+        seed = int(np.random.default_rng(3).integers(0, 2**63))
+    else:
+        seed = int(np.random.RandomState(3).randint(0, 2**31 - 1))
+    params, vectors = searched(make(3))
+    same_params, same_vectors = searched(seed)
+    assert params == same_params
+    np.testing.assert_array_equal(vectors, same_vectors)
+
+
+@pytest.mark.parametrize("random_state", [-1, 1.5, "0", True])
+def test_a_bad_random_state_is_named(corpus, random_state):
+    message = f"random_state must be None, an int >= 0 or a numpy Generator, got {random_state!r}"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        tune(corpus, budget=1, random_state=random_state)

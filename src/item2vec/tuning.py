@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from item2vec._params import ITEM2VEC_PARAMS, check_params
-from item2vec._training import auto_epochs_of
+from item2vec._training import auto_epochs_of, seed_from
 from item2vec._validation import check_int, check_real
 from item2vec.corpus import Sequences, _ranges, as_sequences
 from item2vec.evaluation import Split, evaluate
@@ -27,6 +27,13 @@ __all__ = ["Trial", "TuneResult", "tune"]
 _HALF_LIVES: tuple[float | None, ...] = (None, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0)
 _POPULARITIES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
 _METRICS = ("hr", "ndcg", "mrr")
+# Item2Vec parameters that tune decides itself, never taken from ``fixed``
+_TUNE_OWN = {
+    "n_jobs": "tune's own n_jobs argument",
+    "random_state": "tune's own random_state argument",
+    "verbose": "trials train quietly; tune's verbose prints a line per trial",
+    "callbacks": "trials train without callbacks",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,7 +137,7 @@ def tune(
     validation_users: int | None = 10_000,
     validation_events: int = 3,
     n_jobs: int | None = None,
-    random_state: int = 0,
+    random_state: int | np.random.Generator | np.random.RandomState | None = 0,
     verbose: bool = True,
     **event_options: Any,
 ) -> TuneResult:
@@ -167,7 +174,9 @@ def tune(
         ``"hr@K"``, ``"ndcg@K"`` or ``"mrr@K"``.
     fixed : mapping, optional
         Item2Vec parameters to keep fixed (not searched), e.g.
-        ``{"vector_size": 64}`` or ``{"sg": False}``.
+        ``{"vector_size": 64}`` or ``{"sg": False}``. ``n_jobs`` and
+        ``random_state`` are tune's own arguments, and trials train without
+        ``verbose`` or ``callbacks``: ``fixed`` holding one of these is refused.
     validation_users : int or None, default=10000
         Validate on at most this many randomly chosen users (None: all).
     validation_events : int, default=3
@@ -177,8 +186,9 @@ def tune(
         as large as the differences between good settings).
     n_jobs : int or None, default=None
         Training threads of each trial.
-    random_state : int, default=0
-        Seed of the search, the user sample and the models.
+    random_state : int, numpy Generator or RandomState, or None, default=0
+        Seed of the search, the user sample and the models. A generator gives
+        one seed, drawn at the start; None draws a fresh one.
     verbose : bool, default=True
         Print a line per trial on stderr.
     **event_options
@@ -197,7 +207,9 @@ def tune(
     ImportError
         If Optuna is missing (``pip install "item2vec[tune]"``).
     ValueError
-        If no user has two events (nothing to validate on), or an argument is invalid.
+        If no user has two events (nothing to validate on), an argument is
+        invalid, or the first trial (the defaults, with ``fixed``) cannot
+        train: its error is raised at once rather than after the budget.
 
     Examples
     --------
@@ -221,6 +233,20 @@ def tune(
     unknown = set(fixed) - {p.name for p in ITEM2VEC_PARAMS}
     if unknown:
         raise ValueError(f"fixed holds names that are not Item2Vec parameters: {sorted(unknown)}")
+    own = sorted(set(fixed) & set(_TUNE_OWN))
+    if own:
+        why = "; ".join(f"{name}: {_TUNE_OWN[name]}" for name in own)
+        arguments = [name for name in own if name in ("n_jobs", "random_state")]
+        advice = ""
+        if arguments:
+            given = ", ".join(f"{name}={fixed[name]!r}" for name in arguments)
+            advice = f"; pass tune({given}) instead"
+        raise ValueError(f"fixed must not hold {own}, which tune sets itself ({why}){advice}")
+    if isinstance(random_state, np.random.Generator | np.random.RandomState):
+        # one seed drawn from it: the search, the user sample and every trial's model
+        # then follow from it as they follow from an int (other values are checked
+        # with the estimator's rule below)
+        random_state = seed_from(random_state)
     base = {**Item2Vec().get_params(), **fixed, "n_jobs": n_jobs, "random_state": random_state}
     base["verbose"] = 0
     base["callbacks"] = None
@@ -255,12 +281,15 @@ def _search(
     metric: str,
     measure: str,
     k: int,
-    random_state: int,
+    random_state: int | None,
     verbose: bool,
     started: float,
 ) -> TuneResult:
     time_half_lives = _time_half_lives(split.histories)
-    sampler = optuna.samplers.TPESampler(seed=random_state)
+    # Optuna's sampler takes 32-bit seeds (a generator's draw is 63 bits)
+    sampler = optuna.samplers.TPESampler(
+        seed=None if random_state is None else random_state % 2**32
+    )
     study = optuna.create_study(direction="maximize", sampler=sampler)
     defaults = {name: base[name] for name in _searched(weighted) if name not in fixed}
     if defaults.get("epochs") == "auto":  # the first trial is what fit would do
@@ -275,6 +304,13 @@ def _search(
         try:
             model = Item2Vec(**{**base, **params}).fit(split.train)
         except (ValueError, FloatingPointError) as exc:
+            if not trials:
+                # the defaults (with what is fixed) cannot train: the data or the fixed
+                # values are at fault, and searching the rest of the budget would not help
+                raise ValueError(
+                    f"tune's first trial (the defaults, with fixed={fixed!r}) cannot train "
+                    f"on this data: {exc}"
+                ) from exc
             # a setting that cannot train here (it diverged, or kept no pair): recorded
             # as failed, and the search goes on
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
@@ -299,9 +335,7 @@ def _search(
         if max_trials is not None and len(trials) >= max_trials:
             break
 
-    best = max(trials, key=lambda t: t.score)
-    if best.error is not None:
-        raise ValueError(f"every setting tried failed to train; the first: {trials[0].error}")
+    best = max(trials, key=lambda t: t.score)  # the first trial trained: best has no error
     final = Item2Vec(**{**base, **best.params, **best.query}).fit(corpus)
     if verbose:
         print(
