@@ -226,3 +226,92 @@ def test_a_new_corpus_is_opened_before_it_moves_into_place(tmp_path, monkeypatch
         _small().save(tmp_path / "c")
     assert Sequences.open(tmp_path / "c").to_lists() == [["x", "y"]]
     assert _listing(tmp_path) == ["c"]
+
+
+# --- 3. an opened corpus answers from the arrays it opened -----------------------------
+
+
+def _counted(lists):
+    counts = {}
+    for sequence in lists:
+        for item in sequence:
+            counts[item] = counts.get(item, 0) + 1
+    return counts
+
+
+def test_an_opened_corpus_keeps_its_values_when_the_directory_is_rebuilt(tmp_path):
+    first = [["a", "b", "a"], ["c", "a"]]
+    Sequences.from_iterable(first).save(tmp_path / "c")
+    opened = Sequences.open(tmp_path / "c")
+    Sequences.from_iterable([["z"]] * 5).save(tmp_path / "c")  # new files, same names
+    assert opened.to_lists() == first
+    pruned = opened.pruned(min_count=2)  # counts the codes again, in blocks
+    assert pruned.to_lists() == [["a", "a"], ["a"]]
+    assert dict(zip(pruned.vocabulary.items.tolist(), pruned.vocabulary.counts.tolist(),
+                    strict=True)) == {"a": 3}  # fmt: skip
+    recounted = opened.pruned()
+    assert dict(zip(recounted.vocabulary.items.tolist(), recounted.vocabulary.counts.tolist(),
+                    strict=True)) == _counted(first)  # fmt: skip
+    # and a corpus opened afterwards is the new one
+    assert Sequences.open(tmp_path / "c").to_lists() == [["z"]] * 5
+
+
+def test_an_opened_corpus_keeps_working_when_its_directory_is_moved(tmp_path):
+    first = [["a", "b", "a"], ["c", "a"]]
+    Sequences.from_iterable(first).save(tmp_path / "c")
+    opened = Sequences.open(tmp_path / "c")
+    os.rename(tmp_path / "c", tmp_path / "moved")
+    assert opened.pruned(min_count=2).to_lists() == [["a", "a"], ["a"]]
+    assert Sequences(opened.codes, opened.offsets, opened.vocabulary).to_lists() == first
+
+
+@pytest.mark.parametrize(("start", "size", "overlap"), [(0, 7, 0), (3, 1000, 1), (1021, 5, 2)])
+def test_blocks_of_a_mapped_array_cover_its_values_in_order(tmp_path, start, size, overlap):
+    from item2vec.corpus import _blocks
+
+    np.save(tmp_path / "v.npy", np.arange(3000, dtype=np.int32) * 7)
+    values = np.asarray(np.load(tmp_path / "v.npy", mmap_mode="r"))[start:]
+    got = list(_blocks(values, size=size, overlap=overlap))
+    step = size - overlap
+    expected = np.arange(start, 3000, dtype=np.int32) * 7  # the definition, from arange
+    assert len(got) == -(-(expected.shape[0] - overlap) // step)
+    for j, block in enumerate(got):
+        assert block.tolist() == expected[j * step : j * step + size].tolist()
+
+
+def test_a_copy_on_write_mapping_keeps_its_changes_through_a_scan(tmp_path):
+    # releasing private pages would drop the changes: only read-only mappings are released
+    from item2vec.corpus import _blocks
+
+    np.save(tmp_path / "v.npy", np.zeros(5000, dtype=np.int64))
+    values = np.load(tmp_path / "v.npy", mmap_mode="c")
+    values[[0, 4999]] = 9
+    blocks = list(_blocks(values, size=1000))
+    assert np.concatenate(blocks).sum() == 18
+    assert values[0] == 9 and values[4999] == 9
+
+
+def _resident_kb(file):
+    """Resident kB of this process's mappings of ``file`` (Linux's /proc/self/smaps)."""
+    total, inside = 0, False
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            head = line.split()
+            if head and "-" in head[0] and len(head) >= 5 and ":" not in head[0]:
+                inside = line.rstrip().endswith(str(file))
+            elif inside and head and head[0] == "Rss:":
+                total += int(head[1])
+    return total
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="Linux's /proc")
+def test_a_scan_leaves_the_mapping_not_resident(tmp_path):
+    from item2vec.corpus import count_codes
+
+    codes = np.arange(2_000_000, dtype=np.int32) % 1000  # 8 MB
+    np.save(tmp_path / "codes.npy", codes)
+    mapped = np.load(tmp_path / "codes.npy", mmap_mode="r")
+    assert _resident_kb(tmp_path / "codes.npy") < 64
+    counts = count_codes(mapped, 1000)
+    assert counts.tolist() == [2000] * 1000  # 2,000,000 codes cycling through 1000
+    assert _resident_kb(tmp_path / "codes.npy") < 64  # a page or two, not 8 MB

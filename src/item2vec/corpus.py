@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import mmap
 import os
 from collections.abc import Hashable, Iterable, Iterator
 from typing import Any
@@ -564,34 +565,47 @@ def count_codes(codes: np.ndarray, n_items: int) -> np.ndarray:
 
 def _blocks(values: np.ndarray, size: int = 1 << 22, overlap: int = 0) -> Iterator[np.ndarray]:
     """``values`` in consecutive blocks (each sharing ``overlap`` entries with the next),
-    for scans whose temporaries must stay small. A memory-mapped array is read from its
-    file instead of through its mapping, so a scan does not make the mapping resident
-    (which would count the whole file in the process's memory)."""
+    for scans whose temporaries must stay small. A block of a memory-mapped array is
+    copied out of the mapping, whose pages are then released where the platform can
+    (``madvise``): a scan does not leave the mapping resident, which would count the
+    whole file in the process's memory. The mapping is read, never the file by its
+    name, so the values are those that were opened even once the file is replaced."""
     step = size - overlap
     stops = range(0, max(values.shape[0] - overlap, 1), step)
-    source = _backing_file(values)
-    if source is None:
+    mapped = _backing_file(values)
+    if mapped is None:
         for i in stops:
             yield values[i : i + size]
         return
-    path, start = source
-    with open(path, "rb") as handle:
-        for i in stops:
-            handle.seek(start + i * values.itemsize)
-            count = min(size, values.shape[0] - i)
-            yield np.fromfile(handle, dtype=values.dtype, count=count)
+    mapping, start = mapped
+    for i in stops:
+        block = values[i : i + size].copy()
+        first = start + i * values.itemsize
+        page = first - first % mmap.PAGESIZE  # madvise takes whole pages
+        try:
+            if block.nbytes:
+                mapping.madvise(mmap.MADV_DONTNEED, page, first + block.nbytes - page)
+        except OSError:  # a file system that cannot: the pages stay, the values are right
+            pass
+        yield block
 
 
-def _backing_file(values: np.ndarray) -> tuple[str, int] | None:
-    """The file and byte offset of a contiguous view of a ``np.memmap``, if it is one."""
-    if not values.flags.c_contiguous:
+def _backing_file(values: np.ndarray) -> tuple[mmap.mmap, int] | None:
+    """The read-only mapping behind a contiguous view of a ``np.memmap`` and the view's
+    byte offset in it, where the mapping's pages can be released (``MADV_DONTNEED``);
+    for a read-only shared mapping that drops no data: a page read again comes back
+    from the file the mapping holds open."""
+    if not values.flags.c_contiguous or not hasattr(mmap, "MADV_DONTNEED"):
         return None
     base: Any = values
-    while base is not None and not isinstance(base, np.memmap):
-        base = base.base
-    if base is None or not getattr(base, "filename", None):
+    while base is not None and not isinstance(base, mmap.mmap):
+        base = getattr(base, "base", None)
+    if base is None or not memoryview(base).readonly:  # copy-on-write pages would be lost
         return None
-    return str(base.filename), int(base.offset) + values.ctypes.data - base.ctypes.data
+    start = values.ctypes.data - np.frombuffer(base, dtype=np.uint8).ctypes.data
+    if not 0 <= start <= len(base) - values.nbytes:
+        return None
+    return base, start
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
