@@ -4,12 +4,14 @@ temporal cutoffs, metric padding, and save/load of the state that update() needs
 from collections import Counter
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from item2vec import Item2Vec, Sequences
 from item2vec.evaluation import evaluate, leave_last_out, ranking_metrics, temporal_split
 from item2vec.vocab import Vocabulary
+
+# pandas builds this module's datetime and missing-value cases
+pd = pytest.importorskip("pandas", reason="pandas is not installed")
 
 # --- session_gap: a new session starts only when the gap EXCEEDS session_gap ----
 

@@ -801,6 +801,7 @@ def _tune(events, out, *options):
 
 
 def test_tune_saves_its_best_model_and_follows_its_random_state(events, tmp_path, capsys):
+    pytest.importorskip("optuna", reason="tune needs Optuna (pip install 'item2vec[tune]')")
     for name, seed in (("a", "3"), ("b", "3"), ("c", "4")):
         assert _tune(events, tmp_path / f"{name}.npz", "--random-state", seed) in (0, None)
         assert "best ndcg@10 " in capsys.readouterr().out

@@ -418,10 +418,10 @@ def table_of(kind, columns):
     if kind == "lists":
         return {k: list(v) for k, v in columns.items()}
     if kind == "pandas":
-        import pandas as pd
+        pd = pytest.importorskip("pandas", reason="pandas is not installed")
 
         return pd.DataFrame(columns)
-    import pyarrow as pa
+    pa = pytest.importorskip("pyarrow", reason="pyarrow is not installed")
 
     if kind == "arrow-table":
         # two chunks, so the columns are chunked
@@ -549,7 +549,7 @@ def test_datetimes_become_seconds_since_the_epoch_even_outside_the_ns_range(stam
 
 @pytest.mark.parametrize("kind", ["pandas", "arrow-table"])
 def test_library_datetime_columns_become_seconds(kind):
-    import pandas as pd
+    pd = pytest.importorskip("pandas", reason="pandas is not installed")
 
     when = pd.to_datetime(
         ["2024-01-01 00:00:01.5", "2024-01-01", "2024-01-01 00:01"], format="ISO8601"
@@ -557,7 +557,7 @@ def test_library_datetime_columns_become_seconds(kind):
     columns = {"user": ["a", "a", "a"], "item": [1, 2, 3], "t": when}
     events = pd.DataFrame(columns)
     if kind == "arrow-table":
-        import pyarrow as pa
+        pa = pytest.importorskip("pyarrow", reason="pyarrow is not installed")
 
         events = pa.Table.from_pandas(events, preserve_index=False)
     corpus = Sequences.from_events(events, user="user", item="item", time="t", session_gap=1.5)
@@ -625,7 +625,7 @@ def test_int_and_float_ids_in_one_column_are_numbers_in_one_order():
 
 
 def pd_frame(columns):
-    import pandas as pd
+    pd = pytest.importorskip("pandas", reason="pandas is not installed")
 
     return pd.DataFrame(columns)
 
