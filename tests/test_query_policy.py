@@ -2,12 +2,14 @@
 
 import json
 import re
+import warnings
 
 import numpy as np
 import pytest
 
 from item2vec import Item2Vec, Sequences
 from item2vec.baselines import ItemKNN
+from item2vec.neighbors import UnknownItemsWarning
 
 FAST = dict(vector_size=4, epochs=2, sample=0, n_jobs=1, random_state=0)
 
@@ -175,3 +177,115 @@ def test_binary_vectors_still_read_as_binary(tmp_path):
     loaded = Item2Vec.load_word2vec_format(path, binary=True)
     assert loaded.items_.tolist() == ["a", "b"]
     np.testing.assert_array_equal(loaded.vectors_, vectors)
+
+
+# --- unknown ids: history items skipped and counted, query items named ----------------
+
+
+def _policy_model():
+    # counts: a 7, b 6, c 5, d 3, e 2 (a unique order of popularity)
+    sequences = [["a", "b", "c", "d", "e"]] * 2 + [["a", "b", "c", "d"]] + [["a", "b", "c"]] * 2
+    sequences += [["a", "b"], ["a"]]
+    return Item2Vec(**FAST, half_life=None, popularity=0.0).fit(sequences)
+
+
+def test_unknown_history_events_are_skipped_and_counted():
+    model = _policy_model()
+    with pytest.warns(UnknownItemsWarning) as caught:
+        ids, scores = model.recommend_batch([["a", "zz", "b"], ["yy"], ["c"]], topn=2)
+    (warning,) = [w.message for w in caught]
+    assert warning.n_skipped == 2 and warning.empty_rows.tolist() == [1]
+    assert warning.fallback is None
+    assert str(warning) == (
+        "2 history events of items not in the vocabulary were skipped; 1 of 3 histories had "
+        "no known item and got padded rows"
+    )
+    # the unknown event changes nothing: the row is that of the known events alone
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and a history of known items warns about nothing
+        alone_ids, alone_scores = model.recommend_batch([["a", "b"]], topn=2)
+    assert ids[0].tolist() == alone_ids[0].tolist()
+    np.testing.assert_allclose(scores[0], alone_scores[0], rtol=1e-5)  # (batched products)
+    assert np.isneginf(scores[1]).all()
+
+
+def test_a_history_with_no_known_item_can_fall_back_to_the_most_popular_items():
+    model = _policy_model()
+    with pytest.warns(UnknownItemsWarning, match="got the most popular items$") as caught:
+        ids, scores = model.recommend_batch(
+            [["yy"], ["a"]], topn=3, fallback="popularity", filter_items=["b"]
+        )
+    assert caught[0].message.empty_rows.tolist() == [0]
+    # by training count, "b" filtered out; scored by the log of the count
+    assert ids[0].tolist() == ["a", "c", "d"]
+    np.testing.assert_allclose(scores[0], np.log([7, 5, 3]), rtol=1e-6)
+    assert "a" not in ids[1].tolist()  # a known history ranks as before
+    # recommend: a KeyError naming the items without a fallback, the popular items with one
+    with pytest.raises(KeyError, match="none of the history's items is in the vocabulary"):
+        model.recommend(["yy", "xx"])
+    with pytest.warns(UnknownItemsWarning):
+        ids, scores = model.recommend(["yy"], topn=2, fallback="popularity")
+    assert ids.tolist() == ["a", "b"]
+    message = "fallback must be None or 'popularity', got 'top'"
+    with pytest.raises(ValueError, match=exactly(message)):
+        model.recommend_batch([["a"]], fallback="top")
+
+
+def test_the_fallback_keeps_seen_items_out_when_last_n_leaves_no_known_event():
+    model = _policy_model()
+    with pytest.warns(UnknownItemsWarning):
+        ids, _ = model.recommend_batch([["a", "zz"]], topn=2, last_n=1, fallback="popularity")
+    assert ids[0].tolist() == ["b", "c"]  # "a" was seen
+
+
+def test_unknown_query_items_are_named_and_the_error_can_stay_with_its_row():
+    model = _policy_model()
+    with pytest.raises(
+        KeyError,
+        match=r"2 items are not in the vocabulary: 'zz' \(position 1\), "
+        r"'yy' \(position 3\)",
+    ):
+        model.similar_items(["a", "zz", "b", "yy"], topn=2)
+    with pytest.raises(KeyError, match=r"2 items are not in the vocabulary: 'zz' \(position 1\)"):
+        model.most_similar(["a", "zz", "yy"])
+    with pytest.warns(UnknownItemsWarning, match="^skipped: 2 items are not in the") as caught:
+        ids, scores = model.similar_items(["a", "zz", "b", "yy"], topn=2, unknown="skip")
+    assert caught[0].message.empty_rows.tolist() == [1, 3]
+    expected_ids, expected_scores = model.similar_items(["a", "b"], topn=2)
+    assert ids[[0, 2]].tolist() == expected_ids.tolist()
+    np.testing.assert_array_equal(scores[[0, 2]], expected_scores)
+    assert ids[[1, 3]].tolist() == [[None, None], [None, None]]
+    assert np.isneginf(scores[[1, 3]]).all()
+    with pytest.raises(ValueError, match=exactly("unknown must be 'raise' or 'skip', got 'drop'")):
+        model.similar_items(["a"], unknown="drop")
+
+
+def test_evaluation_counts_unknown_histories_as_misses_without_warning():
+    model = _policy_model()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert model.score([["zz", "a"], ["a", "b"]]) == 0.5
+
+
+# --- a remembered time_half_life and histories without times ---------------------------
+
+
+def test_a_remembered_time_half_life_warns_when_the_history_has_no_times():
+    model = _policy_model().set_params(time_half_life=30.0)
+    message = (
+        "the histories have no times, so the model's time_half_life=30.0 is not applied; pass "
+        "times (recommend(history, times=...)) or Sequences with times, or time_half_life=None "
+        "to silence this"
+    )
+    with pytest.warns(UserWarning, match=exactly(message)) as caught:
+        untimed = model.recommend(["a", "b"], topn=3)
+    assert len(caught) == 1 and caught[0].filename == __file__
+    with pytest.warns(UserWarning, match=exactly(message)) as caught:
+        model.recommend_batch([["a", "b"], ["c"]], topn=3)
+    assert len(caught) == 1 and caught[0].filename == __file__  # once per call
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plain = model.recommend(["a", "b"], topn=3, time_half_life=None)
+        timed = model.recommend(["a", "b"], topn=3, times=[0.0, 60.0])
+    assert untimed[0].tolist() == plain[0].tolist()
+    assert timed[0].shape == (3,)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, NamedTuple
 
@@ -15,8 +16,10 @@ from item2vec.evaluation import evaluate, leave_last_out
 from item2vec.vocab import Vocabulary
 
 __all__ = [
+    "FALLBACKS",
     "MODEL_SETTING",
     "RecommenderMixin",
+    "UnknownItemsWarning",
     "history_matrix",
     "normalize_rows",
     "top_k",
@@ -42,6 +45,40 @@ QUERY_DEFAULTS: dict[str, Any] = {
     "time_half_life": None,
     "popularity": 0.0,
 }
+
+#: What ``recommend`` / ``recommend_batch`` can answer for a history with no known item.
+FALLBACKS = (None, "popularity")
+
+
+class UnknownItemsWarning(UserWarning):
+    """Items a query did not know were skipped (issued once per call).
+
+    Attributes
+    ----------
+    n_skipped : int
+        Events of unknown items left out of the histories (or unknown query
+        items, for :meth:`ItemVectors.similar_items` with ``unknown="skip"``).
+    empty_rows : ndarray of int
+        Rows that had nothing known to rank from: histories with no known
+        item (among their ``last_n`` events), or unknown query items.
+    fallback : str or None
+        What those rows got instead: ``"popularity"``, or None (padded rows).
+    """
+
+    def __init__(
+        self, message: str, n_skipped: int = 0, empty_rows: Any = (), fallback: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.n_skipped = n_skipped
+        self.empty_rows = np.asarray(empty_rows, dtype=np.int64)
+        self.fallback = fallback
+
+
+def check_fallback(fallback: Any) -> None:
+    """Refuse a ``fallback`` other than None and "popularity", naming the parameter."""
+    if fallback is not None and not (isinstance(fallback, str) and fallback in FALLBACKS):
+        raise ValueError(f"fallback must be None or 'popularity', got {fallback!r}")
+
 
 # Tiles of the score matrix: 512 queries x 4096 items (8 MiB of float32). The
 # matrix product runs per tile and its top-k merge follows while the tile is
@@ -324,7 +361,7 @@ class RecommenderMixin:
         return dict(QUERY_DEFAULTS)
 
     def _resolve_query(
-        self, given: dict[str, Any], timed: bool
+        self, given: dict[str, Any], timed: bool, stacklevel: int = 3
     ) -> tuple[int | None, float | None, float | None, float]:
         remembered = self.query_options
         options = {}
@@ -332,7 +369,14 @@ class RecommenderMixin:
             if value is MODEL_SETTING:
                 value = remembered[name]
                 # a remembered time_half_life applies to histories that have times
-                if name == "time_half_life" and not timed:
+                if name == "time_half_life" and not timed and value is not None:
+                    warnings.warn(
+                        f"the histories have no times, so the model's time_half_life={value!r} "
+                        f"is not applied; pass times (recommend(history, times=...)) or "
+                        f"Sequences with times, or time_half_life=None to silence this",
+                        UserWarning,
+                        stacklevel=stacklevel + 1,
+                    )
                     value = None
             options[name] = value
         return (
@@ -356,13 +400,17 @@ class RecommenderMixin:
         time_half_life: float | None = MODEL_SETTING,
         popularity: float = MODEL_SETTING,
         exact: bool = False,
+        fallback: str | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Recommendations for many histories at once.
 
         Parameters
         ----------
         histories : iterable of sequences of item ids, or Sequences
-            One history per row, oldest event first. Unknown items are ignored.
+            One history per row, oldest event first. Events of items the model
+            does not know are skipped and counted: an
+            :class:`UnknownItemsWarning` (once per call) gives their number
+            and the rows left with no known item.
         topn : int, default=10
         exclude_seen : bool, default=True
             Leave out items of the row's history.
@@ -395,20 +443,60 @@ class RecommenderMixin:
         exact : bool, default=False
             Score every item even when an approximate index was built
             (:meth:`Item2Vec.build_index`).
+        fallback : {None, "popularity"}, default=None
+            What a history with no known item (among its ``last_n`` events)
+            gets. None: a padded row (scores all -inf). "popularity": the
+            most frequent training items (``filter_items`` and seen items
+            still left out), scored by the log of their training count, a
+            scale of its own: the warning's ``empty_rows`` says which rows
+            these are.
 
         Returns
         -------
         ids : ndarray of shape (n_histories, min(topn, n_items))
             Best first. Rows with fewer recommendable items, or whose history
-            has no known item, are padded (with -1 for signed integer ids, ""
-            for fixed-width str ids, None otherwise, in an object array: an
-            unsigned id array cannot hold -1); test ``np.isfinite(scores)``
-            rather than the padding value, which could be a real id.
+            has no known item (without a fallback), are padded (with -1 for
+            signed integer ids, "" for fixed-width str ids, None otherwise, in
+            an object array: an unsigned id array cannot hold -1); test
+            ``np.isfinite(scores)`` rather than the padding value, which could
+            be a real id.
         scores : float32 ndarray of the same shape
             -inf where padded.
+
+        Warns
+        -----
+        UnknownItemsWarning
+            When events of unknown items were skipped or a history had no
+            known item; its ``n_skipped``, ``empty_rows`` and ``fallback``
+            attributes hold the counts (``warnings.catch_warnings(record=True)``
+            reads them; a filter turns the warning into an error).
+        UserWarning
+            When the model remembers a ``time_half_life`` but the histories
+            carry no times, so it is not applied.
         """
+        return self._recommend_rows(
+            histories, topn, exclude_seen, filter_items, last_n, half_life, time_half_life,
+            popularity, exact, fallback, stacklevel=3,
+        )  # fmt: skip
+
+    def _recommend_rows(
+        self,
+        histories: Iterable[Iterable[Hashable]] | Sequences,
+        topn: int,
+        exclude_seen: bool,
+        filter_items: Iterable[Hashable] | None,
+        last_n: int | None,
+        half_life: float | None,
+        time_half_life: float | None,
+        popularity: float,
+        exact: bool,
+        fallback: str | None,
+        stacklevel: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`recommend_batch`; warnings point ``stacklevel`` frames up."""
         self._check_fitted()
         check_int("topn", topn, 1)
+        check_fallback(fallback)
         corpus = as_sequences(histories)
         last_n, half_life, time_half_life, popularity = self._resolve_query(
             {
@@ -416,6 +504,7 @@ class RecommenderMixin:
                 "popularity": popularity,
             },
             timed=corpus.times is not None,
+            stacklevel=stacklevel,
         )  # fmt: skip
         if last_n is not None:
             check_int("last_n", last_n, 1)
@@ -461,6 +550,23 @@ class RecommenderMixin:
         empty = np.diff(weights.indptr) == 0
         idx[empty] = -1
         scores[empty] = -np.inf
+        empty_rows = np.flatnonzero(empty)
+        if fallback == "popularity" and empty_rows.size:
+            idx[empty_rows], scores[empty_rows] = _popular(
+                vocabulary.counts, k, None if seen is None else seen[empty_rows], banned
+            )
+        n_skipped = int(np.count_nonzero(codes < 0))
+        if n_skipped or empty_rows.size:
+            got = "the most popular items" if fallback == "popularity" else "padded rows"
+            warnings.warn(
+                UnknownItemsWarning(
+                    f"{n_skipped} history events of items not in the vocabulary were skipped; "
+                    f"{empty_rows.size} of {weights.shape[0]} histories had no known item "
+                    f"and got {got}",
+                    n_skipped, empty_rows, fallback,
+                ),
+                stacklevel=stacklevel,
+            )  # fmt: skip
         ids = vocabulary.items[np.maximum(idx, 0)]
         if (idx < 0).any():
             pad = _padding_value(vocabulary.items)
@@ -480,11 +586,14 @@ class RecommenderMixin:
         popularity: float = MODEL_SETTING,
         times: Iterable[float] | None = None,
         exact: bool = False,
+        fallback: str | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Items to recommend after one history (oldest event first).
 
         Parameters are those of :meth:`recommend_batch`, and ``times``: the
         time of each event of ``history`` (needed by ``time_half_life``).
+        Unknown items of the history are skipped and counted, as there
+        (an :class:`UnknownItemsWarning`).
 
         Returns
         -------
@@ -494,13 +603,16 @@ class RecommenderMixin:
         Raises
         ------
         KeyError
-            If no item of the history is known to the model.
+            If no item of the history is known to the model and ``fallback``
+            is None (with ``fallback="popularity"``, the most popular items).
         """
         if isinstance(history, str | bytes):
             raise TypeError("history must be a sequence of items, got a string")
         self._check_fitted()
+        check_fallback(fallback)
         history = list(history)
-        if self.vocabulary_.codes_of(history, unknown="ignore").max(initial=-1) < 0:
+        known = self.vocabulary_.codes_of(history, unknown="ignore")
+        if fallback is None and known.max(initial=-1) < 0:
             raise KeyError("none of the history's items is in the vocabulary")
         batch: Any = [history]
         if times is not None:
@@ -512,9 +624,22 @@ class RecommenderMixin:
                 )
             one = as_sequences(batch)
             batch = Sequences(one.codes, one.offsets, one.vocabulary, times=stamps)
-        ids, scores = self.recommend_batch(
+        ids, scores = self._recommend_rows(
             batch, topn, exclude_seen, filter_items, last_n, half_life, time_half_life, popularity,
-            exact,
+            exact, fallback, stacklevel=3,
         )  # fmt: skip
         valid = np.isfinite(scores[0])
         return ids[0][valid], scores[0][valid]
+
+
+def _popular(
+    counts: np.ndarray, k: int, exclude: sp.csr_array | None, banned: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` most frequent items for each row of ``exclude`` (or one row), scored by
+    the log of their count: the fallback of histories with no known item."""
+    prior = np.log(np.maximum(counts, 1).astype(np.float64)).astype(np.float32)
+    n_rows = 1 if exclude is None else exclude.shape[0]
+    return top_k_scores(
+        lambda start, stop: np.broadcast_to(prior, (stop - start, prior.shape[0])),
+        n_rows, prior.shape[0], k, exclude, banned,
+    )  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import warnings
 import weakref
 from collections.abc import Hashable, Iterable, Iterator
 from typing import Any
@@ -232,7 +233,11 @@ class ItemVectors:
         )
 
     def similar_items(
-        self, items: Iterable[Hashable], topn: int = 10, exact: bool = False
+        self,
+        items: Iterable[Hashable],
+        topn: int = 10,
+        exact: bool = False,
+        unknown: str = "raise",
     ) -> tuple[np.ndarray, np.ndarray]:
         """Nearest neighbours of many items at once.
 
@@ -243,28 +248,66 @@ class ItemVectors:
             Neighbours per item; capped at ``n_items - 1``.
         exact : bool, default=False
             Search every item even when an approximate index was built.
+        unknown : {"raise", "skip"}, default="raise"
+            Items not in the vocabulary. "raise": a KeyError naming every
+            unknown item of the batch (and its position), before any search.
+            "skip": the error stays with its row: an unknown item's row holds
+            no neighbour (ids None, scores -inf) and an
+            :class:`~item2vec.neighbors.UnknownItemsWarning` lists those rows
+            (``empty_rows``); the known items get their neighbours.
 
         Returns
         -------
         ids : ndarray of shape (len(items), min(topn, n_items - 1))
-            Neighbour ids, best first (the item itself is left out).
+            Neighbour ids, best first (the item itself is left out); None
+            (in an object array) where no neighbour is found.
         scores : float32 ndarray of the same shape
-            Their cosine similarities.
+            Their cosine similarities; -inf where no neighbour is found.
+
+        Raises
+        ------
+        KeyError
+            With ``unknown="raise"``, if an item is not in the vocabulary.
         """
         check_int("topn", topn, 1)
-        codes = self.vocabulary.codes_of(items)
+        if unknown not in ("raise", "skip"):
+            raise ValueError(f"unknown must be 'raise' or 'skip', got {unknown!r}")
+        if isinstance(items, str | bytes):
+            raise TypeError("items must be a sequence of item ids, got a single string")
+        items = list(items)
+        codes = self.vocabulary.codes_of(items, unknown="ignore")
+        missing = np.flatnonzero(codes < 0)
+        if missing.size and unknown == "raise":
+            raise KeyError(_unknown_items_message(items, missing))
+        known = np.flatnonzero(codes >= 0)
         normed = self.normed_vectors
         n_items = normed.shape[0]
         k = min(topn, n_items - 1)
         if k <= 0:
             return self.items[:0].reshape(len(codes), 0), np.zeros((len(codes), 0), np.float32)
-        rows = np.arange(len(codes))
-        itself = sp.csr_array((np.ones(len(codes)), (rows, codes)), shape=(len(codes), n_items))
-        idx, scores = self.search("cosine", normed[codes], normed, k, itself, exact=exact)
+        idx = np.full((len(codes), k), -1, dtype=np.int64)
+        scores = np.full((len(codes), k), -np.inf, dtype=np.float32)
+        if known.size:
+            asked = codes[known]
+            rows = np.arange(known.size)
+            itself = sp.csr_array((np.ones(known.size), (rows, asked)), shape=(known.size, n_items))
+            idx[known], scores[known] = self.search(
+                "cosine", normed[asked], normed, k, itself, exact=exact
+            )
         ids = self.items[np.maximum(idx, 0)]
-        if (idx < 0).any():  # only with non-finite vectors
+        if (idx < 0).any():  # unknown items skipped, or non-finite vectors
             ids = ids.astype(object)
             ids[idx < 0] = None
+        if missing.size:
+            from item2vec.neighbors import UnknownItemsWarning
+
+            warnings.warn(
+                UnknownItemsWarning(
+                    f"skipped: {_unknown_items_message(items, missing)}",
+                    int(missing.size), missing,
+                ),
+                stacklevel=3,
+            )  # fmt: skip
         return ids, scores
 
     def vector_from_features(self, features: Iterable[Hashable]) -> np.ndarray:
@@ -314,7 +357,12 @@ class ItemVectors:
             return np.array([vocab.code(group)])
         if isinstance(group, str | bytes) or not isinstance(group, Iterable):
             vocab.code(group)  # raises the KeyError naming the item
-        return vocab.codes_of(group)
+        group = list(group)
+        codes = vocab.codes_of(group, unknown="ignore")
+        missing = np.flatnonzero(codes < 0)
+        if missing.size:  # every unknown item named at once, not the first alone
+            raise KeyError(_unknown_items_message(group, missing))
+        return codes
 
     def _rank_codes(
         self, query: np.ndarray, topn: int, exclude: list[int], exact: bool = False
@@ -335,6 +383,14 @@ class ItemVectors:
         queries = query[None, :].astype(np.float32)
         idx, scores = self.search("cosine", queries, normed, k, mask, exact=exact)
         return idx[0], scores[0]
+
+
+def _unknown_items_message(items: list[Any], positions: np.ndarray) -> str:
+    """Names the unknown items of a batch with their positions (the first 10 of them)."""
+    shown = ", ".join(f"{items[i]!r} (position {i})" for i in positions[:10].tolist())
+    more = f" and {positions.size - 10} more" if positions.size > 10 else ""
+    noun = "item is" if positions.size == 1 else f"{positions.size} items are"
+    return f"{noun} not in the vocabulary: {shown}{more}"
 
 
 class VectorQueries:
@@ -460,9 +516,13 @@ class VectorQueries:
         return self._state.similar_by_vector(vector, topn, exact)
 
     def similar_items(
-        self, items: Iterable[Hashable], topn: int = 10, exact: bool = False
+        self,
+        items: Iterable[Hashable],
+        topn: int = 10,
+        exact: bool = False,
+        unknown: str = "raise",
     ) -> tuple[np.ndarray, np.ndarray]:
-        return self._state.similar_items(items, topn, exact)
+        return self._state.similar_items(items, topn, exact, unknown)
 
     def vector_from_features(self, features: Iterable[Hashable]) -> np.ndarray:
         return self._state.vector_from_features(features)
