@@ -1,5 +1,6 @@
 """The on-disk corpus never loses a user's file and answers from what was opened."""
 
+import json
 import os
 import re
 import warnings
@@ -315,3 +316,112 @@ def test_a_scan_leaves_the_mapping_not_resident(tmp_path):
     counts = count_codes(mapped, 1000)
     assert counts.tolist() == [2000] * 1000  # 2,000,000 codes cycling through 1000
     assert _resident_kb(tmp_path / "codes.npy") < 64  # a page or two, not 8 MB
+
+
+# --- 4. corrupt corpora are refused at open; every id is kept exactly ------------------
+
+
+def _saved(tmp_path, lists):
+    Sequences.from_iterable(lists).save(tmp_path / "c")
+    return tmp_path / "c"
+
+
+@pytest.mark.parametrize(
+    ("lists", "stored", "shown"),
+    [
+        ([["a", "b"]], lambda p: np.save(p / "items.npy", np.array(["b", "b"])), "'b'"),
+        ([[7, 9]], lambda p: np.save(p / "items.npy", np.array([9, 9])), "9"),
+        ([[2**70, 1]], lambda p: (p / "items.json").write_text(f"[{2**70}, {2**70}]"),
+         str(2**70)),
+    ],
+    ids=["str", "int", "json"],
+)  # fmt: skip
+def test_repeated_item_ids_are_refused_at_open_naming_the_id(tmp_path, lists, stored, shown):
+    path = _saved(tmp_path, lists)
+    stored(path)
+    with pytest.raises(ValueError, match=f"c is corrupt: item id {shown} appears more than once"):
+        Sequences.open(path)
+
+
+def test_str_and_int_ids_of_equal_text_are_not_repeats(tmp_path):
+    path = _saved(tmp_path, [[2**70, "1", 1]])  # as dictionary keys: three ids
+    assert Sequences.open(path).to_lists() == [[2**70, "1", 1]]
+
+
+def test_a_vocabulary_with_a_repeated_id_is_not_saved(tmp_path):
+    from item2vec import Vocabulary
+
+    Sequences.from_iterable([["x"]]).save(tmp_path / "c")
+    twice = Sequences(np.array([0, 1], np.int32), np.array([0, 2]), Vocabulary(["a", "a"], [1, 1]))
+    with pytest.raises(ValueError, match=r"not written .*item id 'a' appears more than once"):
+        twice.save(tmp_path / "c")
+    assert Sequences.open(tmp_path / "c").to_lists() == [["x"]]
+
+
+@pytest.mark.parametrize("where", ["items", "users"])
+def test_str_ids_ending_in_nul_are_kept_exactly(tmp_path, where):
+    # NumPy's fixed-width str drops trailing NULs: "a" and "a\x00" would become one id
+    ids = ["a", "a\x00", "b\x00\x00", "\x00"]
+    if where == "items":
+        corpus = Sequences.from_iterable([ids, ["a"]])
+    else:
+        corpus = Sequences.from_events({"u": ids, "i": [1, 2, 3, 4]}, user="u", item="i")
+    corpus.save(tmp_path / "c")
+    opened = Sequences.open(tmp_path / "c")
+    if where == "items":
+        assert opened.to_lists() == [ids, ["a"]]
+        assert opened.vocabulary.items.tolist() == ["a", "a\x00", "b\x00\x00", "\x00"]
+    else:  # users by id ascending, by code point
+        assert opened.users.tolist() == ["\x00", "a", "a\x00", "b\x00\x00"]
+
+
+def _deep(depth=100_000):
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("file", ["header.json", "items.json"])
+def test_json_nested_too_deeply_is_a_corrupt_corpus(tmp_path, file):
+    path = _saved(tmp_path, [[2**70, 1]])  # ids beyond int64: items.json
+    (path / file).write_text(_deep())
+    with pytest.raises(ValueError, match=f"c is corrupt: {file} is nested too deeply to read"):
+        Sequences.open(path)
+
+
+def test_saving_over_a_deeply_nested_header_is_refused_cleanly(tmp_path):
+    path = _saved(tmp_path, [["a"]])
+    (path / "header.json").write_text(_deep())
+    with pytest.raises(ValueError, match="does not hold an item2vec corpus: refusing"):
+        Sequences.from_iterable([["b"]]).save(path)
+    assert (path / "header.json").read_text() == _deep()
+
+
+NAMES_OTHER_FILES = "its header names arrays a corpus does not have: "
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"arrays": ["codes", "offsets", "counts", "../elsewhere"]},
+         NAMES_OTHER_FILES + r"\['../elsewhere'\]"),
+        ({"arrays": "codes"}, "its header lacks the list of its arrays and ids"),
+        ({"ids": {"items": "npy", "secrets": "npy"}},
+         NAMES_OTHER_FILES + r"\[\"secrets: 'npy'\"\]"),
+        ({"ids": {"items": "pickle"}}, NAMES_OTHER_FILES + r"\[\"items: 'pickle'\"\]"),
+    ],
+    ids=["path elsewhere", "a string", "unknown ids", "unknown kind"],
+)  # fmt: skip
+def test_a_header_naming_files_a_corpus_does_not_have_is_refused(tmp_path, change, message):
+    path = _saved(tmp_path, [["a"]])
+    header = json.loads((path / "header.json").read_text())
+    header.update(change)
+    (path / "header.json").write_text(json.dumps(header))
+    with pytest.raises(ValueError, match=f"c is corrupt: {message}$"):
+        Sequences.open(path)
+
+
+@pytest.mark.parametrize("value", [[1], 1.5, None, True, {"a": 1}])
+def test_json_ids_that_are_neither_str_nor_int_are_refused(tmp_path, value):
+    path = _saved(tmp_path, [[2**70, 1]])
+    (path / "items.json").write_text(json.dumps([2**70, value]))
+    with pytest.raises(ValueError, match=f"items.json holds {re.escape(repr(value))}, an id"):
+        Sequences.open(path)

@@ -116,7 +116,9 @@ class CorpusWriter:
         values = np.asarray(values)
         if values.dtype == object and values.shape[0]:
             listed = values.tolist()
-            if all(type(v) is str for v in listed):  # as a str array: mapped, not parsed
+            # as a str array: mapped, not parsed; but NumPy's fixed-width str drops trailing
+            # NULs ("a\x00" would come back as "a"), so such ids go to JSON, which keeps them
+            if all(type(v) is str for v in listed) and not any(v.endswith("\x00") for v in listed):
                 values = np.asarray(listed, dtype=str)
         if values.dtype.kind in "iuU":
             with synced_open(self.tmp / f"{name}.npy", "wb") as handle:
@@ -257,7 +259,7 @@ def _header_of(path: Path) -> dict[str, Any] | None:
     try:
         with open(path / HEADER, encoding="utf-8") as handle:
             header = json.load(handle)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     return header if isinstance(header, dict) and header.get("format") == FORMAT else None
 
@@ -342,6 +344,8 @@ def read_corpus(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str,
             header = json.load(handle)
     except FileNotFoundError:
         raise ValueError(f"{path} is not an item2vec corpus (no {HEADER})") from None
+    except RecursionError:  # JSON nested deeper than the parser's stack
+        raise ValueError(f"{path} is corrupt: {HEADER} is nested too deeply to read") from None
     except (OSError, ValueError) as exc:
         raise ValueError(f"{path} is not a readable item2vec corpus: {exc}") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
@@ -354,6 +358,7 @@ def read_corpus(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str,
             f"{path} was written in corpus format {version}, newer than this item2vec reads "
             f"({FORMAT_VERSION}); upgrade item2vec"
         )
+    _check_file_names(path, header)
     try:
         arrays = {name: _mapped(path, name) for name in header["arrays"]}
         for name, kind in header["ids"].items():
@@ -375,7 +380,40 @@ def read_corpus(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str,
     for name in ("codes", "offsets", "counts", "items"):
         if name not in arrays:
             raise ValueError(f"{path} is corrupt: it has no {name}")
+    repeated = _repeated_id(arrays["items"])
+    if repeated is not None:  # codes would be ambiguous, and a model of them unsavable
+        raise ValueError(f"{path} is corrupt: item id {repeated[0]!r} appears more than once")
     return arrays, header
+
+
+def _check_file_names(path: Path, header: dict[str, Any]) -> None:
+    """Refuse a header naming files a corpus does not have (a path elsewhere among them)."""
+    names, ids = header.get("arrays"), header.get("ids")
+    if not isinstance(names, list) or not isinstance(ids, dict):
+        raise ValueError(f"{path} is corrupt: its header lacks the list of its arrays and ids")
+    known = [*TOKEN_ARRAYS, "offsets", "counts"]
+    strange = [name for name in names if not isinstance(name, str) or name not in known]
+    strange += [f"{name}: {kind!r}" for name, kind in ids.items()
+                if name not in ID_ARRAYS or kind not in ("npy", "json")]  # fmt: skip
+    if strange:
+        raise ValueError(
+            f"{path} is corrupt: its header names arrays a corpus does not have: {strange}"
+        )
+
+
+def _repeated_id(items: np.ndarray) -> tuple[Any] | None:
+    """An id that ``items`` holds twice (compared as dictionary keys, as a vocabulary
+    compares them), in a 1-tuple; None if every id is unique."""
+    if items.dtype == object:
+        seen: set[Any] = set()
+        for item in items.tolist():
+            if item in seen:
+                return (item,)
+            seen.add(item)
+        return None
+    ordered = np.sort(items)
+    same = np.flatnonzero(ordered[1:] == ordered[:-1])
+    return (ordered[same[0]].item(),) if same.shape[0] else None
 
 
 def _mapped(path: Path, name: str) -> np.ndarray:
@@ -397,8 +435,15 @@ def _json_ids(path: Path, name: str) -> np.ndarray:
             values = json.load(handle)
     except FileNotFoundError:
         raise ValueError(f"{path} is corrupt: {name}.json is missing") from None
+    except RecursionError:
+        raise ValueError(f"{path} is corrupt: {name}.json is nested too deeply to read") from None
     except (OSError, ValueError) as exc:
         raise ValueError(f"{path} is corrupt: {name}.json: {exc}") from None
     if not isinstance(values, list):
         raise ValueError(f"{path} is corrupt: {name}.json does not hold a list")
+    for value in values:
+        if not savable_id(value):  # what a corpus writes; anything else was not written
+            raise ValueError(
+                f"{path} is corrupt: {name}.json holds {value!r}, an id that is neither str nor int"
+            )
     return _as_item_array(values)
