@@ -304,14 +304,18 @@ class Sequences:
 
         The token arrays are memory-mapped read-only: opening costs no copy,
         and training reads them from the page cache, so a corpus larger
-        than memory can be trained on.
+        than memory can be trained on. The opened corpus answers from the
+        files it opened, even once its directory is rebuilt or moved.
 
         Raises
         ------
         FileNotFoundError
             If the directory does not exist.
         ValueError
-            If it is not a corpus, is damaged, or comes from a newer version.
+            If it is not a corpus, comes from a newer version, or is damaged
+            (missing, truncated or inconsistent arrays, codes out of range,
+            weights or times that are not finite, an item id that appears
+            twice): ``"... is corrupt: <the reason>"``.
         """
         from item2vec._corpus_files import read_corpus
 
