@@ -14,5 +14,9 @@ def assert_same_corpus(a, b):
     assert (a.users is None) == (b.users is None)
     if a.users is not None:
         assert a.users.tolist() == b.users.tolist()
+        assert [type(u) for u in a.users.tolist()] == [type(u) for u in b.users.tolist()]
     assert a.vocabulary.items.tolist() == b.vocabulary.items.tolist()
+    assert [type(i) for i in a.vocabulary.items.tolist()] == [
+        type(i) for i in b.vocabulary.items.tolist()
+    ]
     assert a.vocabulary.counts.tolist() == b.vocabulary.counts.tolist()

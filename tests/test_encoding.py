@@ -1,6 +1,7 @@
 """Encoding ids into Sequences and Vocabulary, and reading event tables, against
 plain-Python references written here."""
 
+import collections
 import contextlib
 import datetime
 import itertools
@@ -582,6 +583,14 @@ def test_time_zone_aware_pandas_times_are_taken_in_utc():
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("min_length", [1, 2, 3, 4])
 def test_min_length_drops_shorter_sequences_and_their_users(kind, min_length):
+    sessions = sessions_reference(
+        COLUMNS["user"], COLUMNS["t"], COLUMNS["w"], session_gap=2, min_length=min_length
+    )
+    if not sessions:  # every builder refuses a log that leaves no sequence
+        with pytest.raises(ValueError, match="no sequence is left"):
+            Sequences.from_events(table_of(kind, COLUMNS), user="user", item="item", time="t",
+                                  weight="w", session_gap=2, min_length=min_length)  # fmt: skip
+        return
     corpus = Sequences.from_events(
         table_of(kind, COLUMNS),
         user="user",
@@ -591,16 +600,16 @@ def test_min_length_drops_shorter_sequences_and_their_users(kind, min_length):
         session_gap=2,
         min_length=min_length,
     )
-    sessions = sessions_reference(
-        COLUMNS["user"], COLUMNS["t"], COLUMNS["w"], session_gap=2, min_length=min_length
-    )
     assert_events(corpus, COLUMNS, sessions, times=COLUMNS["t"])
 
 
-def test_min_length_can_drop_every_sequence():
-    corpus = Sequences.from_events(COLUMNS, user="user", item="item", min_length=5)
-    assert len(corpus) == 0 and corpus.n_tokens == 0
-    assert len(corpus.vocabulary) == 0 and corpus.users.tolist() == []
+def test_a_log_that_leaves_no_sequence_is_refused_as_every_builder_refuses_it():
+    # one user short of min_length, by one event: refused; one event more: kept
+    with pytest.raises(ValueError, match="no sequence is left after the weight and length"):
+        Sequences.from_events(COLUMNS, user="user", item="item", min_length=5)
+    longest = max(collections.Counter(COLUMNS["user"]).values())
+    corpus = Sequences.from_events(COLUMNS, user="user", item="item", min_length=longest)
+    assert len(corpus) == 1 and corpus.lengths.tolist() == [longest]
 
 
 @pytest.mark.parametrize("column", ["user", "item"])
@@ -631,14 +640,13 @@ def pd_frame(columns):
 
 
 @pytest.mark.parametrize("kind", ["lists", "arrays"])
-def test_an_empty_event_table_gives_an_empty_corpus(kind):
+def test_an_empty_event_table_is_refused_as_every_builder_refuses_it(kind):
     columns = {"user": [], "item": [], "t": [], "w": []}
     events = {k: np.asarray(v, dtype=np.float64) for k, v in columns.items()}
     if kind == "lists":
         events = columns
-    corpus = Sequences.from_events(events, user="user", item="item", time="t", weight="w")
-    assert len(corpus) == 0 and corpus.n_tokens == 0 and len(corpus.vocabulary) == 0
-    assert corpus.weights.tolist() == [] and corpus.times.tolist() == []
+    with pytest.raises(ValueError, match="the event log holds no events"):
+        Sequences.from_events(events, user="user", item="item", time="t", weight="w")
 
 
 def test_boolean_and_integer_weights_are_numeric():

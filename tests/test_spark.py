@@ -159,7 +159,7 @@ def test_a_retried_task_writes_a_shard_of_its_own(tmp_path):
     # a failed attempt leaves its folder behind; the next attempt must not trip on it
     batch = pd.DataFrame({"u": ["a", "a", "b"], "pid": [0, 1, 0], "t": [1.0, 2.0, 3.0],
                           "w": [np.nan] * 3})  # fmt: skip
-    first = i2v_spark.write_shard(tmp_path, 3, 0, iter([batch]), True, False, None, 1)
-    second = i2v_spark.write_shard(tmp_path, 3, 1, iter([batch]), True, False, None, 1)
+    first = i2v_spark.write_shard(tmp_path, 3, 0, iter([batch]), "float", False, None, 1)
+    second = i2v_spark.write_shard(tmp_path, 3, 1, iter([batch]), "float", False, None, 1)
     assert first.folder != second.folder
     assert second.n_tokens == 3 and second.n_sequences == 2

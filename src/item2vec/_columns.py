@@ -1,7 +1,16 @@
-"""Columns of event tables (pandas, polars, Arrow, dicts, 2-D arrays) as NumPy arrays."""
+"""Columns of event tables (pandas, polars, Arrow, dicts, 2-D arrays) as NumPy arrays,
+and the one rule by which every reader of events types ids and times.
+
+Ids read from text (CSV/TSV, by :func:`item2vec.read_events`, :func:`item2vec.build_corpus`
+and the command line) are integers when every id of the column is the plain decimal
+spelling of an integer (:func:`typed_text_ids`); times are ordered and cut into sessions by
+their exact values (:func:`time_order_key`, :func:`time_gaps`) and stored as seconds
+(:func:`time_seconds`), whichever library read them.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -102,22 +111,107 @@ def _column(events: Any, name: str) -> np.ndarray:
     return arr
 
 
+# the plain decimal spelling of an integer: no sign but "-", no leading zero, no space
+_PLAIN_INTEGER = re.compile(r"(?:0|-?[1-9][0-9]{0,19})\Z")
+
+
+def typed_text_ids(values: np.ndarray) -> np.ndarray:
+    """Ids read from a text file, typed by the package's one rule.
+
+    A column whose every id is the plain decimal spelling of an integer ("0", "42",
+    "-7"; not "007", "+7", " 7" or "7.0") within int64 becomes int64, or uint64 when
+    none is negative and one exceeds int64; any other column stays text, every id
+    as written. So a CSV gives the ids pandas gives for the same file whenever the
+    spelling holds no more than the number, and "007" never merges with "7".
+    """
+    codes, distinct = _factorize(np.asarray(values, dtype=object))
+    typed = typed_distinct_ids(distinct)
+    return values if typed is None else typed[codes]
+
+
+def typed_distinct_ids(distinct: np.ndarray) -> np.ndarray | None:
+    """:func:`typed_text_ids` on distinct ids: their integers, or None if they stay text."""
+    spellings = distinct.tolist()
+    match = _PLAIN_INTEGER.match
+    if not spellings or not all(isinstance(s, str) and match(s) for s in spellings):
+        return None
+    numbers = [int(s) for s in spellings]
+    low, high = min(numbers), max(numbers)
+    if -(2**63) <= low and high < 2**63:
+        return np.array(numbers, dtype=np.int64)
+    if low >= 0 and high < 2**64:
+        return np.array(numbers, dtype=np.uint64)
+    return None
+
+
 def _time_column(values: np.ndarray, name: str) -> np.ndarray:
-    """Times as float64 (datetimes as seconds since the epoch)."""
+    """Times as float64 seconds (datetimes as seconds since the epoch), after checks."""
+    check_time_column(values, name)
+    return time_seconds(values)
+
+
+def check_time_column(values: np.ndarray, name: str) -> None:
+    """Refuse a time column that is neither numbers nor datetimes, or holds missing values."""
     if values.dtype.kind == "M":
         if np.isnat(values).any():
             raise ValueError(f"time column {name!r} holds missing values")
-        # seconds since the epoch without a detour through int64 nanoseconds (which
-        # overflows outside 1678-2262)
-        return (values - np.datetime64(0, "s")) / np.timedelta64(1, "s")
+        return
     if values.dtype.kind not in "iuf":
         raise TypeError(
             f"time column {name!r} must hold numbers or datetimes, got dtype {values.dtype}"
         )
-    times = values.astype(np.float64)
-    if np.isnan(times).any():
+    if values.dtype.kind == "f" and np.isnan(values).any():
         raise ValueError(f"time column {name!r} holds NaN values")
-    return times
+
+
+def time_seconds(values: np.ndarray) -> np.ndarray:
+    """Times as float64: numbers as they are, datetimes as seconds since the epoch.
+
+    A datetime is split into whole seconds and the rest before either becomes a
+    float, so the same instant gives the same float in every unit (s, ms, us, ns):
+    a float64 cannot hold nanoseconds since 1970 exactly, and rounding them whole
+    would differ from rounding the same instant held in microseconds.
+    """
+    if values.dtype.kind != "M":
+        return values.astype(np.float64)
+    unit, _ = np.datetime_data(values.dtype)
+    ticks = values.view(np.int64)
+    per_second = _ticks_per_second(unit)
+    if per_second is None:  # days, weeks, ...: whole seconds, as int64 seconds
+        return values.astype("datetime64[s]").view(np.int64).astype(np.float64)
+    whole, rest = np.divmod(ticks, per_second)
+    return whole.astype(np.float64) + rest / per_second
+
+
+def time_order_key(values: np.ndarray) -> np.ndarray:
+    """The values events are ordered by: datetimes and integers exactly (as integers in
+    their own unit), floats as they are."""
+    if values.dtype.kind == "M":
+        return values.view(np.int64)
+    return values
+
+
+def time_gaps(values: np.ndarray) -> np.ndarray:
+    """Gaps between consecutive times, as float64 (seconds for datetimes), each taken
+    exactly on the integers first: ``x[i + 1] - x[i]`` of int64 nanoseconds is exact
+    where their floats are not (at 1.7e18 a float64 is 256 ns coarse)."""
+    if values.dtype.kind == "M":
+        unit, _ = np.datetime_data(values.dtype)
+        ticks = values.view(np.int64)
+        per_second = _ticks_per_second(unit)
+        if per_second is None:
+            ticks, per_second = values.astype("datetime64[s]").view(np.int64), 1
+        return np.diff(ticks) / per_second
+    if values.dtype.kind in "iu":  # (a user's times ascend: no wrap-around inside one)
+        return np.diff(values).astype(np.float64)
+    return np.diff(values.astype(np.float64))
+
+
+_SUBSECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9, "ps": 10**12}
+
+
+def _ticks_per_second(unit: str) -> int | None:
+    return _SUBSECOND.get(unit)
 
 
 def _reject_missing(values: np.ndarray, name: str) -> None:

@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from item2vec._columns import time_gaps, time_seconds
 from item2vec._corpus_files import CorpusWriter, NpyAppender
-from item2vec.corpus import _blocks
+from item2vec.corpus import NO_EVENTS, NOTHING_LEFT, _blocks
 from item2vec.vocab import _as_item_array
 
 __all__ = ["BATCH_ROWS", "Shard", "concatenated_ids", "merge_shards", "refuse_bad_events"]
@@ -72,7 +73,12 @@ class Shard:
         self.counts = counts
 
     def feed(self, columns: list[np.ndarray]) -> None:
-        """Take the next sorted events: user, provisional id, time, weight."""
+        """Take the next sorted events: user, provisional id, time, weight.
+
+        Times come as read (integers, floats, or datetimes in their own unit): sessions
+        are cut on their exact gaps and they are stored as seconds, by the rules of
+        :meth:`Sequences.from_events` (``item2vec._columns``).
+        """
         if not columns[0].shape[0]:
             return
         if self._pieces and not _ends_in(self._pieces[-1], columns, self.session_gap):
@@ -132,7 +138,7 @@ def refuse_bad_events(
     null items, bad times, bad weights, negative weights); returns the number of events."""
     n, null_users, null_items, bad_times, bad_weights, negative = (int(v or 0) for v in counts)
     if n == 0:
-        raise ValueError("the event log holds no events")
+        raise ValueError(NO_EVENTS)
     if null_users or null_items:
         raise ValueError(f"column {user if null_users else item!r} holds missing ids (null)")
     if time is not None and bad_times:
@@ -170,7 +176,7 @@ def merge_shards(
     for shard in shards:
         counts[: shard.counts.shape[0]] += shard.counts
     if not counts.any():
-        raise ValueError("no sequence is left after the weight and length filters")
+        raise ValueError(NOTHING_LEFT)
     pid = np.arange(n_items)
     kept = pid[counts >= min_count]
     order = kept[np.lexsort((kept, -counts[kept]))]  # count descending, then id ascending
@@ -218,7 +224,7 @@ def _ends_in(before: list[np.ndarray], columns: list[np.ndarray], gap: float | N
     uid, t = columns[0], columns[2]
     if uid[0] != before[0][-1] or uid[-1] != uid[0]:  # sorted by user: ends equal, all equal
         return True
-    return gap is not None and bool(np.any(np.diff(t, prepend=before[2][-1]) > gap))
+    return gap is not None and bool(np.any(time_gaps(np.concatenate([before[2][-1:], t])) > gap))
 
 
 def _cut(
@@ -232,7 +238,7 @@ def _cut(
     starts = np.ones(n, dtype=bool)
     starts[1:] = uid[1:] != uid[:-1]
     if session_gap is not None:
-        starts[1:] |= np.diff(t) > session_gap
+        starts[1:] |= time_gaps(t) > session_gap
     bounds = np.append(np.flatnonzero(starts), n)
     end = n if final else int(bounds[-2])  # the last sequence may not be complete yet
     done = bounds[bounds <= end]
@@ -242,7 +248,7 @@ def _cut(
     if keep.any():
         built.add(
             uid[:end][tokens], pid[:end][tokens].astype(np.int32, copy=False),
-            t[:end][tokens].astype(np.float64) if built.times is not None else None,
+            time_seconds(t[:end][tokens]) if built.times is not None else None,
             w[:end][tokens].astype(np.float32) if built.weights is not None else None,
             lengths[keep],
         )  # fmt: skip

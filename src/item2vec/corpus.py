@@ -10,7 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from item2vec._columns import _column, _factorize, _id_codes, _id_rank, _time_column
+from item2vec._columns import (
+    _column,
+    _factorize,
+    _id_codes,
+    _id_rank,
+    _time_column,
+    time_gaps,
+    time_order_key,
+)
 from item2vec._validation import check_limits
 from item2vec.vocab import Vocabulary, _as_item_array
 
@@ -205,6 +213,8 @@ class Sequences:
         n = user_codes_all.shape[0]
         if item_codes_all.shape[0] != n:
             raise ValueError(f"columns {user!r} and {item!r} differ in length")
+        if n == 0:
+            raise ValueError(NO_EVENTS)
         raw_times = times = None
         if time is not None:
             raw_times = _column(events, time)
@@ -229,20 +239,17 @@ class Sequences:
         user_codes = user_codes_all[rows]
         # order: user id, then time, then table order (lexsort's last key is primary)
         by_id = _id_rank(user_values, user)[user_codes]
-        keys = (rows, by_id) if times is None else (rows, times[rows], by_id)
+        # times order exactly (integers, datetimes in their own unit): as float seconds,
+        # events a few nanoseconds apart would tie and keep the table's order instead
+        keys = (
+            (rows, by_id) if raw_times is None else (rows, time_order_key(raw_times)[rows], by_id)
+        )
         order = np.lexsort(keys)
         rows, user_codes = rows[order], user_codes[order]
         starts = np.ones(rows.shape[0], dtype=bool)
         starts[1:] = user_codes[1:] != user_codes[:-1]
-        if session_gap is not None and times is not None and raw_times is not None:
-            # gaps from the exact integers or timedeltas where there are some:
-            # float epoch seconds lose the last digits (a 0.7 s gap became 0.70000005)
-            if raw_times.dtype.kind in "iM":
-                exact = np.diff(raw_times[rows])
-                gaps = exact / np.timedelta64(1, "s") if exact.dtype.kind == "m" else exact
-            else:
-                gaps = np.diff(times[rows])
-            starts[1:] |= gaps > session_gap
+        if session_gap is not None and raw_times is not None:
+            starts[1:] |= time_gaps(raw_times[rows]) > session_gap
         offsets = np.append(np.flatnonzero(starts), rows.shape[0]).astype(np.int64)
         lengths = np.diff(offsets)
         if min_length > 1:
@@ -254,6 +261,8 @@ class Sequences:
             np.cumsum(lengths[long_enough], out=offsets[1:])
         else:
             seq_users = user_codes[offsets[:-1]]
+        if rows.shape[0] == 0:
+            raise ValueError(NOTHING_LEFT)
         codes, vocabulary = _canonical_codes(item_codes_all[rows], item_values, item)
         return cls(
             codes,
@@ -485,6 +494,11 @@ class Sequences:
         return self.remap(mapping, vocabulary), mapping
 
 
+# what every corpus builder (in memory, DuckDB, Spark) says of a log that gives no corpus
+NO_EVENTS = "the event log holds no events"
+NOTHING_LEFT = "no sequence is left after the weight and length filters"
+
+
 def check_event_options(
     time: str | None, weight: str | None, min_weight: float | None,
     session_gap: float | None, min_length: int, min_count: int = 1,
@@ -496,6 +510,12 @@ def check_event_options(
         raise ValueError(f"session_gap must be >= 0, got {session_gap}")
     if min_weight is not None and weight is None:
         raise ValueError("min_weight needs a weight column")
+    if min_weight is not None and (
+        isinstance(min_weight, bool)
+        or not isinstance(min_weight, int | float | np.integer | np.floating)
+        or min_weight != min_weight
+    ):
+        raise ValueError(f"min_weight must be a number (not NaN), got {min_weight!r}")
     for name, value in (("min_length", min_length), ("min_count", min_count)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from item2vec._columns import _column
+from item2vec._columns import _column, _id_rank, typed_distinct_ids, typed_text_ids
 from item2vec._corpus_files import CorpusWriter
 from item2vec._sequence_shards import (
     BATCH_ROWS,
@@ -62,9 +62,11 @@ def read_table(
 ) -> dict[str, np.ndarray]:
     """Columns of a CSV/TSV or Parquet file as numpy arrays.
 
-    In text files, ``text_columns`` (such as id columns) are kept as strings,
-    so "001" and "1" stay different; other columns become int64 or float64
-    when every value parses as one.
+    In text files, ``text_columns`` (such as id columns) are typed by the rule
+    every reader of ids follows (:func:`item2vec._columns.typed_text_ids`): integers
+    when every value is the plain spelling of one, else text as written, so "001"
+    and "1" stay different; other columns become int64 or float64 when every value
+    parses as one.
     """
     text_columns = set(text_columns)
     path = Path(path)
@@ -85,7 +87,9 @@ def read_table(
         except (pa.ArrowException, OSError, UnicodeError) as exc:
             raise ValueError(f"{path} is not a readable Parquet file: {exc}") from None
     try:
-        return _read_text(path, text_columns)
+        columns = _read_text(path, text_columns)
+        return {name: typed_text_ids(values) if name in text_columns else values
+                for name, values in columns.items()}  # fmt: skip
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise ValueError(f"{path} is not a readable gzip file: {exc}") from None
     except csv.Error as exc:  # e.g. a field over the standard library's size limit
@@ -277,14 +281,22 @@ def build_corpus(
                 con.execute(f"SET memory_limit = '{_sql_text(memory_limit)}'")
                 con.execute(f"SET temp_directory = '{_sql_text(str(spill / 'duckdb'))}'")
                 con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
-                described, relation, position = _register_source(con, source, (user, item))
-                _events_view(con, described, relation, position, user, item, time, weight,
-                             min_weight)  # fmt: skip
-                n_events = _check_events(con, user, item, time, weight)
+                described, relation, position = _register_source(
+                    con, source, (user, item), () if weight is None else (weight,)
+                )
+                bad_time = _events_view(con, described, relation, position, user, item, time,
+                                        weight, min_weight)  # fmt: skip
+                n_events = _check_events(con, user, item, time, weight, bad_time)
+                text_ids = _reads_text(source)
                 say(f"{n_events:,} events; coding ids")
+                users, items = (
+                    _ranked_ids(con, "u", user, text_ids),
+                    _ranked_ids(con, "i", item, text_ids),
+                )
                 built = _stream_sequences(con, spill, time, weight, session_gap, min_length, say)
                 say(f"{built.n_sequences:,} sequences; writing the corpus")
-                _write_corpus(writer, con, built, min_count)
+                uids = np.concatenate([np.zeros(0, np.int64), *built.uids])
+                merge_shards(writer, [built], items, users[uids], min_count)
             except duckdb.Error as exc:
                 raise ValueError(f"DuckDB could not build the corpus: {exc}") from None
             finally:
@@ -326,27 +338,63 @@ _PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 def _files_of(source: Any) -> list[str]:
-    """The files a path, glob or list of them names, in the order given (globs sorted)."""
+    """The files a path, glob or list of them names, in the order given (globs sorted),
+    each once: a file named again (twice, or by a glob and by name) keeps its first place.
+
+    A name that exists as a file is that file, even if it holds glob characters
+    (``a[1].parquet``); other names holding them are patterns.
+    """
     patterns = [source] if isinstance(source, str | os.PathLike) else list(source)
     files: list[str] = []
+    seen: set[str] = set()
     for pattern in patterns:
         pattern = os.fspath(pattern)
-        if any(ch in pattern for ch in "*?["):
+        if os.path.isfile(pattern):
+            matched = [pattern]
+        elif any(ch in pattern for ch in "*?["):
             matched = sorted(glob.glob(pattern))
             if not matched:
                 raise FileNotFoundError(f"no file matches {pattern}")
-            files.extend(matched)
-        elif not os.path.isfile(pattern):
-            raise FileNotFoundError(f"no such file: {pattern}")
         else:
-            files.append(pattern)
+            raise FileNotFoundError(f"no such file: {pattern}")
+        for name in matched:
+            key = os.path.normcase(os.path.realpath(name))
+            if key not in seen:
+                seen.add(key)
+                files.append(name)
     if not files:
         raise ValueError("no event files given")
     return files
 
 
+def _literal(name: str) -> str:
+    """A file name as DuckDB's readers take it literally: they glob every name they are
+    given, so each glob character stands in a bracket of its own."""
+    return "".join(f"[{ch}]" if ch in "*?[" else ch for ch in name)
+
+
+def _csv_scan(
+    con: Any, listed: str, text_columns: tuple[str, ...], number_columns: tuple[str, ...]
+) -> str:
+    """The scan of CSV files with declared types where the package's rules fix them.
+
+    Ids are read as text and typed afterwards by :func:`typed_distinct_ids` (the rule of
+    every reader); weights are numbers, read as DOUBLE; the other columns (the time) are
+    typed from every row of the files, never from a first sample whose guess would round
+    a later ``0.5``.
+    """
+    header = con.execute(f"DESCRIBE SELECT * FROM read_csv({listed}, header = true)").fetchall()
+    names = [row[0] for row in header]
+    for name in (*text_columns, *number_columns):
+        if name not in names:
+            raise KeyError(f"column {name!r} not found; columns are {names}")
+    types = ", ".join([*(f"'{_sql_text(c)}': 'VARCHAR'" for c in text_columns),
+                       *(f"'{_sql_text(c)}': 'DOUBLE'" for c in number_columns)])  # fmt: skip
+    return f"read_csv({listed}, header = true, sample_size = -1, types = {{{types}}})"
+
+
 def _register_source(
-    con: Any, source: Any, text_columns: tuple[str, ...]
+    con: Any, source: Any, text_columns: tuple[str, ...], number_columns: tuple[str, ...] = ()
 ) -> tuple[dict[str, str], str, str]:
     """Make the events available as the relation ``source``.
 
@@ -372,7 +420,7 @@ def _register_source(
         con.register("source", source)
     elif isinstance(source, str | os.PathLike | list | tuple):
         files = _files_of(source)
-        listed = "[" + ", ".join(f"'{_sql_text(f)}'" for f in files) + "]"
+        listed = "[" + ", ".join(f"'{_sql_text(_literal(f))}'" for f in files) + "]"
         lower = [f.lower() for f in files]
         if all(f.endswith(_PARQUET_SUFFIXES) for f in lower):
             # the input order from the files themselves (file, then row), which the scan
@@ -388,9 +436,7 @@ def _register_source(
             positioned = ("positioned_source", _POSITION)
             scan = f"read_parquet({listed})"
         elif all(f.endswith(_TEXT_SUFFIXES) for f in lower):
-            # ids stay text, as read_events keeps them ("007" is not 7)
-            types = ", ".join(f"'{_sql_text(c)}': 'VARCHAR'" for c in text_columns)
-            scan = f"read_csv({listed}, header = true, types = {{{types}}})"
+            scan = _csv_scan(con, listed, text_columns, number_columns)
         else:
             raise ValueError(
                 "event files must all be Parquet (.parquet, .pq) or all CSV/TSV (.csv, .tsv, "
@@ -429,8 +475,11 @@ def _check_pandas_ids(frame: Any) -> None:
 def _events_view(
     con: Any, described: dict[str, str], relation: str, position: str, user: str, item: str,
     time: str | None, weight: str | None, min_weight: float | None,
-) -> None:  # fmt: skip
-    """The events as ``events(u, i, t, w, pos)``: ids, seconds, weights, input position."""
+) -> str:  # fmt: skip
+    """The events as ``events(u, i, t, w, pos)``: ids, times, weights, input position.
+
+    Returns the SQL condition of a time the build must refuse (missing or infinite).
+    """
     for name in (user, item, time, weight):
         if name is not None and name not in described:
             raise KeyError(f"column {name!r} not found; columns are {list(described)}")
@@ -441,23 +490,44 @@ def _events_view(
         numeric = kind in _NUMERIC_TYPES or kind.startswith("DECIMAL")
         if what == "weight" and not numeric:
             raise TypeError(f"weight column {name!r} must be numeric, got {kind}")
-        if what == "time" and not (numeric or kind.startswith(("TIMESTAMP", "DATE"))):
+        if what == "time" and (
+            kind == "BOOLEAN" or not (numeric or kind.startswith(("TIMESTAMP", "DATE")))
+        ):
             raise TypeError(f"time column {name!r} must hold numbers or datetimes, got {kind}")
     t = "NULL::DOUBLE"
     if time is not None:
+        # times stay as they are (integers, floats, timestamps in their own unit): they
+        # are ordered exactly here and turned into seconds and gaps by the rules of
+        # from_events as they stream out
         column = _sql_name(time)
         kind = described[time].upper()
-        t = (f"epoch_us({column}) / 1e6" if kind.startswith(("TIMESTAMP", "DATE"))
-             else f"CAST({column} AS DOUBLE)")  # fmt: skip
+        if kind == "DATE":
+            t = f"CAST({column} AS TIMESTAMP_S)"
+        elif kind.startswith("TIMESTAMP") or kind in _EXACT_NUMBERS:
+            t = column
+        else:
+            t = f"CAST({column} AS DOUBLE)"
     w = "NULL::DOUBLE" if weight is None else f"CAST({_sql_name(weight)} AS DOUBLE)"
-    # the input position is the tie-break among a user's events at equal times
+    # the input position is the tie-break among a user's events at equal times; an enum
+    # (a pandas categorical) is its values, which order by value as in from_events
+    u, i = (f"CAST({_sql_name(n)} AS VARCHAR)" if described[n].upper().startswith("ENUM")
+            else _sql_name(n) for n in (user, item))  # fmt: skip
     con.execute(
-        f"CREATE TEMP VIEW all_events AS SELECT {_sql_name(user)} AS u, {_sql_name(item)} AS i, "
+        f"CREATE TEMP VIEW all_events AS SELECT {u} AS u, {i} AS i, "
         f"{t} AS t, {w} AS w, {position} AS pos FROM {relation}"
     )
-    keep = "" if min_weight is None else f" WHERE w >= {float(min_weight)!r}"
+    keep = "" if min_weight is None else f" WHERE w >= CAST('{float(min_weight)!r}' AS DOUBLE)"
     con.execute(f"CREATE TEMP VIEW events AS SELECT * FROM all_events{keep}")
+    if time is not None and described[time].upper().startswith(("TIMESTAMP", "DATE")):
+        return "t IS NULL OR isinf(t)"
+    return "t IS NULL OR isnan(CAST(t AS DOUBLE)) OR isinf(CAST(t AS DOUBLE))"
 
+
+# integer times are kept as integers (exact gaps), as from_events keeps them
+_EXACT_NUMBERS = {
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER",
+    "UBIGINT", "FLOAT", "DOUBLE",
+}  # fmt: skip
 
 _NUMERIC_TYPES = {
     "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
@@ -465,14 +535,16 @@ _NUMERIC_TYPES = {
 }  # fmt: skip
 
 
-def _check_events(con: Any, user: str, item: str, time: str | None, weight: str | None) -> int:
+def _check_events(
+    con: Any, user: str, item: str, time: str | None, weight: str | None, bad_time: str
+) -> int:
     """One pass over the events for what the build must refuse; returns their number."""
     row = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE u IS NULL), count(*) FILTER (WHERE i IS NULL),"
-        " count(*) FILTER (WHERE t IS NULL OR isnan(t) OR isinf(t)),"
+        f" count(*) FILTER (WHERE {bad_time}),"
         " count(*) FILTER (WHERE w IS NULL OR isnan(w) OR isinf(w)),"
         " count(*) FILTER (WHERE w < 0) FROM all_events"
-    ).fetchone()
+    ).fetchall()[0]
     return refuse_bad_events(row, user, item, time, weight)
 
 
@@ -480,20 +552,16 @@ def _stream_sequences(
     con: Any, spill: Path, time: str | None, weight: str | None,
     session_gap: float | None, min_length: int, say: _Reporter,
 ) -> Shard:  # fmt: skip
-    """Sort the events in DuckDB and cut them into sequences while they stream out."""
-    # provisional ids in id order: ties in the vocabulary then go by id for free
-    con.execute(
-        "CREATE TEMP TABLE items AS SELECT i, (row_number() OVER (ORDER BY i) - 1)::INTEGER "
-        "AS pid FROM (SELECT DISTINCT i FROM events)"
-    )
-    con.execute(
-        "CREATE TEMP TABLE users AS SELECT u, row_number() OVER (ORDER BY u) - 1 AS uid "
-        "FROM (SELECT DISTINCT u FROM events)"
-    )
+    """Sort the events in DuckDB and cut them into sequences while they stream out.
+
+    Users and items are numbered by :func:`_ranked_ids` first (tables ``u_ranks`` and
+    ``i_ranks``): provisional item ids in id order break the vocabulary's ties by id.
+    """
     order = "uid, t, pos" if time is not None else "uid, pos"
     relation = con.sql(
-        "SELECT users.uid, items.pid, events.t, events.w FROM events "
-        f"JOIN users ON events.u = users.u JOIN items ON events.i = items.i ORDER BY {order}"
+        "SELECT u_ranks.rank AS uid, CAST(i_ranks.rank AS INTEGER) AS pid, events.t, events.w "
+        "FROM events JOIN u_ranks ON events.u = u_ranks.u "
+        f"JOIN i_ranks ON events.i = i_ranks.i ORDER BY {order}"
     )
     # DuckDB 2 renamed fetch_arrow_reader to to_arrow_reader
     to_reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
@@ -512,11 +580,36 @@ def _stream_sequences(
     return shard
 
 
-def _write_corpus(writer: CorpusWriter, con: Any, shard: Shard, min_count: int) -> None:
-    items = _plain_ids(con.execute("SELECT i FROM items ORDER BY pid").fetchnumpy()["i"])
-    uids = np.concatenate([np.zeros(0, np.int64), *shard.uids])
-    users = _plain_ids(con.execute("SELECT u FROM users ORDER BY uid").fetchnumpy()["u"])
-    merge_shards(writer, [shard], items, users[uids], min_count)
+def _ranked_ids(con: Any, column: str, name: str, text: bool) -> np.ndarray:
+    """The distinct ids of the events' column ``column``, in ascending id order, and the
+    table ``{column}_ranks`` (id as DuckDB holds it, its rank) that numbers them.
+
+    The ids are typed and ordered in Python by the rules of ``from_events``
+    (:func:`typed_distinct_ids` for ids read from text, then :func:`_id_rank`), so
+    that one rule, not a second one in SQL, decides "10" against "9".
+    """
+    import pyarrow as pa
+
+    # the ids of the whole log, before the weight filter: a text column's type depends on
+    # every id in it, as when a reader loads the whole file
+    distinct = con.sql(f"SELECT DISTINCT {column} FROM all_events").to_arrow_table().column(0)
+    distinct = distinct.combine_chunks()
+    values = _plain_ids(distinct.to_numpy(zero_copy_only=False))
+    typed = typed_distinct_ids(values) if text else None
+    if typed is not None:
+        values = typed
+    rank = _id_rank(values, name)
+    con.register(f"{column}_ranks", pa.table({column: distinct, "rank": rank}))
+    ordered = np.empty_like(values)
+    ordered[rank] = values
+    return ordered
+
+
+def _reads_text(source: Any) -> bool:
+    """Whether the events come from text files (whose ids are typed by the text rule)."""
+    if not isinstance(source, str | os.PathLike | list | tuple):
+        return False
+    return all(f.lower().endswith(_TEXT_SUFFIXES) for f in _files_of(source))
 
 
 def _plain_ids(values: Any) -> np.ndarray:

@@ -97,7 +97,7 @@ def build_corpus(
                                    or partitions < 1):  # fmt: skip
         raise ValueError(f"partitions must be an int >= 1, got {partitions!r}")
     started = _time.perf_counter()
-    events = _events(df, user, item, time, weight)
+    events, time_kind = _events(df, user, item, time, weight)
     n_events = _check_events(events, user, item, time, weight)
     if min_weight is not None:
         events = events.where(F.col("w") >= float(min_weight))
@@ -121,7 +121,7 @@ def build_corpus(
             n_parts = partitions or int(spark.conf.get("spark.sql.shuffle.partitions"))
             order = ["u", "t", "pos"] if time is not None else ["u", "pos"]
             ranged = coded.repartitionByRange(n_parts, "u").sortWithinPartitions(*order)
-            write = _shard_writer(str(shards_dir), time is not None, weight is not None,
+            write = _shard_writer(str(shards_dir), time_kind, weight is not None,
                                   session_gap, min_length)  # fmt: skip
             done = ranged.select("u", "pid", "t", "w").mapInPandas(
                 write, schema="part long, folder string, n_tokens long, n_sequences long"
@@ -141,8 +141,17 @@ def build_corpus(
     return Sequences.open(path)
 
 
-def _events(df: Any, user: str, item: str, time: str | None, weight: str | None) -> Any:
-    """The events as ``(u, i, t, w, pos)``: ids, seconds, weights, input position."""
+def _events(
+    df: Any, user: str, item: str, time: str | None, weight: str | None
+) -> tuple[Any, str | None]:
+    """The events as ``(u, i, t, w, pos)``: ids, times, weights, input position, and
+    what the times are (:data:`_TIME_KINDS`).
+
+    Times stay exact: a timestamp as microseconds since the epoch (an instant for
+    TIMESTAMP, the wall clock for TIMESTAMP_NTZ, never shifted by the session's time
+    zone), an integer as itself; the shards turn them into seconds and gaps by the
+    rules of ``from_events``.
+    """
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
@@ -151,13 +160,22 @@ def _events(df: Any, user: str, item: str, time: str | None, weight: str | None)
         if name is not None and name not in columns:
             raise KeyError(f"column {name!r} not found; columns are {columns}")
     numeric = (T.NumericType, T.BooleanType)
-    t = F.lit(None).cast("double")
+    t, time_kind = F.lit(None).cast("double"), None
     if time is not None:
         kind = df.schema[time].dataType
-        if isinstance(kind, T.TimestampType | T.TimestampNTZType | T.DateType):
-            t = F.unix_micros(F.col(time).cast("timestamp")) / 1e6
-        elif isinstance(kind, numeric):
-            t = F.col(time).cast("double")
+        column = F.col(time)
+        if isinstance(kind, T.TimestampType):
+            t, time_kind = F.unix_micros(column), "us"
+        elif isinstance(kind, T.TimestampNTZType):
+            t = F.expr(f"timestampdiff(MICROSECOND, TIMESTAMP_NTZ'1970-01-01 00:00:00', "
+                       f"`{time.replace('`', '``')}`)")  # fmt: skip
+            time_kind = "us"
+        elif isinstance(kind, T.DateType):
+            t, time_kind = F.unix_date(column).cast("long") * 86_400_000_000, "us"
+        elif isinstance(kind, T.IntegralType):
+            t, time_kind = column.cast("long"), "int"
+        elif isinstance(kind, T.NumericType):
+            t, time_kind = column.cast("double"), "float"
         else:
             raise TypeError(f"time column {time!r} must hold numbers or datetimes, got {kind}")
     w = F.lit(None).cast("double")
@@ -175,7 +193,7 @@ def _events(df: Any, user: str, item: str, time: str | None, weight: str | None)
     return df.select(
         F.col(user).alias("u"), F.col(item).alias("i"), t.alias("t"), w.alias("w"),
         F.monotonically_increasing_id().alias("pos"),
-    )  # fmt: skip
+    ), time_kind  # fmt: skip
 
 
 def _check_events(events: Any, user: str, item: str, time: str | None, weight: str | None) -> int:
@@ -188,7 +206,7 @@ def _check_events(events: Any, user: str, item: str, time: str | None, weight: s
     t, w = F.col("t"), F.col("w")
     row = events.agg(
         F.count(F.lit(1)), bad(F.col("u").isNull()), bad(F.col("i").isNull()),
-        bad(t.isNull() | F.isnan(t) | (F.abs(t) == float("inf"))),
+            bad(t.isNull() | F.isnan(t.cast("double")) | (F.abs(t.cast("double")) == float("inf"))),
         bad(w.isNull() | F.isnan(w) | (F.abs(w) == float("inf"))), bad(w < 0),
     ).first()  # fmt: skip
     return refuse_bad_events(row, user, item, time, weight)
@@ -201,8 +219,9 @@ def _item_ids(events: Any) -> np.ndarray:
 
 
 def _shard_writer(
-    folder: str, timed: bool, weighted: bool, session_gap: float | None, min_length: int
-) -> Any:
+    folder: str, time_kind: str | None, weighted: bool, session_gap: float | None,
+    min_length: int,
+) -> Any:  # fmt: skip
     """The function each task runs on its partition of sorted, coded events."""
 
     def write(batches: Iterator[Any]) -> Iterator[Any]:
@@ -213,7 +232,7 @@ def _shard_writer(
         if context is None:  # mapInPandas always runs in a task; for the type checker
             raise RuntimeError("the shard writer must run in a Spark task")
         part = context.partitionId()
-        shard = write_shard(Path(folder), part, context.attemptNumber(), batches, timed,
+        shard = write_shard(Path(folder), part, context.attemptNumber(), batches, time_kind,
                             weighted, session_gap, min_length)  # fmt: skip
         yield pd.DataFrame({"part": [part], "folder": [shard.folder.name],
                             "n_tokens": [shard.n_tokens],
@@ -223,8 +242,8 @@ def _shard_writer(
 
 
 def write_shard(
-    folder: Path, part: int, attempt: int, batches: Iterator[Any], timed: bool, weighted: bool,
-    session_gap: float | None, min_length: int,
+    folder: Path, part: int, attempt: int, batches: Iterator[Any], time_kind: str | None,
+    weighted: bool, session_gap: float | None, min_length: int,
 ) -> Shard:  # fmt: skip
     """Cut one partition's sorted events into a shard of its own folder.
 
@@ -234,18 +253,28 @@ def write_shard(
     """
     target = folder / f"part-{part:06d}-attempt-{attempt}"
     target.mkdir()
-    shard = Shard(target, timed, weighted, session_gap, min_length)
+    shard = Shard(target, time_kind is not None, weighted, session_gap, min_length)
     try:
         for batch in batches:
             shard.feed([
                 concatenated_ids([batch["u"].to_numpy()]), batch["pid"].to_numpy(np.int32),
-                batch["t"].to_numpy(np.float64, na_value=np.nan),
+                _shard_times(batch["t"], time_kind),
                 batch["w"].to_numpy(np.float64, na_value=np.nan),
             ])  # fmt: skip
     finally:
         shard.finish()
     shard.write_summary()
     return shard
+
+
+def _shard_times(column: Any, time_kind: str | None) -> np.ndarray:
+    """A batch's times as the shards take them: microseconds as datetimes, integers as
+    int64, floats as float64 (and no times as NaN)."""
+    if time_kind == "us":
+        return column.to_numpy(np.int64).view("datetime64[us]")
+    if time_kind == "int":
+        return column.to_numpy(np.int64)
+    return column.to_numpy(np.float64, na_value=np.nan)
 
 
 # --- scoring on the executors ------------------------------------------------------------
