@@ -289,3 +289,88 @@ def test_a_remembered_time_half_life_warns_when_the_history_has_no_times():
         timed = model.recommend(["a", "b"], topn=3, times=[0.0, 60.0])
     assert untimed[0].tolist() == plain[0].tolist()
     assert timed[0].shape == (3,)
+
+
+# --- Spark: options checked on the driver, executors without item2vec named ---------------
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"last_n": 0}, ValueError, "last_n must be an int >= 1, got 0"),
+        ({"half_life": -1.0}, ValueError, "half_life must be > 0.0, got -1.0"),
+        ({"popularity": "high"}, TypeError, "popularity must be a real number, got 'high'"),
+        ({"filter_items": "a"}, TypeError,
+         "filter_items must be a collection of item ids, got a string"),
+        ({"fallback": "top"}, ValueError, "fallback must be None or 'popularity', got 'top'"),
+    ],
+)  # fmt: skip
+def test_spark_recommend_checks_every_option_before_any_job(spark, options, error, message):
+    pytest.importorskip("pandas")
+    from item2vec import spark as i2v_spark
+
+    events = spark.createDataFrame([(1, "a"), (1, "b")], "user long, item string")
+    model = _policy_model()
+    jobs = spark.sparkContext.statusTracker().getJobIdsForGroup()
+    with pytest.raises(error, match=exactly(message)):
+        i2v_spark.recommend(model, events, user="user", item="item", **options)
+    assert spark.sparkContext.statusTracker().getJobIdsForGroup() == jobs
+
+
+def test_spark_recommend_can_fall_back_to_popular_items(spark):
+    pytest.importorskip("pandas")
+    from item2vec import spark as i2v_spark
+
+    events = spark.createDataFrame([(1, "a"), (2, "zz")], "user long, item string")
+    model = _policy_model()
+    plain = i2v_spark.recommend(model, events, user="user", item="item", topn=2).toPandas()
+    assert sorted(set(plain["user"].tolist())) == [1]  # user 2 knows no item: no rows
+    rows = i2v_spark.recommend(
+        model, events, user="user", item="item", topn=2, fallback="popularity"
+    ).toPandas()
+    fallen = rows[rows["user"] == 2].sort_values("rank")
+    assert fallen["item"].tolist() == ["a", "b"]
+
+
+_WITHOUT_ITEM2VEC = """
+import sys
+from pyspark.sql import SparkSession
+from item2vec import Item2Vec, spark as i2v_spark
+
+session = (SparkSession.builder.master("local[1]").appName("item2vec-no-workers")
+           .config("spark.ui.enabled", "false").getOrCreate())
+session.sparkContext.setLogLevel("OFF")
+events = session.createDataFrame([(1, "a"), (1, "b")], "user long, item string")
+model = Item2Vec(vector_size=4, epochs=1, n_jobs=1, random_state=0).fit([["a", "b"]] * 3)
+try:
+    i2v_spark.recommend(model, events, user="user", item="item")
+except RuntimeError as exc:
+    print("RuntimeError:", exc)
+session.stop()
+"""
+
+
+def test_executors_that_cannot_import_item2vec_are_named(spark, tmp_path):
+    """A local Spark whose workers run a bare venv (pyspark ships its own worker code)."""
+    import os
+    import subprocess
+    import sys
+    import venv
+
+    venv.create(tmp_path / "bare", with_pip=False)
+    bare = tmp_path / "bare" / "bin" / "python"
+    env = {**os.environ, "PYSPARK_PYTHON": str(bare), "PYSPARK_DRIVER_PYTHON": sys.executable}
+    script = tmp_path / "run.py"
+    script.write_text(_WITHOUT_ITEM2VEC)
+    done = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=180
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RuntimeError:")]
+    assert lines == [
+        f"RuntimeError: the Spark executors run {bare} (configured: {bare}), which cannot "
+        f"import item2vec (ModuleNotFoundError: No module named 'item2vec'); install item2vec "
+        f"in that Python, or point the executors at a Python that has it: set PYSPARK_PYTHON "
+        f"(or spark.pyspark.python) to its path, or ship a packed environment (venv-pack or "
+        f"conda-pack, passed with --archives / spark.archives, and "
+        f"PYSPARK_PYTHON=./environment/bin/python)"
+    ], done.stdout + done.stderr[-3000:]

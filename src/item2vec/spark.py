@@ -280,6 +280,68 @@ def _shard_times(column: Any, time_kind: str | None) -> np.ndarray:
 # --- scoring on the executors ------------------------------------------------------------
 
 _MODELS: dict[tuple[str, float], Any] = {}
+# applications whose executors were seen to import item2vec
+_WORKERS_CHECKED: set[str] = set()
+_RECOMMEND_OPTIONS = ("exclude_seen", "filter_items", "last_n", "half_life", "time_half_life",
+                      "popularity", "fallback")  # fmt: skip
+
+
+def _check_options(fitted: Any, topn: int, timed: bool, options: dict[str, Any]) -> None:
+    """Check every recommend option on the driver, by ranking one empty history with them:
+    the executors' calls then cannot fail on an option."""
+    import warnings
+
+    probe = Sequences.from_iterable([[]])
+    if timed:
+        probe = Sequences(probe.codes, probe.offsets, probe.vocabulary, times=np.zeros(0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the empty history's own report
+        fitted.recommend_batch(probe, topn=topn, **options)
+
+
+def _check_workers(spark: Any) -> None:
+    """Run one tiny task that imports item2vec on an executor, once per application, so
+    that executors without item2vec fail here with a clear error rather than later, as a
+    worker traceback inside a Java stack trace."""
+    sc = spark.sparkContext
+    if sc.applicationId in _WORKERS_CHECKED:
+        return
+
+    # nested, so that it is shipped by value: the executor needs no item2vec to run it
+    def probe(_: Any) -> tuple[str, str | None]:
+        import sys
+
+        try:
+            import item2vec  # noqa: F401
+        except Exception as exc:
+            return sys.executable, f"{type(exc).__name__}: {exc}"
+        return sys.executable, None
+
+    configured = (
+        sc.getConf().get("spark.pyspark.python")
+        or os.environ.get("PYSPARK_PYTHON")
+        or "python3 (the default)"
+    )
+    advice = (
+        "install item2vec in that Python, or point the executors at a Python that has it: "
+        "set PYSPARK_PYTHON (or spark.pyspark.python) to its path, or ship a packed "
+        "environment (venv-pack or conda-pack, passed with --archives / spark.archives, "
+        "and PYSPARK_PYTHON=./environment/bin/python)"
+    )
+    try:
+        ((executable, error),) = sc.parallelize([0], 1).map(probe).collect()
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise RuntimeError(
+            f"the Spark executors could not run Python (configured: {configured}): {first}; "
+            f"{advice}"
+        ) from None
+    if error is not None:
+        raise RuntimeError(
+            f"the Spark executors run {executable} (configured: {configured}), which cannot "
+            f"import item2vec ({error}); {advice}"
+        )
+    _WORKERS_CHECKED.add(sc.applicationId)
 
 
 def _model_on_executor(name: str) -> Any:
@@ -368,13 +430,24 @@ def recommend(
     **options
         Options of :meth:`Item2Vec.recommend_batch` (``exclude_seen``,
         ``filter_items``, ``last_n``, ``half_life``, ``time_half_life``,
-        ``popularity``).
+        ``popularity``, ``fallback``), all checked on the driver before
+        any job runs.
 
     Returns
     -------
     pyspark.sql.DataFrame
-        Columns ``user``, ``rank`` (from 1), ``item``, ``score``; users with
-        no known item get no rows.
+        Columns ``user``, ``rank`` (from 1), ``item``, ``score``. Unknown
+        items of a history are skipped; a user with no known item gets no
+        rows, or with ``fallback="popularity"`` the most frequent items
+        (scored by the log of their training count).
+
+    Raises
+    ------
+    TypeError, ValueError
+        If an option is unknown or invalid (before any Spark job).
+    RuntimeError
+        If the executors' Python cannot import item2vec: the error names
+        that Python and how to point the executors at another.
     """
     _import_pyspark()
     from pyspark.sql import functions as F
@@ -382,15 +455,26 @@ def recommend(
     from item2vec._validation import check_int
 
     check_int("topn", topn, 1)
-    allowed = {"exclude_seen", "filter_items", "last_n", "half_life", "time_half_life",
-               "popularity"}  # fmt: skip
-    unknown = sorted(set(options) - allowed)
+    unknown = sorted(set(options) - set(_RECOMMEND_OPTIONS))
     if unknown:
-        raise TypeError(f"unknown recommend options {unknown}; choose from {sorted(allowed)}")
+        raise TypeError(
+            f"unknown recommend options {unknown}; choose from {sorted(_RECOMMEND_OPTIONS)}"
+        )
     if options.get("time_half_life") is not None and time is None:
         raise ValueError("time_half_life needs a time column")
-    events = _events(events_df, user, item, time, None)
+    if isinstance(model, str | os.PathLike) and not Path(model).is_file():
+        raise FileNotFoundError(f"no such model file: {Path(model).absolute()}")
+    events, time_kind = _events(events_df, user, item, time, None)
+    if time_kind == "us":  # seconds, the unit of time_half_life for datetimes
+        events = events.withColumn("t", F.col("t") / 1_000_000)
     spark = events_df.sparkSession
+    fitted = model if not isinstance(model, str | os.PathLike) else None
+    if fitted is None:
+        from item2vec.model import Item2Vec
+
+        fitted = Item2Vec.load(model, mmap=True)
+    _check_options(fitted, topn, time is not None, options)
+    _check_workers(spark)
     name, fitted = _shipped(spark, model)
     item_type = _spark_type(fitted.items_)
     user_type = events_df.schema[user].dataType.simpleString()
@@ -408,8 +492,15 @@ def recommend(
 
 def _history_scorer(name: str, topn: int, timed: bool, options: dict[str, Any]) -> Any:
     def score(batches: Iterator[Any]) -> Iterator[Any]:
+        import warnings
+
         import pandas as pd
 
+        from item2vec.neighbors import UnknownItemsWarning
+
+        # skipped items and users without a known item are the documented outcome
+        # (no rows); a warning per batch on the executors' logs would help no one
+        warnings.simplefilter("ignore", UnknownItemsWarning)
         model = _model_on_executor(name)
         for batch in batches:
             items = [np.asarray(h) for h in batch["items"]]
@@ -459,6 +550,7 @@ def similar_items(model: Any, topn: int = 10, *, spark: Any = None, block: int =
     spark = spark or SparkSession.getActiveSession()
     if spark is None:
         raise ValueError("no active SparkSession: pass spark=")
+    _check_workers(spark)
     name, fitted = _shipped(spark, model)
     item_type = _spark_type(fitted.items_)
     n_items = len(fitted.items_)
