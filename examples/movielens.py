@@ -1,6 +1,6 @@
 """MovieLens end to end: events -> model -> evaluation -> similar movies -> a genre map.
 
-Run with ``python examples/movielens.py [path/to/ml-100k] [map.png]``; the
+Run with ``python examples/movielens.py path/to/ml-100k [map.png]``; the
 folder may hold any MovieLens layout that ``load_movielens`` reads.
 """
 
@@ -13,11 +13,27 @@ from item2vec.baselines import ItemKNN
 from item2vec.datasets import load_movielens
 from item2vec.evaluation import evaluate, leave_last_out
 
+USAGE = """\
+usage: python examples/movielens.py FOLDER [MAP.png]
+  FOLDER   a MovieLens download, unpacked (ml-100k, ml-1m, ml-latest-small, ...:
+           https://grouplens.org/datasets/movielens/)
+  MAP.png  where to draw the map of the item vectors (default: movielens_map.png)"""
 
-def main() -> None:
-    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data/ml-100k")
-    picture = Path(sys.argv[2] if len(sys.argv) > 2 else "movielens_map.png")
-    data = load_movielens(folder)
+
+def main(argv: list[str]) -> int:
+    if "-h" in argv or "--help" in argv:
+        print(USAGE)
+        return 0
+    if len(argv) not in (1, 2):
+        print(USAGE, file=sys.stderr)
+        return 2
+    folder = Path(argv[0])
+    picture = Path(argv[1] if len(argv) > 1 else "movielens_map.png")
+    try:
+        data = load_movielens(folder)
+    except (OSError, ValueError) as exc:
+        print(f"movielens.py: {exc}", file=sys.stderr)
+        return 2
     corpus = Sequences.from_events(
         data.events, user="user", item="item", time="timestamp", weight="rating", min_weight=4
     )
@@ -50,16 +66,17 @@ def main() -> None:
     try:
         from item2vec.plotting import embedding_map
     except ImportError:
-        return
+        return 0
     genre = {item: genres[0] for item, genres in data.genres.items() if genres}
     try:
         embedding_map(model, labels=genre, titles=data.titles, path=picture,
                       title="MovieLens-100K item vectors, coloured by first genre")  # fmt: skip
     except ImportError:
         print("install matplotlib to draw the map")
-        return
+        return 0
     print(f"wrote {picture}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))

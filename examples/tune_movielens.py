@@ -7,16 +7,14 @@ whole, their histories are new to the model, and nothing of a scored user is
 seen in training. The search refits the best setting on all users; a final
 leave-last-out split, whose targets the search never saw, checks it.
 
-Run with ``python examples/tune_movielens.py [path/to/ml-100k] [--quick]``.
+Run with ``python examples/tune_movielens.py path/to/ml-100k [--quick]`` (needs
+scikit-learn).
 The full grid (32 settings x 3 folds) takes about 80 s on two cores;
 ``--quick`` tries 4 settings.
 """
 
 import sys
 import time
-from pathlib import Path
-
-from sklearn.model_selection import GridSearchCV, GroupKFold
 
 from item2vec import Item2Vec, Sequences
 from item2vec.datasets import load_movielens
@@ -34,11 +32,32 @@ GRID = {
 QUICK_GRID = {"ns_exponent": [-0.5, 0.75], "sample": [0.0, 1e-3], "epochs": [10]}
 
 
-def main() -> None:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    folder = Path(args[0] if args else "../shared/data/ml-100k")
-    grid = QUICK_GRID if "--quick" in sys.argv else GRID
-    data = load_movielens(folder)
+USAGE = """\
+usage: python examples/tune_movielens.py FOLDER [--quick]
+  FOLDER   a MovieLens download, unpacked (ml-100k, ml-1m, ml-latest-small, ...:
+           https://grouplens.org/datasets/movielens/)
+  --quick  try 4 settings instead of 32"""
+
+
+def main(argv: list[str]) -> int:
+    if "-h" in argv or "--help" in argv:
+        print(USAGE)
+        return 0
+    args = [a for a in argv if a != "--quick"]
+    if len(args) != 1 or args[0].startswith("-"):
+        print(USAGE, file=sys.stderr)
+        return 2
+    try:
+        from sklearn.model_selection import GridSearchCV, GroupKFold
+    except ImportError:
+        print("tune_movielens.py needs scikit-learn: pip install scikit-learn", file=sys.stderr)
+        return 2
+    grid = QUICK_GRID if "--quick" in argv else GRID
+    try:
+        data = load_movielens(args[0])
+    except (OSError, ValueError) as exc:
+        print(f"tune_movielens.py: {exc}", file=sys.stderr)
+        return 2
     corpus = Sequences.from_events(
         data.events, user="user", item="item", time="timestamp", weight="rating", min_weight=4
     )
@@ -73,7 +92,8 @@ def main() -> None:
         metrics = evaluate(best, split, k=10, **query)
         print(f"best setting, query {query or 'plain'}: HR@10 {metrics['hr']:.4f}  "
               f"NDCG@10 {metrics['ndcg']:.4f}  coverage@10 {metrics['coverage']:.3f}")  # fmt: skip
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -148,3 +149,44 @@ def test_training_and_query_options_from_the_command_line(events_csv, capsys):
     with pytest.raises(SystemExit):
         main(["evaluate", str(events_csv), *common, "--window", "basket"])
     assert "expected an int or 'session'" in capsys.readouterr().err
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+# what each example does without arguments: quickstart runs on generated data; the
+# MovieLens ones need a download, so they print their usage and exit 2
+NO_ARGUMENTS = {
+    "quickstart.py": (0, "precision@10 of planted-cluster membership"),
+    "movielens.py": (2, "usage: python examples/movielens.py FOLDER"),
+    "tune_movielens.py": (2, "usage: python examples/tune_movielens.py FOLDER"),
+}
+
+
+@pytest.mark.skipif(not EXAMPLES.is_dir(), reason="no examples/ beside the tests")
+def test_every_example_is_covered_here():
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(NO_ARGUMENTS)
+
+
+@pytest.mark.skipif(not EXAMPLES.is_dir(), reason="no examples/ beside the tests")
+@pytest.mark.parametrize("name", sorted(NO_ARGUMENTS))
+def test_an_example_without_arguments_runs_or_says_what_to_pass(tmp_path, name):
+    status, says = NO_ARGUMENTS[name]
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name)], cwd=tmp_path, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == status, result.stderr
+    assert says in (result.stdout if status == 0 else result.stderr)
+
+
+@pytest.mark.skipif(not EXAMPLES.is_dir(), reason="no examples/ beside the tests")
+@pytest.mark.parametrize("name", ["movielens.py", "tune_movielens.py"])
+def test_an_example_given_a_missing_folder_says_so(tmp_path, name):
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), str(tmp_path / "none")], cwd=tmp_path,
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert (result.returncode, result.stdout) == (2, "")
+    if name == "tune_movielens.py" and "scikit-learn" in result.stderr:
+        return  # (it checks for scikit-learn first)
+    assert result.stderr == f"{name}: no such folder: {tmp_path / 'none'}\n"
