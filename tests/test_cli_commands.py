@@ -1,10 +1,18 @@
 """Each command of the command line: exact output, options reaching the model, errors, help."""
 
+import argparse
 import csv
+import importlib.metadata
 import inspect
 import itertools
 import json
+import math
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -436,7 +444,8 @@ def test_recommend_history_ignores_blanks_around_commas(model_path, capsys):
     [
         (" , ,", "--history needs at least one item id"),
         ("", "--history needs at least one item id"),
-        ("sku1,nope", "item 'nope' is not in the model"),
+        ("nope", "no item of --history is in the model: 'nope'"),
+        ("nope, sku99,x", "no item of --history is in the model: 'nope', 'sku99', 'x'"),
     ],
 )
 def test_recommend_rejects_a_bad_history(model_path, capsys, history, message):
@@ -627,12 +636,11 @@ def test_export_similar_parquet_lists_each_items_neighbours(model_path, tmp_path
 
 
 @pytest.mark.parametrize("fmt", ["word2vec-text", "similar-csv"])
-def test_export_into_a_missing_folder_reports_the_os_error(model_path, tmp_path, capsys, fmt):
+def test_export_into_a_missing_folder_is_refused_before_any_work(model_path, tmp_path, capsys, fmt):
     out = tmp_path / "no" / "such" / "v.txt"
     assert main(["export", str(model_path), "--format", fmt, "-o", str(out)]) == 2
-    # the OS error's full text, not only its errno
-    assert _error(capsys).startswith(
-        "item2vec export: error: [Errno 2] No such file or directory: "
+    assert _error(capsys) == (
+        f"item2vec export: error: cannot write --output {out}: no such folder {out.parent}"
     )
 
 
@@ -713,6 +721,203 @@ def test_an_interrupted_command_exits_130(model_path, capsys, monkeypatch):
     assert _error(capsys) == "item2vec similar: interrupted"
 
 
+# one valid command line per command (the files need not exist: the commands never run)
+EVERY_COMMAND = {
+    "fit": ["fit", "e.csv", "--user", "u", "--item", "i", "-o", "m.npz"],
+    "corpus": ["corpus", "e.csv", "--user", "u", "--item", "i", "-o", "corpus"],
+    "similar": ["similar", "m.npz", "a"],
+    "recommend": ["recommend", "m.npz", "--history", "a,b"],
+    "evaluate": ["evaluate", "e.csv", "--user", "u", "--item", "i"],
+    "tune": ["tune", "e.csv", "--user", "u", "--item", "i", "-o", "m.npz"],
+    "export": ["export", "m.npz", "--format", "similar-csv", "-o", "s.csv"],
+    "plot": ["plot", "m.npz", "-o", "map.png"],
+}
+
+
+@pytest.mark.parametrize("command", list(EVERY_COMMAND))
+def test_every_command_exits_130_on_an_interrupt(capsys, monkeypatch, command):
+    from item2vec import cli
+
+    def interrupted(args):
+        assert args.command == command
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_run", interrupted)
+    assert main(EVERY_COMMAND[command]) == 130
+    assert _error(capsys) == f"item2vec {command}: interrupted"
+
+
+def _interrupted_inside_a_library(args):
+    """What DuckDB does with Ctrl-C: it catches the KeyboardInterrupt and raises its own error."""
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(1000):  # the signal's handler runs between these bytecodes
+            time.sleep(0.01)
+    except KeyboardInterrupt:
+        raise RuntimeError("Query interrupted") from None
+    raise AssertionError("SIGINT never arrived")
+
+
+def test_an_interrupt_a_library_turned_into_its_own_error_exits_130(capsys, monkeypatch):
+    from item2vec import cli
+
+    before = signal.getsignal(signal.SIGINT)
+    monkeypatch.setattr(cli, "_run", _interrupted_inside_a_library)
+    assert main(EVERY_COMMAND["corpus"]) == 130
+    assert _error(capsys) == "item2vec corpus: interrupted"
+    assert signal.getsignal(signal.SIGINT) is before
+    # the same error without a Ctrl-C is no interrupt: it is not hidden either
+
+    def failing(args):
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr(cli, "_run", failing)
+    with pytest.raises(RuntimeError, match="Query interrupted"):
+        main(EVERY_COMMAND["corpus"])
+
+
+def test_ctrl_c_in_a_subprocess_exits_130_without_a_traceback(tmp_path):
+    script = tmp_path / "slow.py"
+    script.write_text(
+        "import sys, time\n"
+        "from item2vec import cli\n"
+        "def slow(args):\n"
+        "    print('ready', flush=True)\n"
+        "    try:\n"
+        "        while True:\n"
+        "            time.sleep(0.01)\n"
+        "    except KeyboardInterrupt:\n"
+        "        raise RuntimeError('Query interrupted') from None\n"
+        "cli._build_corpus = slow\n"
+        f"sys.exit(cli.main({EVERY_COMMAND['corpus']!r}))\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, str(script)], cwd=tmp_path, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout.readline() == "ready\n"
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert (process.returncode, out, err) == (130, "", "item2vec corpus: interrupted\n")
+
+
+# files: the output's folder is checked first; a model file is not an event file
+
+
+@pytest.mark.parametrize("command", ["fit", "corpus", "tune", "export", "plot"])
+def test_an_output_in_a_missing_folder_is_refused_before_any_work(
+    tmp_path, capsys, monkeypatch, command
+):
+    from item2vec import cli
+
+    def work(*args, **kwargs):
+        raise AssertionError("the command started its work")
+
+    for name in ("_read_corpus", "_build_corpus"):
+        monkeypatch.setattr(cli, name, work)
+    monkeypatch.setattr(Item2Vec, "load", work)
+    argv = list(EVERY_COMMAND[command])
+    out = tmp_path / "missing" / "dir" / argv[argv.index("-o") + 1]
+    argv[argv.index("-o") + 1] = str(out)
+    assert main(argv) == 2
+    assert _error(capsys) == (
+        f"item2vec {command}: error: cannot write --output {out}: no such folder {out.parent}"
+    )
+
+
+@pytest.mark.parametrize("command", ["fit", "evaluate", "tune", "corpus"])
+def test_a_model_file_given_as_events_is_named_as_a_model(model_path, tmp_path, capsys, command):
+    argv = [str(model_path) if a == "e.csv" else a for a in EVERY_COMMAND[command]]
+    out = argv.index("-o") + 1 if "-o" in argv else None
+    if out is not None:
+        argv[out] = str(tmp_path / argv[out])
+    assert main(argv) == 2
+    expects = (
+        "CSV/TSV (.csv.gz too) or Parquet file of events (or a corpus directory from "
+        "'item2vec corpus')"
+    )
+    assert _error(capsys) == (
+        f"item2vec {command}: error: {model_path} is a model file (.npz), not events: "
+        f"'{command}' expects a {expects}"
+    )
+
+
+def test_a_zip_magic_is_the_model_files_own(model_path):
+    # the check looks at what an .npz really starts with: a zip archive's local file header
+    assert model_path.read_bytes()[:4] == b"PK\x03\x04"
+
+
+# version, help, suggestions
+
+
+def test_version_prints_the_installed_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"item2vec {importlib.metadata.version('item2vec')}\n"
+
+
+def _every_parser():
+    """The top-level parser and each command's, by name."""
+    from item2vec.cli import _build_parser
+
+    top = _build_parser()
+    (commands,) = [a for a in top._actions if isinstance(a, argparse._SubParsersAction)]
+    return {"item2vec": top, **commands.choices}, commands
+
+
+def test_every_option_of_every_command_has_a_help_text():
+    parsers, commands = _every_parser()
+    assert set(parsers) == {"item2vec", *EVERY_COMMAND}
+    for name, parser in parsers.items():
+        for action in parser._actions:
+            if action is commands:
+                continue
+            label = f"{name} {'/'.join(action.option_strings) or action.dest}"
+            assert action.help and len(action.help.strip()) > 5, label
+    for choice in commands._choices_actions:
+        assert choice.help and len(choice.help) > 10, choice.dest
+
+
+@pytest.mark.parametrize(
+    ("argv", "suggestion"),
+    [
+        (["fit", "e.csv", "--user", "u", "--item", "i", "--windw", "3", "-o", "m.npz"],
+         "fit: error: unrecognized arguments: --windw 3 (did you mean --window?)"),
+        (["recommend", "m.npz", "--history", "a", "--half-lfie=2"],
+         "recommend: error: unrecognized arguments: --half-lfie=2 (did you mean --half-life?)"),
+        (["fitt", "e.csv"], "error: argument COMMAND: invalid choice: 'fitt'"),
+        (["recomend", "m.npz"], "did you mean 'recommend'?"),
+        (["export", "m.npz", "--format", "word2vec-txt", "-o", "v"],
+         "did you mean 'word2vec-text'?"),
+        (["fit", "e.csv", "--user", "u", "--item", "i", "--context", "pats", "-o", "m.npz"],
+         "did you mean 'past'?"),
+    ],
+)  # fmt: skip
+def test_a_mistyped_option_command_or_choice_gets_a_suggestion(capsys, argv, suggestion):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("item2vec") and suggestion in last
+    if argv[0] == "fitt":
+        assert last.endswith("; did you mean 'fit'?")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["fit", "e.csv", "--user", "u", "--item", "i", "--zzzzzz", "-o", "m.npz"], ["qqqq"]],
+)
+def test_nothing_is_suggested_when_nothing_is_close(capsys, argv):
+    with pytest.raises(SystemExit):
+        main(argv)
+    err = capsys.readouterr().err
+    assert "error: " in err and "did you mean" not in err
+
+
 # help
 
 
@@ -746,7 +951,7 @@ def _descriptions(text):
 
 def test_the_top_level_help_lists_every_command(capsys, monkeypatch):
     text = _help(capsys, monkeypatch)
-    assert text.splitlines()[0] == "usage: item2vec [-h] COMMAND ..."
+    assert text.splitlines()[0] == "usage: item2vec [-h] [--version] COMMAND ..."
     # a summary may start on the next line when the name is long ('recommend')
     summaries = dict(re.findall(r"^    (\w+)\s+(\S.*)$", text, flags=re.M))
     assert set(summaries) == {
@@ -810,3 +1015,204 @@ def test_tune_saves_its_best_model_and_follows_its_random_state(events, tmp_path
     assert a.get_params() == b.get_params()
     np.testing.assert_array_equal(a.vectors_, b.vectors_)
     assert a.get_params() != c.get_params() or not np.array_equal(a.vectors_, c.vectors_)
+
+
+# query options: left out (the model's), "none" (off) or a value
+
+
+REMEMBERED = {"last_n": 3, "half_life": 2.0, "time_half_life": 5.0, "popularity": 0.3}
+GIVEN = {"last_n": 2, "half_life": 0.5, "time_half_life": 1.5, "popularity": 1.0}
+OFF = {"last_n": None, "half_life": None, "time_half_life": None, "popularity": 0.0}
+HISTORY = ["q3", "q0", "q7", "q1", "q9"]
+TIMES = [0.0, 4.0, 5.0, 9.0, 10.0]
+
+
+@pytest.fixture(scope="module")
+def remembering_model_path(tmp_path_factory):
+    """A model that remembers a value for each of the four query options."""
+    rng = np.random.default_rng(8)
+    sequences = [[f"q{x}" for x in rng.integers(0, 15, size=12)] for _ in range(40)]
+    model = Item2Vec(vector_size=6, epochs=2, n_jobs=1, random_state=0, **REMEMBERED)
+    path = tmp_path_factory.mktemp("remembering") / "m.npz"
+    model.fit(sequences).save(path)
+    return path
+
+
+def _reference_recommend(model, history, times, k, last_n, half_life, time_half_life, popularity):
+    """Plain Python: the weights of the README's formulas over the kept events, their
+    normalised sum of input vectors against every output vector, plus popularity * log(count);
+    items of the history left out; best first."""
+    items = model.items_.tolist()
+    n = len(history)
+    kept = [j for j in range(n) if last_n is None or n - 1 - j < last_n]
+    latest = max(times[j] for j in kept)
+    weights = {}
+    for j in kept:
+        weight = 1.0
+        if half_life is not None:
+            weight *= 0.5 ** ((n - 1 - j) / half_life)
+        if time_half_life is not None:
+            weight *= 0.5 ** ((latest - times[j]) / time_half_life)
+        weights[j] = weight
+    total = sum(weights.values())
+    size = model.vectors_.shape[1]
+    query = [0.0] * size
+    for j, weight in weights.items():
+        row = model.vectors_[items.index(history[j])].tolist()
+        for d in range(size):
+            query[d] += weight / total * row[d]
+    counts = model.vocabulary_.counts.tolist()
+    scored = []
+    for i, item in enumerate(items):
+        if item in history:
+            continue
+        out = model.output_vectors_[i].tolist()
+        score = sum(query[d] * out[d] for d in range(size))
+        score += popularity * math.log(max(counts[i], 1))
+        scored.append((item, score))
+    scored.sort(key=lambda pair: -pair[1])
+    return scored[:k]
+
+
+@pytest.mark.parametrize("name", list(REMEMBERED))
+@pytest.mark.parametrize("state", ["left out", "none", "value"])
+def test_recommend_query_options_in_three_states(remembering_model_path, capsys, name, state):
+    flag = "--" + name.replace("_", "-")
+    given = {"left out": [], "none": [flag, "none"], "value": [flag, str(GIVEN[name])]}[state]
+    argv = ["recommend", str(remembering_model_path), "--history", ",".join(HISTORY),
+            "--times", ",".join(map(str, TIMES)), "-k", "6", *given]  # fmt: skip
+    assert main(argv) == 0
+    model = Item2Vec.load(remembering_model_path)
+    options = dict(REMEMBERED)
+    options[name] = {"left out": REMEMBERED, "none": OFF, "value": GIVEN}[state][name]
+    expected = _reference_recommend(model, HISTORY, TIMES, 6, **options)
+    _assert_scored(capsys.readouterr().out, expected)
+    # each state ranks otherwise than the model's setting, so the comparison is not vacuous
+    if state != "left out":
+        assert expected != _reference_recommend(model, HISTORY, TIMES, 6, **REMEMBERED)
+
+
+def test_a_remembered_time_half_life_needs_times(remembering_model_path, capsys):
+    argv = ["recommend", str(remembering_model_path), "--history", ",".join(HISTORY), "-k", "6"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    model = Item2Vec.load(remembering_model_path)
+    options = {**REMEMBERED, "time_half_life": None}
+    _assert_scored(captured.out, _reference_recommend(model, HISTORY, TIMES, 6, **options))
+    assert captured.err == (
+        "item2vec recommend: the model's time_half_life=5 applies only with --times; "
+        "ranking without it\n"
+    )
+    assert main([*argv, "--time-half-life", "2"]) == 2
+    assert _error(capsys) == (
+        "item2vec recommend: error: --time-half-life needs --times (the time of each history event)"
+    )
+    assert main([*argv, "--times", "1,2"]) == 2
+    assert _error(capsys) == (
+        "item2vec recommend: error: --times needs one time per --history id: got 2 times for 5 ids"
+    )
+
+
+@pytest.mark.parametrize("name", list(REMEMBERED))
+@pytest.mark.parametrize("state", ["left out", "none", "value"])
+def test_fit_query_options_in_three_states(events, tmp_path, capsys, name, state):
+    flag = "--" + name.replace("_", "-")
+    given = {"left out": [], "none": [flag, "none"], "value": [flag, str(GIVEN[name])]}[state]
+    assert _fit(events, tmp_path / "m.npz", *FAST, *QUIET, *given) == 0
+    saved = Item2Vec.load(tmp_path / "m.npz").get_params()[name]
+    default = inspect.signature(Item2Vec).parameters[name].default
+    expected = {"left out": default, "none": OFF[name], "value": GIVEN[name]}[state]
+    assert saved == expected and type(saved) is type(expected)
+
+
+# ids on the command line: the model's id type; unknown history ids skipped, query ids errors
+
+
+@pytest.fixture(scope="module")
+def typed_models(tmp_path_factory):
+    """Models whose ids are int64 (negative ones too), uint64 beyond int64, digit strings,
+    and ints beyond uint64."""
+    folder = tmp_path_factory.mktemp("typed")
+    ids = {
+        "int": np.array([-7, 0, 3, 4, 12, 2**62], dtype=np.int64),
+        "uint": np.array([5, 2**63 + 1, 2**63 + 2, 2**64 - 1], dtype=np.uint64),
+        "str": np.array(["1", "2", "07", "x"], dtype=object),
+        # Python ints beyond uint64: an object array of ints
+        "bigint": np.array([2**70, 1, 5, 6], dtype=object),
+    }
+    paths = {}
+    for kind, items in ids.items():
+        rng = np.random.default_rng(2)
+        sequences = [items[rng.integers(0, len(items), size=8)] for _ in range(20)]
+        model = Item2Vec(vector_size=4, epochs=1, n_jobs=1, random_state=0).fit(sequences)
+        paths[kind] = folder / f"{kind}.npz"
+        model.save(paths[kind])
+    return paths
+
+
+@pytest.mark.parametrize(
+    ("kind", "history", "parsed", "skipped"),
+    [
+        ("int", "-7,3,4", [-7, 3, 4], []),
+        # not the canonical spelling of an int: no such id
+        ("int", "+3,03,3.0, 3 ,x,4", [3, 4], ["+3", "03", "3.0", "x"]),
+        ("int", f"{2**62},{2**63}", [2**62], [str(2**63)]),
+        ("uint", f"{2**63 + 1},5,{2**64 - 1},-1,{2**64}", [2**63 + 1, 5, 2**64 - 1],
+         ["-1", str(2**64)]),
+        # text ids stay text, even when they spell numbers
+        ("str", "07,1,7,x,X", ["07", "1", "x"], ["7", "X"]),
+    ],
+)  # fmt: skip
+def test_recommend_reads_ids_in_the_models_type(typed_models, capsys, kind, history, parsed,
+                                                skipped):  # fmt: skip
+    path = typed_models[kind]
+    # "--history=..." as an id list may start with "-"
+    assert main(["recommend", str(path), f"--history={history}", "-k", "3"]) == 0
+    captured = capsys.readouterr()
+    ids, scores = Item2Vec.load(path).recommend(parsed, topn=3)
+    _assert_scored(captured.out, list(zip(ids.tolist(), scores.tolist(), strict=True)))
+    if skipped:
+        named = ", ".join(repr(s) for s in skipped)
+        plural = "s" if len(skipped) > 1 else ""
+        assert captured.err == (
+            f"item2vec recommend: skipped {len(skipped)} --history id{plural} not in the "
+            f"model: {named}\n"
+        )
+    else:
+        assert captured.err == ""
+
+
+def test_many_skipped_history_ids_are_counted_and_the_first_five_named(model_path, capsys):
+    unknown = [f"no{i}" for i in range(7)]
+    assert main(["recommend", str(model_path), "--history", ",".join(["sku1", *unknown])]) == 0
+    assert capsys.readouterr().err == (
+        "item2vec recommend: skipped 7 --history ids not in the model: "
+        "'no0', 'no1', 'no2', 'no3', 'no4', ...\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "found"),
+    [("int", "-7", -7), ("int", "12", 12), ("uint", str(2**64 - 1), 2**64 - 1),
+     ("str", "07", "07"), ("str", "1", "1"), ("bigint", str(2**70), 2**70), ("bigint", "5", 5)],
+)  # fmt: skip
+def test_similar_reads_the_query_id_in_the_models_type(typed_models, capsys, kind, text, found):
+    path = typed_models[kind]
+    assert main(["similar", str(path), text, "-k", "2"]) == 0
+    _assert_scored(capsys.readouterr().out, _cosine_top(Item2Vec.load(path), found, 2))
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        ("int", "012"),
+        ("int", "+12"),
+        ("int", str(2**63)),
+        ("uint", "-1"),
+        ("str", "7"),
+        ("bigint", "05"),
+    ],
+)
+def test_an_unknown_query_id_is_an_error_naming_it(typed_models, capsys, kind, text):
+    assert main(["similar", str(typed_models[kind]), text]) == 2
+    assert _error(capsys) == f"item2vec similar: error: item {text!r} is not in the model"

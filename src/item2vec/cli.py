@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import inspect
 import json
+import os
+import re
+import signal
 import sys
-from collections.abc import Sequence
-from typing import Any
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
-from item2vec._params import ITEM2VEC_PARAMS
+from item2vec._param_docs import cli_default
+from item2vec._params import ITEM2VEC_PARAMS, Param
+from item2vec._version import __version__
 from item2vec.model import Item2Vec
 from item2vec.neighbors import MODEL_SETTING
 
@@ -52,8 +60,77 @@ def _or_none(parse: Any) -> Any:
     return parse_or_none
 
 
+def _or_off(param: Param) -> Any:
+    """The parser of a query option: its kind, or "none" to switch it off.
+
+    Off is None for the options that take None, and 0.0 for ``popularity``
+    (no prior), which has no None.
+    """
+    parse = _PARSERS[param.kind]
+    off = None if param.none else 0.0
+
+    def parse_or_off(text: str) -> Any:
+        return off if text.lower() == "none" else parse(text)
+
+    parse_or_off.__name__ = getattr(parse, "__name__", "value")
+    return parse_or_off
+
+
+def _number_list(text: str) -> list[float]:
+    """Comma-separated numbers (blanks around commas ignored)."""
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers, got {text!r}"
+        ) from None
+
+
 class CommandError(Exception):
     """A problem to report in one line, with exit status 2."""
+
+
+def _close_match(word: str, candidates: Sequence[str]) -> str | None:
+    matches = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with "did you mean ...?" for a mistyped option, command or choice.
+
+    (Python 3.14's ``suggest_on_error`` does the same; the package supports 3.10.)
+    """
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        try:
+            super()._check_value(action, value)
+        except argparse.ArgumentError as exc:
+            match = _close_match(str(value), [str(c) for c in action.choices or ()])
+            if match is None:
+                raise
+            raise argparse.ArgumentError(
+                action, f"{exc.message}; did you mean {match!r}?"
+            ) from None
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+        namespace, extras = self.parse_known_args(args, namespace)
+        if extras:
+            # the command's own parser: its usage and its options, not the top level's
+            parser = _COMMAND_PARSERS.get(str(getattr(namespace, "command", "")), self)
+            options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+            hints = []
+            for extra in extras:
+                if extra.startswith("-"):
+                    match = _close_match(extra.split("=", 1)[0], options)
+                    if match is not None:
+                        hints.append(f"did you mean {match}?")
+            hint = f" ({'; '.join(hints)})" if hints else ""
+            parser.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
+        return namespace
+
+
+# the parser of each command, for the usage of an error found after the command's own parse
+_COMMAND_PARSERS: dict[str, argparse.ArgumentParser] = {}
 
 
 def _add_event_options(parser: argparse.ArgumentParser, corpus: bool = True) -> None:
@@ -81,16 +158,17 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
         if not param.cli:
             continue
         flag = f"--{param.name.replace('_', '-')}"
-        help_text = f"{param.help} (default: {param.default})"
-        into = queries if param.name in _QUERY_PARAMS else group
+        help_text = f"{param.help} (default: {cli_default(param.default)})"
         if param.kind == "bool":
-            into.add_argument(
+            group.add_argument(
                 flag, action=argparse.BooleanOptionalAction, default=param.default, help=help_text
             )
+        elif param.name in _QUERY_PARAMS:
+            queries.add_argument(flag, type=_or_off(param), default=param.default, help=help_text)
         else:
             parse = _PARSERS[param.kind]
             parse = _or_auto(parse) if param.auto else parse
-            into.add_argument(
+            group.add_argument(
                 flag, type=_or_none(parse) if param.none else parse, default=param.default,
                 choices=param.options or None, help=help_text,
             )  # fmt: skip
@@ -100,10 +178,36 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+def _defaults(function: Callable[..., Any]) -> dict[str, Any]:
+    """The keyword defaults of ``function``: the CLI's defaults are the API's."""
+    return {
+        name: p.default
+        for name, p in inspect.signature(function).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+
+
+def _add_query_options(parser: argparse.ArgumentParser) -> None:
+    """recommend's query options: each from the table, left out = the model's setting."""
+    for param in ITEM2VEC_PARAMS:
+        if param.name in _QUERY_PARAMS:
+            parser.add_argument(
+                f"--{param.name.replace('_', '-')}", type=_or_off(param), default=MODEL_SETTING,
+                help=f"{param.help}; 'none': off (default: the model's setting)",
+            )  # fmt: skip
+
+
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from item2vec.ingest import build_corpus
+    from item2vec.tuning import tune as tune_function
+
+    parser = _Parser(
         prog="item2vec", description="Item embeddings from user behaviour, and recommendations."
     )
+    parser.add_argument(
+        "--version", action="version", version=f"item2vec {__version__}",
+        help="print the version and exit",
+    )  # fmt: skip
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     fit = commands.add_parser("fit", help="train a model on an event log and save it")
@@ -111,6 +215,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_train_options(fit)
     fit.add_argument("-o", "--output", required=True, help="model file to write (.npz)")
 
+    corpus_defaults = _defaults(build_corpus)
     corpus = commands.add_parser(
         "corpus", help="turn event logs of any size into an on-disk corpus (DuckDB)"
     )
@@ -119,8 +224,14 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_event_options(corpus, corpus=False)
     corpus.add_argument("-o", "--output", required=True, help="corpus directory to write")
-    corpus.add_argument("--min-count", type=int, default=1, help="drop rarer items")
-    corpus.add_argument("--memory-limit", default="2GB", help="DuckDB's memory limit")
+    corpus.add_argument(
+        "--min-count", type=int, default=corpus_defaults["min_count"],
+        help=f"drop rarer items (default: {corpus_defaults['min_count']})",
+    )  # fmt: skip
+    corpus.add_argument(
+        "--memory-limit", default=corpus_defaults["memory_limit"],
+        help=f"DuckDB's memory limit (default: {corpus_defaults['memory_limit']})",
+    )  # fmt: skip
     corpus.add_argument("--threads", type=int, help="DuckDB's threads (default: all cores)")
     corpus.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -129,39 +240,42 @@ def _build_parser() -> argparse.ArgumentParser:
 
     similar = commands.add_parser("similar", help="items most similar to an item")
     similar.add_argument("model", help="model file written by 'item2vec fit'")
-    similar.add_argument("item", help="item id")
-    similar.add_argument("-k", "--topn", type=int, default=10)
+    similar.add_argument("item", help="item id (read as an int when the model's ids are ints)")
+    similar.add_argument(
+        "-k", "--topn", type=int, default=10, help="how many items to print (default: 10)"
+    )
 
     recommend = commands.add_parser("recommend", help="recommendations after a history")
     recommend.add_argument("model", help="model file written by 'item2vec fit'")
     recommend.add_argument(
-        "--history", required=True, help="comma-separated item ids, oldest first"
+        "--history", required=True,
+        help="comma-separated item ids, oldest first (--history=-1,2 when the first starts "
+        "with '-'); ids the model does not know are skipped and counted on stderr",
+    )  # fmt: skip
+    recommend.add_argument(
+        "--times", type=_number_list,
+        help="comma-separated times of the history's events, one per id (for --time-half-life)",
+    )  # fmt: skip
+    recommend.add_argument(
+        "-k", "--topn", type=int, default=10, help="how many items to print (default: 10)"
     )
-    recommend.add_argument("-k", "--topn", type=int, default=10)
+    _add_query_options(recommend)
     recommend.add_argument(
-        "--last-n", type=_or_none(int), default=MODEL_SETTING,
-        help="aggregate only the last N events ('none': all; default: the model's setting)",
-    )  # fmt: skip
-    recommend.add_argument(
-        "--half-life", type=_or_none(float), default=MODEL_SETTING,
-        help="recency weighting, in events ('none': off; default: the model's setting)",
-    )  # fmt: skip
-    recommend.add_argument(
-        "--popularity", type=float, default=MODEL_SETTING,
-        help="weight of the log-count prior (default: the model's setting)",
-    )  # fmt: skip
-    recommend.add_argument("--keep-seen", action="store_true", help="allow history items")
+        "--keep-seen", action="store_true", help="allow items of the history in the answer"
+    )
 
+    tune_defaults = _defaults(tune_function)
     evaluate = commands.add_parser(
         "evaluate", help="leave-last-out HR/NDCG/MRR/coverage against Popularity and ItemKNN"
     )
     _add_event_options(evaluate)
     _add_train_options(evaluate)
-    evaluate.add_argument("-k", type=int, default=10, help="cut-off of the metrics")
+    evaluate.add_argument("-k", type=int, default=10, help="cut-off of the metrics (default: 10)")
     evaluate.add_argument(
         "--tune", type=float, metavar="SECONDS",
-        help="tune Item2Vec's settings for this long on the training events first "
-        "(validated on each user's last training event, never on the held-out one)",
+        help="tune Item2Vec's settings for this long on the training events first (validated "
+        f"on each user's last {tune_defaults['validation_events']} training events, never "
+        "on the held-out one)",
     )  # fmt: skip
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
@@ -169,17 +283,25 @@ def _build_parser() -> argparse.ArgumentParser:
         "tune", help="search the settings that recommend best within a time budget, save the model"
     )
     _add_event_options(tune)
-    tune.add_argument("--budget", type=float, default=120.0, help="seconds of search")
+    tune.add_argument(
+        "--budget", type=float, default=tune_defaults["budget"],
+        help=f"seconds of search (default: {tune_defaults['budget']:g})",
+    )  # fmt: skip
     tune.add_argument("--max-trials", type=int, help="stop after this many settings")
     tune.add_argument(
-        "--metric", default="ndcg@10", help="validation metric: hr@K, ndcg@K or mrr@K"
-    )
+        "--metric", default=tune_defaults["metric"],
+        help=f"validation metric: hr@K, ndcg@K or mrr@K (default: {tune_defaults['metric']})",
+    )  # fmt: skip
     tune.add_argument(
-        "--validation-users", type=_or_none(int), default=10_000,
-        help="validate on at most this many users ('none': all)",
+        "--validation-users", type=_or_none(int), default=tune_defaults["validation_users"],
+        help="validate on at most this many users ('none': all; default: "
+        f"{tune_defaults['validation_users']})",
     )  # fmt: skip
     tune.add_argument("--n-jobs", type=int, help="training threads (default: all cores)")
-    tune.add_argument("--random-state", type=int, default=0, help="seed")
+    tune.add_argument(
+        "--random-state", type=int, default=tune_defaults["random_state"],
+        help=f"seed of the search and of training (default: {tune_defaults['random_state']})",
+    )  # fmt: skip
     tune.add_argument("-o", "--output", required=True, help="model file to write (.npz)")
 
     export = commands.add_parser("export", help="write vectors or the item-similarity table")
@@ -187,17 +309,23 @@ def _build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--format", required=True,
         choices=["word2vec-text", "word2vec-binary", "similar-csv", "similar-parquet"],
+        help="word2vec's text or binary vectors (gensim reads both), or each item's "
+        "neighbours as a CSV or Parquet table (item,rank,neighbor,score)",
     )  # fmt: skip
-    export.add_argument("-o", "--output", required=True)
+    export.add_argument("-o", "--output", required=True, help="file to write")
     export.add_argument(
-        "-k", "--topn", type=int, default=10, help="neighbours per item (similar-*)"
-    )
+        "-k", "--topn", type=int, default=10,
+        help="neighbours per item, for similar-csv and similar-parquet (default: 10)",
+    )  # fmt: skip
 
     plot = commands.add_parser("plot", help="draw a 2-D map of the item vectors (matplotlib)")
     plot.add_argument("model", help="model file written by 'item2vec fit'")
     plot.add_argument("-o", "--output", required=True, help="image file, e.g. map.png")
     plot.add_argument("--labels", help="CSV/TSV with columns item,label to colour the points")
-    plot.add_argument("--annotate", type=int, default=15, help="name the N most frequent items")
+    plot.add_argument(
+        "--annotate", type=int, default=15, help="name the N most frequent items (default: 15)"
+    )
+    _COMMAND_PARSERS.update(commands.choices)
     return parser
 
 
@@ -212,8 +340,6 @@ def _event_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _read_corpus(args: argparse.Namespace) -> Any:
-    import os
-
     from item2vec.corpus import Sequences
     from item2vec.ingest import read_events
 
@@ -225,12 +351,15 @@ def _read_corpus(args: argparse.Namespace) -> Any:
                 f"built, so {', '.join(given) or '--min-length'} cannot apply"
             )
         return Sequences.open(args.events)
+    _refuse_model_file(args.events, args.command)
     return read_events(args.events, **_event_options(args))
 
 
 def _build_corpus(args: argparse.Namespace) -> None:
     from item2vec.ingest import build_corpus
 
+    for path in args.events:
+        _refuse_model_file(path, "corpus")
     events = args.events[0] if len(args.events) == 1 else args.events
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     corpus = build_corpus(
@@ -248,20 +377,92 @@ def _make_model(args: argparse.Namespace) -> Item2Vec:
     return Item2Vec(**params, verbose=args.verbose)
 
 
+# the canonical decimal spelling of an integer, as the event readers read int ids
+_INT_SPELLING = re.compile(r"-?(0|[1-9][0-9]*)")
+
+
+def _model_id(model: Item2Vec, text: str) -> Any:
+    """A command-line id in the model's id type.
+
+    A model with int ids (read from a CSV column of canonical integers, or
+    given as ints) takes a text that spells one of its ids; a model with text
+    ids keeps the text; a model with mixed ids (Python objects) finds the text
+    first, then the int it spells.
+    """
+    kind = model.items_.dtype.kind
+    # (an int outside the model's int64 / uint64 range is simply not one of its ids)
+    spelled = int(text) if _INT_SPELLING.fullmatch(text) else None
+    if kind in "iu":
+        return text if spelled is None else spelled
+    if kind == "O" and text not in model.vocabulary_ and spelled is not None:
+        return spelled
+    return text
+
+
 def _item(model: Item2Vec, text: str) -> Any:
-    """The model's item for a command-line id (ids read from files may be ints)."""
-    if text in model.vocabulary_:
-        return text
+    """The model's item for a command-line query id: an unknown one is an error naming it."""
+    item = _model_id(model, text)
+    if item not in model.vocabulary_:
+        raise CommandError(f"item {text!r} is not in the model")
+    return item
+
+
+def _history(
+    model: Item2Vec, text: str, times: list[float] | None
+) -> tuple[list[Any], list[float] | None, list[str]]:
+    """A --history's known items (oldest first), their --times, and the unknown ids skipped."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts:
+        raise CommandError("--history needs at least one item id")
+    if times is not None and len(times) != len(parts):
+        raise CommandError(
+            f"--times needs one time per --history id: got {len(times)} times for {len(parts)} ids"
+        )
+    known, kept_times, unknown = [], [], []
+    for i, part in enumerate(parts):
+        item = _model_id(model, part)
+        if item in model.vocabulary_:
+            known.append(item)
+            if times is not None:
+                kept_times.append(times[i])
+        else:
+            unknown.append(part)
+    if not known:
+        named = ", ".join(repr(part) for part in unknown)
+        raise CommandError(f"no item of --history is in the model: {named}")
+    return known, None if times is None else kept_times, unknown
+
+
+# zip archives (an .npz model is one) start with a local file header
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _refuse_model_file(path: str, command: str) -> None:
+    """A model file where events are expected is named as such, not as text in a bad encoding."""
     try:
-        number = int(text)
-    except ValueError:
-        number = None
-    if number is not None and number in model.vocabulary_:
-        return number
-    raise CommandError(f"item {text!r} is not in the model")
+        with open(path, "rb") as file:
+            head = file.read(len(_ZIP_MAGIC))
+    except OSError:
+        return  # not a readable file (a directory, a glob, missing): the reader says which
+    if head == _ZIP_MAGIC:
+        raise CommandError(
+            f"{path} is a model file (.npz), not events: '{command}' expects a CSV/TSV "
+            "(.csv.gz too) or Parquet file of events (or a corpus directory from 'item2vec corpus')"
+        )
+
+
+def _check_output(path: str) -> None:
+    """Fail before any work when --output cannot be written: its folder is missing or read-only."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise CommandError(f"cannot write --output {path}: no such folder {folder}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CommandError(f"cannot write --output {path}: folder {folder} is not writable")
 
 
 def _run(args: argparse.Namespace) -> None:
+    if getattr(args, "output", None) is not None:
+        _check_output(args.output)
     if args.command == "fit":
         corpus = _read_corpus(args)
         model = _make_model(args).fit(corpus)
@@ -277,13 +478,32 @@ def _run(args: argparse.Namespace) -> None:
         for item, score in model.most_similar(_item(model, args.item), topn=args.topn):
             print(f"{item}\t{score:.4f}")
     elif args.command == "recommend":
+        if args.time_half_life not in (MODEL_SETTING, None) and args.times is None:
+            raise CommandError("--time-half-life needs --times (the time of each history event)")
         model = Item2Vec.load(args.model)
-        history = [_item(model, part.strip()) for part in args.history.split(",") if part.strip()]
-        if not history:
-            raise CommandError("--history needs at least one item id")
+        history, times, unknown = _history(model, args.history, args.times)
+        if unknown:
+            named = ", ".join(map(repr, unknown[:5])) + (", ..." if len(unknown) > 5 else "")
+            print(
+                f"item2vec recommend: skipped {len(unknown)} --history "
+                f"id{'s' if len(unknown) > 1 else ''} not in the model: {named}",
+                file=sys.stderr,
+            )
+        time_half_life = args.time_half_life
+        if times is None and time_half_life is MODEL_SETTING:
+            # a remembered time half-life needs times: said once here, not as a Python warning
+            remembered = model.query_options["time_half_life"]
+            if remembered is not None:
+                print(
+                    f"item2vec recommend: the model's time_half_life={remembered:g} applies "
+                    "only with --times; ranking without it",
+                    file=sys.stderr,
+                )
+            time_half_life = None
         ids, scores = model.recommend(
             history, topn=args.topn, exclude_seen=not args.keep_seen, last_n=args.last_n,
-            half_life=args.half_life, popularity=args.popularity,
+            half_life=args.half_life, time_half_life=time_half_life,
+            popularity=args.popularity, times=times,
         )  # fmt: skip
         for item, score in zip(ids.tolist(), scores.tolist(), strict=True):
             print(f"{item}\t{score:.4f}")
@@ -378,33 +598,49 @@ def _evaluate(args: argparse.Namespace) -> None:
     print(f"Item2Vec settings: {_settings(model)}")
 
 
+_REPORTED = (CommandError, ValueError, TypeError, KeyError, OSError, ImportError, ArithmeticError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _build_parser()
     args = parser.parse_args(argv)
+    # Ctrl-C may reach a library that turns it into its own error (DuckDB raises
+    # "Query interrupted"): noting the signal lets any such error count as the interrupt
+    signals: list[int] = []
+
+    def on_interrupt(signum: int, frame: Any) -> NoReturn:
+        signals.append(signum)
+        raise KeyboardInterrupt
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_interrupt) if in_main_thread else None
     try:
         _run(args)
-    except (
-        CommandError,
-        ValueError,
-        TypeError,
-        KeyError,
-        OSError,
-        ImportError,
-        ArithmeticError,
-    ) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"item2vec {args.command}: error: {message}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        return _interrupted(args)
     except MemoryError as exc:
         # NumPy's message says how much was asked for ("Unable to allocate 3.7 TiB ...")
         detail = f": {exc}" if str(exc) else ""
         print(f"item2vec {args.command}: error: out of memory{detail}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"item2vec {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except Exception as exc:
+        if signals:
+            return _interrupted(args)
+        if not isinstance(exc, _REPORTED):
+            raise
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"item2vec {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     return 0
+
+
+def _interrupted(args: argparse.Namespace) -> int:
+    print(f"item2vec {args.command}: interrupted", file=sys.stderr)
+    return 130
 
 
 if __name__ == "__main__":
