@@ -26,16 +26,17 @@ README_END = "<!-- end of parameters -->"
 
 # what the README says beyond a parameter's help text (no defaults here: they come from the rows)
 README_NOTES: dict[str, str] = {
-    "window": '`"session"`: the whole sequence is the context',
     "ns_exponent": "0 uniform, < 0 favours rare items",
     "sample": "word2vec uses 1e-3 for text",
-    "epochs": '"auto" makes `150 / sqrt(tokens per item)`, rounded and kept within 5..50',
+    "epochs": "exactly `150 / sqrt(tokens per item)`, rounded and kept within 5..50",
     "min_alpha": "the rate decays linearly from `alpha` over all epochs",
-    "shared_negatives": "faster; False is word2vec's per-pair scheme",
-    "use_weights": "`Sequences.weights`; weight 0 = absent",
-    "time_decay": "`Sequences.times`",
+    "session_contexts": "sampled from longer sessions",
+    "shared_negatives": "shared by its window, which is faster; False is word2vec's per-pair "
+    "scheme",
+    "use_weights": "read from `Sequences.weights`; weight 0 = absent",
+    "time_decay": "times from `Sequences.times`",
     "random_state": "with `n_jobs=1` runs are bit-identical",
-    "verbose": "on a terminal a bar with tokens/s, epoch and loss (tqdm's if installed), "
+    "verbose": "on a terminal with tokens/s, epoch and loss (tqdm's if installed), "
     "elsewhere one line per epoch",
 }
 README_AFTER = (
@@ -57,7 +58,7 @@ def cli_default(value: Any) -> str:
 def _meaning(param: Param) -> str:
     note = README_NOTES.get(param.name)
     text = param.help.replace("|", "\\|")
-    return f"{text} ({note})" if note else text
+    return f"{text}; {note}" if note else text
 
 
 def readme_table(params: Iterable[Param] = ITEM2VEC_PARAMS) -> str:
