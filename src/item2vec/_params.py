@@ -12,7 +12,14 @@ import numpy as np
 
 from item2vec._validation import check_int, check_real
 
-__all__ = ["BASELINE_PARAMS", "ITEM2VEC_PARAMS", "Param", "ParamsMixin", "check_params"]
+__all__ = [
+    "BASELINE_PARAMS",
+    "EASE_PARAMS",
+    "ITEM2VEC_PARAMS",
+    "Param",
+    "ParamsMixin",
+    "check_params",
+]
 
 # the kernels take window, negative and session_contexts as C ints
 _C_INT_MAX = 2**31 - 1
@@ -253,4 +260,11 @@ BASELINE_PARAMS: tuple[Param, ...] = (
         low=1, none=True,
     ),
     Param("shrinkage", "real", 0.0, "added to the cosine's denominator", low=0.0),
+)  # fmt: skip
+
+EASE_PARAMS: tuple[Param, ...] = (
+    Param(
+        "l2", "real", 500.0, "L2 penalty on the item-item weights (larger: smoother)",
+        low=0.0, low_inclusive=False,
+    ),
 )  # fmt: skip
