@@ -152,7 +152,7 @@ async function choose(item) {
     add.textContent = "+";
     add.title = "add to the history";
     add.addEventListener("click", () => addToHistory(entry.item));
-    li.append(go, score, add);
+    li.append(add, go, score);
     list.appendChild(li);
   }
   list.dataset.for = key(answer.item);
@@ -261,7 +261,7 @@ async function recommend() {
     add.textContent = "+";
     add.title = "add to the history";
     add.addEventListener("click", () => addToHistory(item));
-    li.append(go, score, add);
+    li.append(add, go, score);
     list.appendChild(li);
   });
   const notes = [];
