@@ -14,7 +14,9 @@ __all__ = [
     "Recommender",
     "Split",
     "evaluate",
+    "leave_last_group_out",
     "leave_last_out",
+    "order_ties",
     "ranking_metrics",
     "temporal_split",
 ]
@@ -39,12 +41,19 @@ class Split(NamedTuple):
         One history per evaluated sequence (what the model sees when it
         recommends), in the vocabulary of ``train``'s source.
     targets : ndarray
-        The held-out item id per history.
+        The held-out item id per history, or with ``target_offsets`` the
+        held-out items of all histories one after the other.
+    target_offsets : int ndarray of shape (n_histories + 1,), optional
+        None: one target per history. Otherwise history ``i``'s targets are the
+        distinct items ``targets[target_offsets[i]:target_offsets[i + 1]]``
+        (at least one), and a recommendation list hits when it holds any of
+        them (:func:`leave_last_group_out`, :func:`ranking_metrics`).
     """
 
     train: Sequences
     histories: Sequences
     targets: np.ndarray
+    target_offsets: np.ndarray | None = None
 
 
 def leave_last_out(sequences: Sequences, min_length: int = 2) -> Split:
@@ -72,6 +81,154 @@ def leave_last_out(sequences: Sequences, min_length: int = 2) -> Split:
     histories = train.subset(np.flatnonzero(held))
     targets = sequences.vocabulary.items[sequences.codes[last[held]]]
     return Split(train, histories, targets)
+
+
+def _tie_groups(sequences: Sequences, caller: str) -> np.ndarray:
+    """The tie group of every token: consecutive events of one sequence at the same time.
+
+    Groups are numbered 0, 1, ... in token order; a group never spans two sequences.
+    """
+    if sequences.times is None:
+        raise ValueError(
+            f"{caller} needs sequences with times (Sequences.from_events with time=...), "
+            f"got a corpus without times"
+        )
+    times = sequences.times
+    starts = np.zeros(sequences.n_tokens, dtype=bool)
+    starts[sequences.offsets[:-1][sequences.lengths > 0]] = True
+    # times may fall only where a new sequence begins
+    if np.any((times[1:] < times[:-1]) & ~starts[1:]):
+        raise ValueError(
+            f"{caller} needs each sequence's times in order (Sequences.from_events sorts them)"
+        )
+    starts[1:] |= times[1:] != times[:-1]
+    return np.cumsum(starts) - 1
+
+
+def order_ties(sequences: Sequences, by: str = "item") -> Sequences:
+    """The corpus with the events of each same-time group reordered.
+
+    Events at equal times keep the order of the table they were read from
+    (:meth:`Sequences.from_events`), which is arbitrary: in MovieLens most of
+    a user's ratings share their second with another one, so which event is
+    "last" (what :func:`leave_last_out` holds out) and the end of every history
+    depend on the file's row order. Reordering each tie group by a property of
+    the events makes the split independent of it.
+
+    Parameters
+    ----------
+    sequences : Sequences
+        Must carry ``times``, in order within each sequence.
+    by : {"item"}, default="item"
+        ``"item"``: each tie group by item id ascending (numbers by value, str
+        by code point); events of the same item keep their order.
+
+    Returns
+    -------
+    Sequences
+        The same sequences, vocabulary, users and events (codes, weights and
+        times moved together); only the order inside tie groups changes.
+
+    Raises
+    ------
+    ValueError
+        If ``by`` is not ``"item"``, or the corpus has no times or unordered times.
+
+    Examples
+    --------
+    >>> events = {"user": [1, 1, 1], "item": ["c", "a", "b"], "t": [5, 7, 5]}
+    >>> corpus = Sequences.from_events(events, user="user", item="item", time="t")
+    >>> corpus.to_lists(), order_ties(corpus).to_lists()
+    ([['c', 'b', 'a']], [['b', 'c', 'a']])
+    """
+    if by != "item":
+        raise ValueError(f"by must be 'item', got {by!r}")
+    groups = _tie_groups(sequences, "order_ties")
+    items = sequences.vocabulary.items
+    rank_of_code = np.empty(items.shape[0], dtype=np.int64)
+    rank_of_code[np.argsort(items, kind="stable")] = np.arange(items.shape[0])
+    # groups run in token order, so sorting by (group, item) moves events only inside groups
+    order = np.lexsort((rank_of_code[sequences.codes], groups))
+    return Sequences(
+        sequences.codes[order],
+        sequences.offsets,
+        sequences.vocabulary,
+        None if sequences.weights is None else sequences.weights[order],
+        sequences.times[order] if sequences.times is not None else None,
+        sequences.users,
+    )
+
+
+def leave_last_group_out(sequences: Sequences, min_history: int = 1) -> Split:
+    """Hold out the last same-time group of every sequence as a set of targets.
+
+    Where several events share the last time of a sequence, none of them is
+    "the" next item: the whole group is held out, the history is every event
+    before it, and a recommendation list hits when it holds any item of the
+    group (see :func:`ranking_metrics` for NDCG and MRR on a set of targets).
+    The result does not depend on the order of events inside tie groups, only
+    on the times.
+
+    Parameters
+    ----------
+    sequences : Sequences
+        Must carry ``times``, in order within each sequence.
+    min_history : int, default=1
+        Evaluate only sequences with at least this many events before their
+        last group; the others are kept whole in ``train``.
+
+    Returns
+    -------
+    Split
+        ``train`` is every sequence without its held-out group; ``histories``
+        the training part of each evaluated sequence; ``targets`` and
+        ``target_offsets`` the distinct items of each held-out group, in the
+        group's order.
+
+    Raises
+    ------
+    ValueError
+        If the corpus has no times or unordered times, or ``min_history`` < 1.
+
+    Examples
+    --------
+    >>> events = {"user": [1, 1, 1, 2, 2], "item": ["a", "b", "c", "d", "e"],
+    ...           "t": [1, 2, 2, 4, 4]}
+    >>> split = leave_last_group_out(
+    ...     Sequences.from_events(events, user="user", item="item", time="t"))
+    >>> split.train.to_lists(), split.targets.tolist(), split.target_offsets.tolist()
+    ([['a'], ['d', 'e']], ['b', 'c'], [0, 2])
+    """
+    check_int("min_history", min_history, 1)
+    groups = _tie_groups(sequences, "leave_last_group_out")
+    lengths = sequences.lengths
+    nonempty = lengths > 0
+    n_before = np.zeros(len(sequences), dtype=np.int64)
+    last_group = np.full(len(sequences), -1, dtype=np.int64)
+    if sequences.n_tokens:
+        last_group[nonempty] = groups[sequences.offsets[1:][nonempty] - 1]
+        # a group's first token: where the group number steps up
+        group_start = np.searchsorted(groups, last_group[nonempty], side="left")
+        n_before[nonempty] = group_start - sequences.offsets[:-1][nonempty]
+    evaluated = np.flatnonzero(nonempty & (n_before >= min_history))
+    seq_of_token = np.repeat(np.arange(len(sequences)), lengths)
+    held = np.zeros(sequences.n_tokens, dtype=bool)
+    chosen = np.zeros(len(sequences), dtype=bool)
+    chosen[evaluated] = True
+    if sequences.n_tokens:
+        held = chosen[seq_of_token] & (groups == last_group[seq_of_token])
+    train = sequences.select_tokens(~held)
+    histories = train.subset(evaluated)
+    # a group's targets are a set: an item repeated at the same time counts once
+    held_at = np.flatnonzero(held)
+    pairs = np.stack([seq_of_token[held_at], sequences.codes[held_at].astype(np.int64)])
+    _, first = np.unique(pairs, axis=1, return_index=True)
+    kept = held_at[np.sort(first)]
+    per_sequence = np.bincount(seq_of_token[kept], minlength=len(sequences))[evaluated]
+    target_offsets = np.zeros(evaluated.shape[0] + 1, dtype=np.int64)
+    np.cumsum(per_sequence, out=target_offsets[1:])
+    targets = sequences.vocabulary.items[sequences.codes[kept]]
+    return Split(train, histories, targets, target_offsets)
 
 
 def temporal_split(
@@ -125,6 +282,7 @@ def ranking_metrics(
     k: int,
     n_items: int | None = None,
     valid: np.ndarray | None = None,
+    target_offsets: np.ndarray | None = None,
 ) -> dict[str, float]:
     """HR@k, NDCG@k, MRR@k and coverage@k of ranked recommendations.
 
@@ -133,12 +291,26 @@ def ranking_metrics(
     recommended : ndarray of shape (n_users, >= k)
         Recommended item ids, best first.
     targets : ndarray of shape (n_users,)
-        The held-out item of each user (one relevant item per user).
+        The held-out item of each user (one relevant item per user), or with
+        ``target_offsets`` the held-out items of all users one after the other.
     k : int
     n_items : int, optional
         Catalogue size for coverage (share of items recommended to anyone).
     valid : bool ndarray like ``recommended``, optional
         False marks padding (rows with fewer than ``k`` recommendations).
+    target_offsets : int ndarray of shape (n_users + 1,), optional
+        User ``u``'s relevant items are ``targets[target_offsets[u]:target_offsets[u + 1]]``:
+        at least one per user, all distinct (as :func:`leave_last_group_out` gives them).
+
+    Notes
+    -----
+    With ranks ``r = 1 .. k`` and ``G`` a user's relevant items: HR is 1 when
+    any item of ``G`` is in the top ``k``; MRR is ``1 / r`` of the first such
+    item; NDCG is the standard set-based one, ``DCG / IDCG`` with
+    ``DCG = sum(1 / log2(r + 1))`` over the ranks of the items of ``G`` in the
+    top ``k`` and ``IDCG`` the same sum over ranks ``1 .. min(|G|, k)`` (all of
+    ``G`` ranked first). With one target per user this is ``1 / log2(r + 1)``
+    of its rank. Each metric is the mean over users.
 
     Examples
     --------
@@ -150,22 +322,63 @@ def ranking_metrics(
     check_int("k", k, 1)
     recommended = np.asarray(recommended)[:, :k]
     targets = np.asarray(targets)
-    if recommended.shape[0] != targets.shape[0]:
+    if target_offsets is None and recommended.shape[0] != targets.shape[0]:
         raise ValueError(
             f"recommended has {recommended.shape[0]} rows but there are {targets.shape[0]} targets"
         )
     if targets.shape[0] == 0:
         raise ValueError("no targets to evaluate")
     valid = np.ones(recommended.shape, bool) if valid is None else np.asarray(valid)[:, :k]
-    hits = (recommended == targets[:, None]) & valid
+    if target_offsets is None:
+        hits = (recommended == targets[:, None]) & valid
+        n_relevant = np.ones(recommended.shape[0], dtype=np.int64)
+    else:
+        user_of_target, n_relevant = _target_users(target_offsets, targets, recommended.shape[0])
+        # one row per target: where it stands in its user's list; a user's rows OR-ed together
+        where = recommended[user_of_target] == targets[:, None]
+        hits = np.add.reduceat(where, np.asarray(target_offsets)[:-1], axis=0) > 0
+        hits &= valid
     hit_any = hits.any(axis=1)
-    rank = np.argmax(hits, axis=1)  # 0-based rank of the hit where there is one
-    ndcg = np.where(hit_any, 1.0 / np.log2(rank + 2.0), 0.0)
+    rank = np.argmax(hits, axis=1)  # 0-based rank of the first hit where there is one
+    discount = 1.0 / np.log2(np.arange(k) + 2.0)
+    ideal = np.cumsum(discount)[np.minimum(n_relevant, k) - 1]
+    ndcg = hits.astype(np.float64) @ discount[: hits.shape[1]] / ideal
     mrr = np.where(hit_any, 1.0 / (rank + 1.0), 0.0)
     result = {"hr": float(hit_any.mean()), "ndcg": float(ndcg.mean()), "mrr": float(mrr.mean())}
     if n_items:
         result["coverage"] = len(set(recommended[valid].tolist())) / n_items
     return result
+
+
+def _target_users(
+    target_offsets: np.ndarray, targets: np.ndarray, n_users: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The user of every target and each user's number of targets, after checking the offsets."""
+    offsets = np.asarray(target_offsets)
+    if offsets.ndim != 1 or offsets.dtype.kind not in "iu":
+        raise ValueError(
+            f"target_offsets must be a 1-D integer array, got dtype {offsets.dtype} "
+            f"and shape {offsets.shape}"
+        )
+    if offsets.shape[0] != n_users + 1:
+        raise ValueError(
+            f"target_offsets must have one entry per user plus one ({n_users + 1}), "
+            f"got {offsets.shape[0]}"
+        )
+    if offsets[0] != 0 or offsets[-1] != targets.shape[0]:
+        raise ValueError(
+            f"target_offsets must start at 0 and end at len(targets)={targets.shape[0]}, "
+            f"got {offsets[0]} and {offsets[-1]}"
+        )
+    sizes = np.diff(offsets)
+    if np.any(sizes < 1):
+        raise ValueError("target_offsets must be strictly increasing: every user needs a target")
+    user_of_target = np.repeat(np.arange(n_users), sizes)
+    target_codes = np.unique(targets, return_inverse=True)[1].reshape(-1)
+    pairs = user_of_target.astype(np.int64) * (int(target_codes.max()) + 1) + target_codes
+    if np.unique(pairs).shape[0] != pairs.shape[0]:
+        raise ValueError("a user's targets must be distinct items (each one relevant once)")
+    return user_of_target, sizes
 
 
 def evaluate(
@@ -194,7 +407,8 @@ def evaluate(
         )
     n_items = int(np.count_nonzero(np.bincount(split.train.codes)))
     metrics = ranking_metrics(
-        recommended, split.targets, k, n_items=n_items, valid=np.isfinite(scores)
-    )
-    metrics["n_users"] = int(split.targets.shape[0])
+        recommended, split.targets, k, n_items=n_items, valid=np.isfinite(scores),
+        target_offsets=split.target_offsets,
+    )  # fmt: skip
+    metrics["n_users"] = int(recommended.shape[0])
     return metrics
