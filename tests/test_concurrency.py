@@ -13,6 +13,11 @@ from item2vec.vectors import ItemVectors
 ROUNDS = 12
 
 
+def _new(r, k):
+    """The id of the k-th new item of round r (ints, as the model's: a model holds one type)."""
+    return 1000 + 100 * r + k
+
+
 @pytest.fixture
 def model_and_batches():
     data = planted_sessions(n_sessions=400, n_items=60, n_clusters=6, random_state=5)
@@ -20,7 +25,7 @@ def model_and_batches():
     model.fit([s.tolist() for s in data.sequences])
     # every batch brings new items, so the vocabulary and the matrices grow each round
     batches = [
-        [[f"new{r}-{k}", int(s[0]), f"new{r}-{k}"] for k, s in enumerate(data.sequences[:30])]
+        [[_new(r, k), int(s[0]), _new(r, k)] for k, s in enumerate(data.sequences[:30])]
         for r in range(ROUNDS)
     ]
     return model, batches
@@ -49,9 +54,11 @@ def test_queries_during_updates_always_see_a_whole_state(model_and_batches):
     done = threading.Event()
 
     def write():
-        for batch in batches:
-            model.update(batch)
-        done.set()
+        try:
+            for batch in batches:
+                model.update(batch)
+        finally:  # a failed writer stops the readers too, so the test fails instead of hanging
+            done.set()
 
     def read():
         while not done.is_set():
@@ -66,7 +73,7 @@ def test_queries_during_updates_always_see_a_whole_state(model_and_batches):
 
     _run_together(write, read, read, read)
     assert model.n_updates_ == ROUNDS
-    assert all(f"new{r}-0" in model for r in range(ROUNDS))
+    assert all(_new(r, 0) in model for r in range(ROUNDS))
 
 
 def test_the_cache_of_unit_vectors_follows_every_update(model_and_batches):
@@ -83,9 +90,11 @@ def test_saves_during_updates_write_files_that_load(model_and_batches, tmp_path)
     paths = [tmp_path / f"m{k}.npz" for k in range(2)]
 
     def write():
-        for batch in batches:
-            model.update(batch)
-        done.set()
+        try:
+            for batch in batches:
+                model.update(batch)
+        finally:  # a failed writer stops the readers too, so the test fails instead of hanging
+            done.set()
 
     n_before = len(model.items_)
 
@@ -108,9 +117,9 @@ def test_concurrent_updates_each_count(model_and_batches):
     _run_together(*(lambda b=b: model.update(b) for b in batches[:4]))
     assert model.n_updates_ == 4
     for r in range(4):
-        assert f"new{r}-0" in model
+        assert _new(r, 0) in model
         # each new item occurs twice in each of its sequences
-        assert model.vocabulary_.counts[model.vocabulary_.code(f"new{r}-0")] == 2
+        assert model.vocabulary_.counts[model.vocabulary_.code(_new(r, 0))] == 2
 
 
 def test_a_callback_sees_the_state_being_trained_while_other_threads_see_the_old(
@@ -120,12 +129,12 @@ def test_a_callback_sees_the_state_being_trained_while_other_threads_see_the_old
     inside, outside = [], []
 
     def callback(m, stats):
-        inside.append("new0-0" in m)
-        seen = threading.Thread(target=lambda: outside.append("new0-0" in m))
+        inside.append(_new(0, 0) in m)
+        seen = threading.Thread(target=lambda: outside.append(_new(0, 0) in m))
         seen.start()
         seen.join()
 
     model.callbacks = [callback]
     model.update(batches[0])
     assert inside == [True] and outside == [False]
-    assert "new0-0" in model
+    assert _new(0, 0) in model
