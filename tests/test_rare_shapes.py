@@ -505,3 +505,51 @@ def test_item_knn_ranks_with_only_each_items_kept_neighbours():
         expected, expected_scores = reference_ranking(weights @ kept, 3)
         assert ids[row].tolist() == [items[i] for i in expected], row
         np.testing.assert_allclose(scores[row], expected_scores, rtol=1e-6)
+
+
+# --- a model file's finite check, past its first block --------------------------------------
+
+
+def test_a_non_finite_value_past_the_first_checked_block_is_found(tmp_path):
+    from item2vec.io import _check_float32_finite
+
+    # 2**21 columns: blocks of two rows; the NaN sits in the second block only
+    array = np.zeros((3, 1 << 21), dtype=np.float32)
+    _check_float32_finite(tmp_path / "m.npz", "vectors", array)
+    array[2, 5] = np.nan
+    with pytest.raises(ValueError, match="vectors hold NaN or infinite values"):
+        _check_float32_finite(tmp_path / "m.npz", "vectors", array)
+
+
+# --- spark.recommend: histories in time order, datetimes in seconds -------------------------
+
+
+def test_spark_recommend_orders_histories_by_time_and_weighs_datetimes_in_seconds(spark):
+    pytest.importorskip("pandas")
+    import datetime
+
+    from item2vec import spark as i2v_spark
+
+    model = vector_model()
+    state = model.item_vectors_
+    start = datetime.datetime(2024, 5, 1, 12, 0, 0)
+    # (user, item, seconds after start), rows given out of time order
+    rows = [(1, "c", 90), (1, "a", 0), (1, "b", 30), (1, "d", 95),
+            (2, "h", 3600), (2, "e", 10), (2, "f", 3590), (2, "g", 20)]  # fmt: skip
+    events = spark.createDataFrame(
+        [(u, i, start + datetime.timedelta(seconds=s)) for u, i, s in rows],
+        "user long, item string, t timestamp",
+    )
+    table = i2v_spark.recommend(
+        model, events, user="user", item="item", time="t", topn=4, last_n=3,
+        time_half_life=60.0,
+    ).toPandas()  # fmt: skip
+    for user in (1, 2):
+        mine = sorted((s, i) for u, i, s in rows if u == user)  # by time
+        codes = [ITEMS.index(i) for _, i in mine]
+        weights = reference_weights(codes, len(ITEMS), 3, None, [s for s, _ in mine], 60.0)
+        raw = (weights @ state.vectors) @ state.output_vectors.T
+        expected, expected_scores = reference_ranking(raw, 4, codes)
+        got = table[table["user"] == user].sort_values("rank")
+        assert got["item"].tolist() == [ITEMS[i] for i in expected], user
+        np.testing.assert_allclose(got["score"], expected_scores, rtol=1e-5, atol=1e-5)
