@@ -691,6 +691,26 @@ def test_plot_colours_by_labels_and_annotates_n_items(model_path, tmp_path, caps
     assert sorted(t.get_text() for t in axes.get_legend().get_texts()) == ["g0", "g1", "g2"]
 
 
+@pytest.mark.parametrize("ids", ["str", "int"])
+def test_plot_labels_match_the_models_ids_row_by_row(tmp_path, capsys, figures, ids):
+    # a labels CSV of digits, whatever type its reader gives them, labels a model whose
+    # ids are the same digits as text or as ints; rows of unknown items are counted
+    items = [1, 2, 3, 4, 5, 6]
+    items = [str(i) for i in items] if ids == "str" else items
+    model = Item2Vec(vector_size=4, epochs=1, n_jobs=1, random_state=0)
+    path = tmp_path / "m.npz"
+    model.fit([items, items[::-1]] * 5).save(path)
+    labels = tmp_path / "labels.csv"
+    labels.write_text("item,label\n1,a\n2,b\n3,a\n99,z\n007,z\n")
+    assert main(["plot", str(path), "-o", str(tmp_path / "map.png"), "--labels", str(labels)]) == 0
+    assert capsys.readouterr().err == (
+        "item2vec plot: skipped 2 --labels rows whose item is not in the model\n"
+    )
+    (fig,) = figures()
+    legend = sorted(t.get_text() for t in fig.axes[0].get_legend().get_texts())
+    assert "a" in legend and "b" in legend and "z" not in legend
+
+
 @pytest.mark.parametrize("header", ["item,colour", "sku,label", "sku,colour"])
 def test_plot_labels_need_item_and_label_columns(model_path, tmp_path, capsys, header):
     labels = tmp_path / "labels.csv"

@@ -534,7 +534,20 @@ def _run(args: argparse.Namespace) -> None:
             table = read_table(args.labels)
             if "item" not in table or "label" not in table:
                 raise CommandError(f"{args.labels} needs columns 'item' and 'label'")
-            labels = dict(zip(table["item"].tolist(), table["label"].tolist(), strict=True))
+            # ids in the model's type, row by row (a CSV column of digits reads as ints)
+            labels, unknown = {}, 0
+            for item, label in zip(table["item"].tolist(), table["label"].tolist(), strict=True):
+                key = _model_id(model, str(item))
+                if key in model.vocabulary_:
+                    labels[key] = label
+                else:
+                    unknown += 1
+            if unknown:
+                print(
+                    f"item2vec plot: skipped {unknown} --labels row{'s' if unknown > 1 else ''} "
+                    "whose item is not in the model",
+                    file=sys.stderr,
+                )
         embedding_map(model, labels=labels, path=args.output, annotate=args.annotate)
         print(f"wrote {args.output}")
     elif args.command == "export":
