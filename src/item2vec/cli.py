@@ -535,16 +535,16 @@ def _run(args: argparse.Namespace) -> None:
             if "item" not in table or "label" not in table:
                 raise CommandError(f"{args.labels} needs columns 'item' and 'label'")
             # ids in the model's type, row by row (a CSV column of digits reads as ints)
-            labels, unknown = {}, 0
+            labels, skipped = {}, 0
             for item, label in zip(table["item"].tolist(), table["label"].tolist(), strict=True):
                 key = _model_id(model, str(item))
                 if key in model.vocabulary_:
                     labels[key] = label
                 else:
-                    unknown += 1
-            if unknown:
+                    skipped += 1
+            if skipped:
                 print(
-                    f"item2vec plot: skipped {unknown} --labels row{'s' if unknown > 1 else ''} "
+                    f"item2vec plot: skipped {skipped} --labels row{'s' if skipped > 1 else ''} "
                     "whose item is not in the model",
                     file=sys.stderr,
                 )
