@@ -1,6 +1,6 @@
 """item2vec: item embeddings from user behaviour, and recommendations from them."""
 
-from item2vec._validation import NotFittedError
+from item2vec._validation import NotFittedError, UnknownItemsWarning
 from item2vec._version import __version__
 from item2vec.corpus import Sequences
 from item2vec.ingest import build_corpus, read_events
@@ -15,6 +15,7 @@ __all__ = [
     "NotFittedError",
     "Sequences",
     "TuneResult",
+    "UnknownItemsWarning",
     "Vocabulary",
     "__version__",
     "build_corpus",

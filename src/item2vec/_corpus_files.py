@@ -29,6 +29,7 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -92,9 +93,15 @@ class CorpusWriter:
         The corpus directory. An existing corpus there is replaced once the
         new one is complete; anything else there (a file, a directory holding
         other files than a corpus's own, the current directory) is refused.
+    opens : callable
+        Opens a corpus directory, checking every value, and raises ValueError
+        if it is corrupt (:meth:`Sequences.open`): the new corpus must pass it
+        before it replaces anything. Passed in by the writers, which sit above
+        this module (it would otherwise import ``corpus`` back).
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], opens: Callable[[Path], Any]) -> None:
+        self._opens = opens
         check_own_directory(path)
         self.path = Path(path)
         check_replaceable(self.path)
@@ -159,10 +166,8 @@ class CorpusWriter:
         before it replaces anything: a value the files cannot hold (a weight beyond
         float32, which became inf) must not put a corpus that does not open in the
         place of one that does."""
-        from item2vec.corpus import Sequences
-
         try:
-            Sequences.open(self.tmp)
+            self._opens(self.tmp)
         except ValueError as exc:
             reason = str(exc).removeprefix(f"{self.tmp} is corrupt: ")
             if reason.startswith("weights"):

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["NotFittedError", "check_int", "check_limits", "check_real"]
+__all__ = ["NotFittedError", "UnknownItemsWarning", "check_int", "check_limits", "check_real"]
 
 # codes are int32 (the largest value marks nothing); offsets are int64
 MAX_ITEMS = 2**31 - 2
@@ -47,3 +47,27 @@ def check_limits(n_items: int, n_tokens: int) -> None:
         )
     if n_tokens > MAX_TOKENS:
         raise ValueError(f"{n_tokens:,} events exceed the int64 offsets ({MAX_TOKENS:,})")
+
+
+class UnknownItemsWarning(UserWarning):
+    """Items a query did not know were skipped (issued once per call).
+
+    Attributes
+    ----------
+    n_skipped : int
+        Events of unknown items left out of the histories (or unknown query
+        items, for :meth:`ItemVectors.similar_items` with ``unknown="skip"``).
+    empty_rows : ndarray of int
+        Rows that had nothing known to rank from: histories with no known
+        item (among their ``last_n`` events), or unknown query items.
+    fallback : str or None
+        What those rows got instead: ``"popularity"``, or None (padded rows).
+    """
+
+    def __init__(
+        self, message: str, n_skipped: int = 0, empty_rows: Any = (), fallback: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.n_skipped = n_skipped
+        self.empty_rows = np.asarray(empty_rows, dtype=np.int64)
+        self.fallback = fallback

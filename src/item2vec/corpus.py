@@ -293,7 +293,7 @@ class Sequences:
         """
         from item2vec._corpus_files import CorpusWriter
 
-        with CorpusWriter(path) as writer:
+        with CorpusWriter(path, opens=Sequences.open) as writer:
             arrays = {"codes": self.codes, "offsets": self.offsets,
                       "counts": self.vocabulary.counts, "weights": self.weights,
                       "times": self.times}  # fmt: skip

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
-from item2vec._validation import check_int
+from item2vec._validation import UnknownItemsWarning, check_int
 from item2vec.corpus import Sequences
 
 __all__ = [
@@ -396,8 +396,6 @@ def evaluate(
     dict
         ``hr``, ``ndcg``, ``mrr``, ``coverage`` at ``k`` and ``n_users``.
     """
-    from item2vec.neighbors import UnknownItemsWarning  # (neighbors imports this module)
-
     # a history with no known item, or a target the model never saw, counts as a miss:
     # that is the metric's definition, not something to warn about on every evaluation
     with warnings.catch_warnings():

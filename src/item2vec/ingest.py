@@ -271,7 +271,7 @@ def build_corpus(
     started = _time.perf_counter()
     say = _Reporter(verbose)
     path = Path(path)
-    with CorpusWriter(path) as writer:
+    with CorpusWriter(path, opens=Sequences.open) as writer:
         spill = Path(
             tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".spill", dir=writer.tmp.parent)
         )
@@ -383,14 +383,19 @@ def _csv_scan(
     typed from every row of the files, never from a first sample whose guess would round
     a later ``0.5``.
     """
-    header = con.execute(f"DESCRIBE SELECT * FROM read_csv({listed}, header = true)").fetchall()
+    header = con.execute(
+        f"DESCRIBE SELECT * FROM read_csv({listed}, header = true, union_by_name = true)"
+    ).fetchall()
     names = [row[0] for row in header]
     for name in (*text_columns, *number_columns):
         if name not in names:
             raise KeyError(f"column {name!r} not found; columns are {names}")
     types = ", ".join([*(f"'{_sql_text(c)}': 'VARCHAR'" for c in text_columns),
                        *(f"'{_sql_text(c)}': 'DOUBLE'" for c in number_columns)])  # fmt: skip
-    return f"read_csv({listed}, header = true, sample_size = -1, types = {{{types}}})"
+    return (
+        f"read_csv({listed}, header = true, sample_size = -1, union_by_name = true, "
+        f"types = {{{types}}})"
+    )
 
 
 def _register_source(
@@ -430,11 +435,14 @@ def _register_source(
             con.execute(
                 f"CREATE VIEW positioned_source AS SELECT s.*, (f.file_index << 40) + "
                 f"s.file_row_number AS {_POSITION} FROM read_parquet({listed}, filename = "
-                f"'{_FILE_COLUMN}', file_row_number = true) AS s JOIN event_files AS f "
+                f"'{_FILE_COLUMN}', file_row_number = true, union_by_name = true) AS s "
+                f"JOIN event_files AS f "
                 f"ON s.{_FILE_COLUMN} = f.file_name"
             )
             positioned = ("positioned_source", _POSITION)
-            scan = f"read_parquet({listed})"
+            # union_by_name: each file's own schema (an empty file's null-typed column
+            # would otherwise type the others')
+            scan = f"read_parquet({listed}, union_by_name = true)"
         elif all(f.endswith(_TEXT_SUFFIXES) for f in lower):
             scan = _csv_scan(con, listed, text_columns, number_columns)
         else:

@@ -10,7 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from item2vec._kernels import core
-from item2vec._validation import NotFittedError, check_int, check_real
+from item2vec._validation import NotFittedError, UnknownItemsWarning, check_int, check_real
 from item2vec.corpus import Sequences, as_sequences
 from item2vec.evaluation import evaluate, leave_last_out
 from item2vec.vocab import Vocabulary
@@ -48,30 +48,6 @@ QUERY_DEFAULTS: dict[str, Any] = {
 
 #: What ``recommend`` / ``recommend_batch`` can answer for a history with no known item.
 FALLBACKS = (None, "popularity")
-
-
-class UnknownItemsWarning(UserWarning):
-    """Items a query did not know were skipped (issued once per call).
-
-    Attributes
-    ----------
-    n_skipped : int
-        Events of unknown items left out of the histories (or unknown query
-        items, for :meth:`ItemVectors.similar_items` with ``unknown="skip"``).
-    empty_rows : ndarray of int
-        Rows that had nothing known to rank from: histories with no known
-        item (among their ``last_n`` events), or unknown query items.
-    fallback : str or None
-        What those rows got instead: ``"popularity"``, or None (padded rows).
-    """
-
-    def __init__(
-        self, message: str, n_skipped: int = 0, empty_rows: Any = (), fallback: str | None = None
-    ) -> None:
-        super().__init__(message)
-        self.n_skipped = n_skipped
-        self.empty_rows = np.asarray(empty_rows, dtype=np.int64)
-        self.fallback = fallback
 
 
 def check_fallback(fallback: Any) -> None:

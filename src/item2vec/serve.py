@@ -1093,7 +1093,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # through the importable module, so that its warning filters name it
-    from item2vec.serve import main as _main
+    # through the importable module (not this __main__ copy), so that its warning
+    # filters and the app factory uvicorn imports by name see one module
+    import importlib
 
-    sys.exit(_main())
+    sys.exit(importlib.import_module("item2vec.serve").main())

@@ -102,7 +102,7 @@ def build_corpus(
     if min_weight is not None:
         events = events.where(F.col("w") >= float(min_weight))
     path = Path(path).absolute()  # the executors' Python workers have cwds of their own
-    with CorpusWriter(path) as writer:
+    with CorpusWriter(path, opens=Sequences.open) as writer:
         shards_dir = writer.tmp.parent / f".{path.name}.{uuid.uuid4().hex}.shards"
         shards_dir.mkdir()
         try:
