@@ -751,6 +751,7 @@ EVERY_COMMAND = {
     "tune": ["tune", "e.csv", "--user", "u", "--item", "i", "-o", "m.npz"],
     "export": ["export", "m.npz", "--format", "similar-csv", "-o", "s.csv"],
     "plot": ["plot", "m.npz", "-o", "map.png"],
+    "serve": ["serve", "m.npz"],
 }
 
 
@@ -975,7 +976,7 @@ def test_the_top_level_help_lists_every_command(capsys, monkeypatch):
     # a summary may start on the next line when the name is long ('recommend')
     summaries = dict(re.findall(r"^    (\w+)\s+(\S.*)$", text, flags=re.M))
     assert set(summaries) == {
-        "fit", "corpus", "similar", "recommend", "evaluate", "tune", "export", "plot",
+        "fit", "corpus", "similar", "recommend", "evaluate", "tune", "export", "plot", "serve",
     }  # fmt: skip
     assert all(len(s) > 10 for s in summaries.values())
     description = text.split("\n\n")[1]

@@ -325,6 +325,12 @@ def _build_parser() -> argparse.ArgumentParser:
     plot.add_argument(
         "--annotate", type=int, default=15, help="name the N most frequent items (default: 15)"
     )
+    from item2vec.serve import add_serve_arguments
+
+    serve = commands.add_parser(
+        "serve", help="serve a model's queries over HTTP, with an explorer page (serve extra)"
+    )
+    add_serve_arguments(serve)
     _COMMAND_PARSERS.update(commands.choices)
     return parser
 
@@ -557,6 +563,10 @@ def _run(args: argparse.Namespace) -> None:
         else:
             model.export_similar_items(args.output, topn=args.topn)
         print(f"wrote {args.output}")
+    elif args.command == "serve":
+        from item2vec.serve import run_serve
+
+        run_serve(args)
 
 
 def _settings(model: Item2Vec) -> str:
