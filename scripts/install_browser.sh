@@ -23,10 +23,10 @@ fi
 
 if [ "$(id -u)" -eq 0 ]; then
     as_root=()
-elif have sudo; then
-    as_root=(sudo)
+elif have sudo && sudo -n true 2>/dev/null; then
+    as_root=(sudo -n)
 else
-    echo "install_browser: not root and no sudo; cannot install chromium" >&2
+    echo "install_browser: not root and no password-less sudo; cannot install chromium" >&2
     exit 0
 fi
 

@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 python -m pip install --quiet --editable ".[test]"
+# the headless browser of the explorer-page test (Debian's chromium; skipped where it
+# cannot be installed, and that test then skips with its reason)
+bash scripts/install_browser.sh
 
 echo "== lint"
 python -m ruff check .
