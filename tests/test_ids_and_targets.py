@@ -123,23 +123,24 @@ def test_unsigned_ids_beyond_int64_round_trip_through_the_command_line(tmp_path,
         "-o", str(model_path), "--vector-size", "4", "--epochs", "1", "--sample", "0",
     ])  # fmt: skip
     model = Item2Vec.load(model_path)
-    # ids in text files are read as text: exact whatever their size (and "007" != "7")
-    assert sorted(model.items_.tolist()) == sorted(str(item) for item in ids)
+    # plain integer ids in a text file are integers, here uint64: exact, not through float64
+    assert model.items_.dtype == np.uint64
+    assert sorted(model.items_.tolist()) == sorted(ids)
     capsys.readouterr()
 
     main(["similar", str(model_path), str(top), "-k", "5"])
     printed = [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()]
-    assert printed == [item for item, _ in model.most_similar(str(top), topn=5)]
+    assert printed == [str(item) for item, _ in model.most_similar(top, topn=5)]
 
     main(["recommend", str(model_path), "--history", f"{top},{top - 1}", "-k", "4"])
     printed = [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()]
-    assert printed == model.recommend([str(top), str(top - 1)], topn=4)[0].tolist()
+    assert printed == [str(i) for i in model.recommend([top, top - 1], topn=4)[0].tolist()]
 
     main(["export", str(model_path), "--format", "word2vec-text", "-o", str(tmp_path / "v.txt")])
     exported = load_word2vec_format(tmp_path / "v.txt")
-    assert exported.vocabulary.items.tolist() == model.items_.tolist()
+    assert exported.vocabulary.items.tolist() == [str(item) for item in model.items_.tolist()]
     as_ints = load_word2vec_format(tmp_path / "v.txt", item_type=int).vocabulary.items
-    assert as_ints.tolist() == [int(item) for item in model.items_.tolist()]
+    assert as_ints.tolist() == model.items_.tolist()
 
 
 def test_integer_ids_beyond_int64_in_python_lists_stay_distinct():

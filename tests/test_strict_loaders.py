@@ -18,7 +18,7 @@ def model():
 
 def test_a_text_vectors_file_read_as_binary_is_refused(model, tmp_path):
     model.save_word2vec_format(tmp_path / "v.txt")
-    with pytest.raises(ValueError, match="binary=True"):
+    with pytest.raises(ValueError, match="text word2vec format; read it with binary=False"):
         Item2Vec.load_word2vec_format(tmp_path / "v.txt", binary=True)
 
 
