@@ -77,6 +77,9 @@ _OTHER_PACKAGES = (
     "os",
     "pathlib",
     "threading",
+    "argparse",
+    "fastapi",
+    "starlette",
 )
 nitpick_ignore_regex = [
     (r"py:.*", rf"({'|'.join(_OTHER_PACKAGES)})(\..+)?"),

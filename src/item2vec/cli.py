@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import inspect
 import json
 import os
 import re
@@ -179,12 +178,18 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _defaults(function: Callable[..., Any]) -> dict[str, Any]:
-    """The keyword defaults of ``function``: the CLI's defaults are the API's."""
-    return {
-        name: p.default
-        for name, p in inspect.signature(function).parameters.items()
-        if p.default is not inspect.Parameter.empty
-    }
+    """The keyword defaults of ``function``: the CLI's defaults are the API's.
+
+    Read from the function's own default values, not ``inspect.signature``: the
+    documentation build replaces documented functions' signatures with their source
+    text (Sphinx's ``autodoc_preserve_defaults``), which is no number to format.
+    """
+    code = function.__code__
+    positional = code.co_varnames[: code.co_argcount]
+    values = function.__defaults__ or ()
+    defaults = dict(zip(positional[len(positional) - len(values) :], values, strict=True))
+    defaults.update(function.__kwdefaults__ or {})
+    return defaults
 
 
 def _add_query_options(parser: argparse.ArgumentParser) -> None:
