@@ -282,7 +282,6 @@ def test_a_missing_column_is_named_without_quotes_around_the_message(events, tmp
         (["fit", "{events}", "--user", "user", "--item", "item"], "-o/--output"),
         (["corpus", "--user", "user", "--item", "item", "-o", "c"], "events"),
         (["corpus", "{events}", "--user", "user", "--item", "item"], "-o/--output"),
-        (["recommend", "{model}"], "--history"),
         (["export", "{model}", "-o", "v.txt"], "--format"),
         (["export", "{model}", "--format", "word2vec-text"], "-o/--output"),
         (["plot", "{model}"], "-o/--output"),
@@ -295,6 +294,17 @@ def test_required_arguments_are_enforced(events, model_path, capsys, argv, missi
         main(argv)
     assert exit_info.value.code == 2
     assert "the following arguments are required: " + missing in capsys.readouterr().err
+
+
+def test_recommend_needs_a_history_or_an_event_file_not_both(model_path, events, capsys):
+    for argv in (
+        ["recommend", str(model_path)],
+        ["recommend", str(model_path), "--history", "a", "--events", str(events)],
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+        assert "--history" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -250,12 +250,30 @@ def _build_parser() -> argparse.ArgumentParser:
         "-k", "--topn", type=int, default=10, help="how many items to print (default: 10)"
     )
 
-    recommend = commands.add_parser("recommend", help="recommendations after a history")
+    recommend = commands.add_parser(
+        "recommend",
+        help="recommendations after a history, or for every user of an event file (--events)",
+    )
     recommend.add_argument("model", help="model file written by 'item2vec fit'")
-    recommend.add_argument(
-        "--history", required=True,
+    source = recommend.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--history",
         help="comma-separated item ids, oldest first (--history=-1,2 when the first starts "
         "with '-'); ids the model does not know are skipped and counted on stderr",
+    )  # fmt: skip
+    source.add_argument(
+        "--events",
+        help="instead of --history: a CSV/TSV/Parquet event file (or a corpus directory); "
+        "writes every user's top-k table (user, rank, item, score) to --output",
+    )  # fmt: skip
+    recommend.add_argument("--user", help="with --events: column of user ids")
+    recommend.add_argument("--item", help="with --events: column of item ids")
+    recommend.add_argument("--time", help="with --events: column of event times (their order)")
+    recommend.add_argument("-o", "--output", help="with --events: the CSV file to write")
+    recommend.add_argument(
+        "--fallback", choices=["popularity"],
+        help="a history with no known item gets the most popular items (default: with "
+        "--history an error, with --events no rows for that user)",
     )  # fmt: skip
     recommend.add_argument(
         "--times", type=_number_list,
@@ -488,7 +506,12 @@ def _run(args: argparse.Namespace) -> None:
         model = Item2Vec.load(args.model)
         for item, score in model.most_similar(_item(model, args.item), topn=args.topn):
             print(f"{item}\t{score:.4f}")
+    elif args.command == "recommend" and args.events is not None:
+        _recommend_table(args)
     elif args.command == "recommend":
+        for name in ("user", "item", "time", "output"):
+            if getattr(args, name) is not None:
+                raise CommandError(f"--{name} goes with --events, not --history")
         if args.time_half_life not in (MODEL_SETTING, None) and args.times is None:
             raise CommandError("--time-half-life needs --times (the time of each history event)")
         model = Item2Vec.load(args.model)
@@ -514,7 +537,7 @@ def _run(args: argparse.Namespace) -> None:
         ids, scores = model.recommend(
             history, topn=args.topn, exclude_seen=not args.keep_seen, last_n=args.last_n,
             half_life=args.half_life, time_half_life=time_half_life,
-            popularity=args.popularity, times=times,
+            popularity=args.popularity, times=times, fallback=args.fallback,
         )  # fmt: skip
         for item, score in zip(ids.tolist(), scores.tolist(), strict=True):
             print(f"{item}\t{score:.4f}")
@@ -572,6 +595,62 @@ def _run(args: argparse.Namespace) -> None:
         from item2vec.serve import run_serve
 
         run_serve(args)
+
+
+def _recommend_table(args: argparse.Namespace) -> None:
+    """``item2vec recommend --events``: every user's top-k, as ``spark.recommend`` gives it."""
+    import csv
+    import warnings
+
+    import numpy as np
+
+    from item2vec._files import atomic_write
+    from item2vec.corpus import Sequences
+    from item2vec.ingest import read_events
+    from item2vec.neighbors import UnknownItemsWarning
+
+    if args.times is not None:
+        raise CommandError("--events ranks every user of the file: leave out --times")
+    if args.output is None:
+        raise CommandError("--events needs --output (the CSV file to write)")
+    _check_output(args.output)
+    model = Item2Vec.load(args.model)
+    if os.path.isdir(args.events):
+        histories = Sequences.open(args.events)
+    else:
+        if args.user is None or args.item is None:
+            raise CommandError("--events needs --user and --item (the id columns)")
+        histories = read_events(args.events, user=args.user, item=args.item, time=args.time)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnknownItemsWarning)
+        ids, scores = model.recommend_batch(
+            histories, topn=args.topn, exclude_seen=not args.keep_seen, last_n=args.last_n,
+            half_life=args.half_life, time_half_life=args.time_half_life,
+            popularity=args.popularity, fallback=args.fallback,
+        )  # fmt: skip
+    for warning in caught:
+        if isinstance(warning.message, UnknownItemsWarning):
+            report = warning.message
+            print(
+                f"item2vec recommend: skipped {report.n_skipped:,} events of items not in the "
+                f"model; {len(report.empty_rows):,} users had no known item"
+                + ("" if args.fallback else " and get no rows"),
+                file=sys.stderr,
+            )
+        else:  # any other warning is shown as it would have been
+            warnings.showwarning(warning.message, warning.category, warning.filename,
+                                 warning.lineno)  # fmt: skip
+    users = histories.users if histories.users is not None else np.arange(len(histories))
+    rows = 0
+    with atomic_write(args.output, "w") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["user", "rank", "item", "score"])
+        for user, row_ids, row_scores in zip(users.tolist(), ids.tolist(), scores, strict=True):
+            for rank, (item, score) in enumerate(zip(row_ids, row_scores.tolist(), strict=True)):
+                if np.isfinite(score):  # a padded entry: fewer candidates than -k
+                    writer.writerow([user, rank + 1, item, f"{score:.6g}"])
+                    rows += 1
+    print(f"wrote {rows:,} rows for {len(histories):,} users to {args.output}")
 
 
 def _settings(model: Item2Vec) -> str:

@@ -1,0 +1,79 @@
+"""``item2vec recommend --events``: every user's top-k table, row by row against the
+model's single-history ``recommend``."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from item2vec import Item2Vec
+from item2vec.cli import main
+
+pd = pytest.importorskip("pandas", reason="the reference reads the events with pandas")
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    rng = np.random.default_rng(3)
+    sessions = [[int(v) for v in rng.integers(0, 15, size=6)] for _ in range(200)]
+    model = Item2Vec(vector_size=8, epochs=2, n_jobs=1, random_state=0).fit(sessions)
+    path = tmp_path_factory.mktemp("model") / "m.npz"
+    model.save(path)
+    return path
+
+
+def _read(path):
+    with open(path, newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def _events(tmp_path):
+    # user 7 lists its events out of time order; user 9 knows no item; user 5 has one
+    # unknown item among known ones; user 3 has seen nearly every item
+    rows = [(7, 4, 30), (7, 1, 10), (7, 2, 20), (9, 99, 1), (5, 3, 1), (5, 98, 2), (5, 6, 3)]
+    rows += [(3, item, item) for item in range(13)]
+    path = tmp_path / "events.csv"
+    path.write_text("user,item,t\n" + "".join(f"{u},{i},{t}\n" for u, i, t in rows))
+    return path
+
+
+def _expected(model_path, events_path, k, fallback=None):
+    model = Item2Vec.load(model_path)
+    table = [["user", "rank", "item", "score"]]
+    frame = pd.read_csv(events_path).sort_values(["user", "t"], kind="stable")
+    for user, group in frame.groupby("user", sort=True):
+        history = [i for i in group["item"].tolist() if i in model]
+        if not history and fallback is None:
+            continue
+        ids, scores = model.recommend(group["item"].tolist(), topn=k, fallback=fallback)
+        pairs = zip(ids.tolist(), scores.tolist(), strict=True)
+        for rank, (item, score) in enumerate(pairs, start=1):
+            if np.isfinite(score):
+                table.append([str(user), str(rank), str(item), f"{score:.6g}"])
+    return table
+
+
+@pytest.mark.parametrize("fallback", [None, "popularity"])
+def test_every_user_gets_its_table_ranked_from_one(tmp_path, model_file, capsys, fallback):
+    events = _events(tmp_path)
+    out = tmp_path / "recs.csv"
+    argv = ["recommend", str(model_file), "--events", str(events), "--user", "user",
+            "--item", "item", "--time", "t", "-k", "4", "-o", str(out)]  # fmt: skip
+    assert main(argv + (["--fallback", fallback] if fallback else [])) == 0
+    got = _read(out)
+    assert got == _expected(model_file, events, 4, fallback)
+    users = [row[0] for row in got[1:]]
+    assert ("9" in users) == (fallback is not None)
+    # user 3 has seen 13 of 15 items: two rows, not four padded ones
+    assert [row[1] for row in got[1:] if row[0] == "3"] == ["1", "2"]
+    err = capsys.readouterr().err
+    assert "skipped 2 events of items not in the model; 1 users had no known item" in err
+
+
+def test_the_table_needs_its_options(tmp_path, model_file, capsys):
+    events = _events(tmp_path)
+    assert main(["recommend", str(model_file), "--events", str(events), "--user", "user",
+                 "--item", "item"]) == 2  # fmt: skip
+    assert "--events needs --output" in capsys.readouterr().err
+    assert main(["recommend", str(model_file), "--history", "1", "--user", "user"]) == 2
+    assert "--user goes with --events" in capsys.readouterr().err
