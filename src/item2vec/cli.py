@@ -565,7 +565,8 @@ def _run(args: argparse.Namespace) -> None:
         model = Item2Vec.load(args.model)
         labels = None
         if args.labels:
-            table = read_table(args.labels)
+            # the id column by the text id rule ("007" stays "007"), labels as text
+            table = read_table(args.labels, text_columns=("item", "label"))
             if "item" not in table or "label" not in table:
                 raise CommandError(f"{args.labels} needs columns 'item' and 'label'")
             # ids in the model's type, row by row (a CSV column of digits reads as ints)
