@@ -282,8 +282,9 @@ def build_corpus(
                 con.execute(f"SET temp_directory = '{_sql_text(str(spill / 'duckdb'))}'")
                 con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
                 described, relation, position = _register_source(
-                    con, source, (user, item), () if weight is None else (weight,)
-                )
+                    con, source, (user, item), () if weight is None else (weight,),
+                    () if time is None else (time,),
+                )  # fmt: skip
                 bad_time = _events_view(con, described, relation, position, user, item, time,
                                         weight, min_weight)  # fmt: skip
                 n_events = _check_events(con, user, item, time, weight, bad_time)
@@ -374,33 +375,36 @@ def _literal(name: str) -> str:
 
 
 def _csv_scan(
-    con: Any, listed: str, text_columns: tuple[str, ...], number_columns: tuple[str, ...]
-) -> str:
-    """The scan of CSV files with declared types where the package's rules fix them.
+    con: Any, listed: str, text_columns: tuple[str, ...], number_columns: tuple[str, ...],
+    sniffed_columns: tuple[str, ...],
+) -> str:  # fmt: skip
+    """The scan of CSV files with every type it needs declared.
 
     Ids are read as text and typed afterwards by :func:`typed_distinct_ids` (the rule of
-    every reader); weights are numbers, read as DOUBLE; the other columns (the time) are
-    typed from every row of the files, never from a first sample whose guess would round
-    a later ``0.5``.
+    every reader); weights are numbers, read as DOUBLE; ``sniffed_columns`` (the time)
+    take the type DuckDB finds in every row of the files, never one guessed from a first
+    sample, which would round a later ``0.5``. That whole-file look costs one pass; the
+    scans that follow (the build reads the events several times) then sniff nothing.
     """
+    sample = ", sample_size = -1" if sniffed_columns else ""
     header = con.execute(
-        f"DESCRIBE SELECT * FROM read_csv({listed}, header = true, union_by_name = true)"
+        f"DESCRIBE SELECT * FROM read_csv({listed}, header = true, union_by_name = true{sample})"
     ).fetchall()
-    names = [row[0] for row in header]
-    for name in (*text_columns, *number_columns):
-        if name not in names:
-            raise KeyError(f"column {name!r} not found; columns are {names}")
+    kinds = {row[0]: row[1] for row in header}
+    for name in (*text_columns, *number_columns, *sniffed_columns):
+        if name not in kinds:
+            raise KeyError(f"column {name!r} not found; columns are {list(kinds)}")
     types = ", ".join([*(f"'{_sql_text(c)}': 'VARCHAR'" for c in text_columns),
-                       *(f"'{_sql_text(c)}': 'DOUBLE'" for c in number_columns)])  # fmt: skip
-    return (
-        f"read_csv({listed}, header = true, sample_size = -1, union_by_name = true, "
-        f"types = {{{types}}})"
-    )
+                       *(f"'{_sql_text(c)}': 'DOUBLE'" for c in number_columns),
+                       *(f"'{_sql_text(c)}': '{_sql_text(kinds[c])}'"
+                         for c in sniffed_columns)])  # fmt: skip
+    return f"read_csv({listed}, header = true, union_by_name = true, types = {{{types}}})"
 
 
 def _register_source(
-    con: Any, source: Any, text_columns: tuple[str, ...], number_columns: tuple[str, ...] = ()
-) -> tuple[dict[str, str], str, str]:
+    con: Any, source: Any, text_columns: tuple[str, ...], number_columns: tuple[str, ...] = (),
+    sniffed_columns: tuple[str, ...] = (),
+) -> tuple[dict[str, str], str, str]:  # fmt: skip
     """Make the events available as the relation ``source``.
 
     Returns its column types, and the relation and expression that give each event
@@ -444,7 +448,7 @@ def _register_source(
             # would otherwise type the others')
             scan = f"read_parquet({listed}, union_by_name = true)"
         elif all(f.endswith(_TEXT_SUFFIXES) for f in lower):
-            scan = _csv_scan(con, listed, text_columns, number_columns)
+            scan = _csv_scan(con, listed, text_columns, number_columns, sniffed_columns)
         else:
             raise ValueError(
                 "event files must all be Parquet (.parquet, .pq) or all CSV/TSV (.csv, .tsv, "
@@ -602,7 +606,11 @@ def _ranked_ids(con: Any, column: str, name: str, text: bool) -> np.ndarray:
     # every id in it, as when a reader loads the whole file
     distinct = con.sql(f"SELECT DISTINCT {column} FROM all_events").to_arrow_table().column(0)
     distinct = distinct.combine_chunks()
-    values = _plain_ids(distinct.to_numpy(zero_copy_only=False))
+    raw = distinct.to_numpy(zero_copy_only=False)
+    if pa.types.is_string(distinct.type) or pa.types.is_large_string(distinct.type):
+        values = np.asarray(raw, dtype=object)  # str objects already: no per-id conversion
+    else:
+        values = _plain_ids(raw)
     typed = typed_distinct_ids(values) if text else None
     if typed is not None:
         values = typed
