@@ -6,10 +6,6 @@ drew its points."""
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
@@ -18,6 +14,7 @@ pytest.importorskip("fastapi", reason="item2vec serve needs the serve extra (Fas
 pytest.importorskip("uvicorn", reason="item2vec serve needs the serve extra (uvicorn)")
 pytest.importorskip("selenium", reason="the page test drives the browser with Selenium")
 
+from live_server import live_server
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
@@ -39,12 +36,6 @@ pytestmark = pytest.mark.skipif(
 SCREENSHOT_DIR = os.environ.get("ITEM2VEC_SCREENSHOT_DIR")
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     folder = tmp_path_factory.mktemp("page")
@@ -56,35 +47,9 @@ def served(tmp_path_factory):
     labels.write_text(
         "id,label\n" + "".join(f"{i},Film {i:02d} (cluster {i % 6})\n" for i in range(60))
     )
-    port = _free_port()
-    log = open(folder / "stderr.txt", "w+")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "item2vec.serve", str(path), "--port", str(port),
-         "--labels", str(labels)],
-        stdout=subprocess.DEVNULL, stderr=log,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}/"
-    import httpx
-
-    try:
-        for _ in range(300):  # bounded wait for the start
-            if process.poll() is not None:
-                break
-            try:
-                if httpx.get(f"{base}health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        assert process.poll() is None, (folder / "stderr.txt").read_text()
-        yield {"base": base, "model": Item2Vec.load(path)}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    pytest.importorskip("httpx", reason="the server's start is awaited with httpx")
+    with live_server(path, folder, "--labels", str(labels)) as (base, _):
+        yield {"base": f"{base}/", "model": Item2Vec.load(path)}
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -21,6 +18,7 @@ pytest.importorskip("httpx", reason="FastAPI's TestClient needs httpx")
 
 import httpx
 from fastapi.testclient import TestClient
+from live_server import live_server
 
 from item2vec import Item2Vec
 from item2vec.datasets import planted_sessions
@@ -389,43 +387,13 @@ def test_holder_keeps_the_old_model_when_a_load_fails(files, tmp_path):
 # --- a live server ---------------------------------------------------------------------
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def live(files, tmp_path):
     """A server in a subprocess on 127.0.0.1 over a copy of the int model."""
     served = tmp_path / "model.npz"
     shutil.copy(files["paths"]["int"], served)
-    port = _free_port()
-    log = open(tmp_path / "stderr.txt", "w+")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "item2vec.serve", str(served), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=log,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):  # bounded: at most about 30 s for the start
-            if process.poll() is not None:
-                break
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        assert process.poll() is None, (tmp_path / "stderr.txt").read_text()
+    with live_server(served, tmp_path) as (base, process):
         yield {"base": base, "path": served, "process": process, "log": tmp_path / "stderr.txt"}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def test_live_reloads_under_concurrent_requests(live, files, tmp_path):
