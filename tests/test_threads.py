@@ -46,7 +46,7 @@ def test_two_models_fit_at_once_in_two_threads(small_planted):
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
-def test_ctrl_c_stops_fit_within_a_second_and_leaves_it_unfitted(planted, n_jobs):
+def test_ctrl_c_stops_fit_promptly_and_leaves_it_unfitted(planted, n_jobs):
     model = Item2Vec(vector_size=32, epochs=1_000, n_jobs=n_jobs, random_state=0)
     sent = []
 
@@ -72,5 +72,8 @@ def test_ctrl_c_stops_fit_within_a_second_and_leaves_it_unfitted(planted, n_jobs
     finally:
         timer.join()
         signal.signal(signal.SIGINT, previous)
-    assert sent and stopped - sent[0] < 1.0
+    # the whole fit (1,000 epochs) takes minutes; stopping at the next chunk takes well
+    # under a second on a normal build, so 10 s leaves room for slow builds (sanitizers,
+    # -O0) and a busy machine while still telling "stopped" from "ran on"
+    assert sent and stopped - sent[0] < 10.0
     assert not hasattr(model, "vectors_")
