@@ -47,15 +47,17 @@ def test_two_models_fit_at_once_in_two_threads(small_planted):
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_ctrl_c_stops_fit_promptly_and_leaves_it_unfitted(planted, n_jobs):
-    model = Item2Vec(vector_size=32, epochs=1_000, n_jobs=n_jobs, random_state=0)
+    training = threading.Event()
+    model = Item2Vec(vector_size=32, epochs=1_000, n_jobs=n_jobs, random_state=0,
+                     callbacks=[lambda m, stats: training.set()])  # fmt: skip
     sent = []
 
     def interrupt():
-        # only once training runs: an interrupt that lands earlier, e.g. in a
-        # finaliser of the set-up (slow builds), would be swallowed there
-        deadline = time.perf_counter() + 60
-        while not hasattr(model, "loss_history_") and time.perf_counter() < deadline:
-            time.sleep(0.01)
+        # only once training runs (its first epoch has ended): an interrupt that lands
+        # earlier, e.g. in a finaliser of the set-up (slow builds), would be swallowed
+        # there. (The fitted attributes appear only when the fit succeeds, so waiting
+        # for one waited out the whole bound.)
+        training.wait(60)  # (bounded: the interrupt comes in any case)
         time.sleep(0.3)
         sent.append(time.perf_counter())
         _thread.interrupt_main()
