@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import inspect
 import json
 import os
 import re
@@ -184,6 +185,7 @@ def _defaults(function: Callable[..., Any]) -> dict[str, Any]:
     documentation build replaces documented functions' signatures with their source
     text (Sphinx's ``autodoc_preserve_defaults``), which is no number to format.
     """
+    function = inspect.unwrap(function)  # a decorated function's own defaults
     code = function.__code__
     positional = code.co_varnames[: code.co_argcount]
     values = function.__defaults__ or ()
