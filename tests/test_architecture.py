@@ -117,3 +117,28 @@ def test_a_model_saved_in_format_1_still_loads():
     # and it trains on: the pending item joins once it reaches min_count
     model.update([["rare", "a", "b"]])
     assert "rare" in model
+
+
+def test_every_file_the_package_ships_is_in_version_control():
+    """A file the wheel ships (pyproject's package-data) that git ignores exists only on
+    the machine that wrote it: a clean clone, CI and every wheel would go without it."""
+    import shutil
+    import subprocess
+
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    if shutil.which("git") is None or not (root / ".git").exists():
+        pytest.skip("needs a git checkout")
+    if PACKAGE.resolve() != (root / "src" / "item2vec").resolve():
+        pytest.skip("the package imported is not this checkout's source")
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["item2vec"]
+    shipped = sorted({p for pattern in patterns for p in PACKAGE.glob(pattern) if p.is_file()})
+    assert any(p.name == "index.html" for p in shipped)  # the explorer page is among them
+    relative = [str(p.resolve().relative_to(root)) for p in shipped]
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", *relative],
+        cwd=root, capture_output=True, text=True,
+    ).stdout.split()  # fmt: skip
+    assert ignored == []
