@@ -10,7 +10,14 @@ import pytest
 
 from item2vec import Sequences, Vocabulary
 from item2vec.baselines import ItemKNN, Popularity
-from item2vec.evaluation import Split, evaluate, leave_last_out, ranking_metrics, temporal_split
+from item2vec.evaluation import (
+    Split,
+    evaluate,
+    leave_last_out,
+    ranking_metrics,
+    temporal_split,
+    user_metrics,
+)
 
 
 def exactly(message):
@@ -138,6 +145,23 @@ def test_ranking_metrics_match_their_definitions_with_padding(seed, k):
     expected = reference_metrics(recommended.tolist(), targets.tolist(), k, n_items, valid)
     result = ranking_metrics(recommended, targets, k, n_items=n_items, valid=valid)
     assert result == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("k", [1, 3, 6])
+def test_user_metrics_are_each_users_own_values(k):
+    rng = np.random.default_rng(k)
+    n_users, width, n_items = 30, 6, 9
+    recommended = np.array([rng.permutation(n_items)[:width] for _ in range(n_users)])
+    targets = rng.integers(0, n_items, n_users)
+    valid = np.arange(width) < rng.integers(0, width + 1, n_users)[:, None]
+    per_user = user_metrics(recommended, targets, k, valid=valid)
+    for user in range(n_users):  # each row alone, by the definition
+        alone = reference_metrics(
+            recommended[user : user + 1].tolist(), targets[user : user + 1].tolist(), k, 1,
+            valid[user : user + 1],
+        )  # fmt: skip
+        got = {name: per_user[name][user] for name in ("hr", "ndcg", "mrr")}
+        assert got == pytest.approx({n: alone[n] for n in got}, abs=1e-12)
 
 
 def test_ranking_metrics_refuses_a_row_count_that_differs_from_the_targets():

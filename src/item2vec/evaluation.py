@@ -19,6 +19,7 @@ __all__ = [
     "order_ties",
     "ranking_metrics",
     "temporal_split",
+    "user_metrics",
 ]
 
 
@@ -319,6 +320,40 @@ def ranking_metrics(
     >>> m["hr"], round(m["ndcg"], 4), m["mrr"], m["coverage"]
     (0.5, 0.3155, 0.25, 0.75)
     """
+    per_user = user_metrics(recommended, targets, k, valid, target_offsets)
+    result = {name: float(values.mean()) for name, values in per_user.items()}
+    if n_items:
+        shown = np.asarray(recommended)[:, :k]
+        kept = np.ones(shown.shape, bool) if valid is None else np.asarray(valid)[:, :k]
+        result["coverage"] = len(set(shown[kept].tolist())) / n_items
+    return result
+
+
+def user_metrics(
+    recommended: np.ndarray,
+    targets: np.ndarray,
+    k: int,
+    valid: np.ndarray | None = None,
+    target_offsets: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """HR@k, NDCG@k and MRR@k of every user, before :func:`ranking_metrics` averages them.
+
+    The arguments are :func:`ranking_metrics`'. Per-user values let two
+    recommenders be compared on the same users, with the standard error of
+    their paired differences (as :func:`item2vec.tune` does).
+
+    Returns
+    -------
+    dict
+        ``hr``, ``ndcg``, ``mrr``: float arrays of shape (n_users,).
+
+    Examples
+    --------
+    >>> recs = np.array([["a", "b"], ["c", "a"]])
+    >>> m = user_metrics(recs, np.array(["b", "a"]), k=2)
+    >>> m["hr"].tolist(), m["mrr"].tolist()
+    ([1.0, 1.0], [0.5, 0.5])
+    """
     check_int("k", k, 1)
     recommended = np.asarray(recommended)[:, :k]
     targets = np.asarray(targets)
@@ -344,10 +379,7 @@ def ranking_metrics(
     ideal = np.cumsum(discount)[np.minimum(n_relevant, k) - 1]
     ndcg = hits.astype(np.float64) @ discount[: hits.shape[1]] / ideal
     mrr = np.where(hit_any, 1.0 / (rank + 1.0), 0.0)
-    result = {"hr": float(hit_any.mean()), "ndcg": float(ndcg.mean()), "mrr": float(mrr.mean())}
-    if n_items:
-        result["coverage"] = len(set(recommended[valid].tolist())) / n_items
-    return result
+    return {"hr": hit_any.astype(np.float64), "ndcg": ndcg, "mrr": mrr}
 
 
 def _target_users(
@@ -396,6 +428,13 @@ def evaluate(
     dict
         ``hr``, ``ndcg``, ``mrr``, ``coverage`` at ``k`` and ``n_users``.
     """
+    return _evaluate_users(recommender, split, k, **recommend_kwargs)[0]
+
+
+def _evaluate_users(
+    recommender: Recommender, split: Split, k: int = 10, **recommend_kwargs: Any
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """:func:`evaluate`'s metrics and the per-user values they average."""
     # a history with no known item, or a target the model never saw, counts as a miss:
     # that is the metric's definition, not something to warn about on every evaluation
     with warnings.catch_warnings():
@@ -404,9 +443,9 @@ def evaluate(
             split.histories, topn=k, exclude_seen=True, **recommend_kwargs
         )
     n_items = int(np.count_nonzero(np.bincount(split.train.codes)))
-    metrics = ranking_metrics(
-        recommended, split.targets, k, n_items=n_items, valid=np.isfinite(scores),
-        target_offsets=split.target_offsets,
-    )  # fmt: skip
+    valid = np.isfinite(scores)
+    per_user = user_metrics(recommended, split.targets, k, valid, split.target_offsets)
+    metrics = {name: float(values.mean()) for name, values in per_user.items()}
+    metrics["coverage"] = len(set(recommended[:, :k][valid[:, :k]].tolist())) / n_items
     metrics["n_users"] = int(recommended.shape[0])
-    return metrics
+    return metrics, per_user
