@@ -126,7 +126,31 @@ class _Parser(argparse.ArgumentParser):
                         hints.append(f"did you mean {match}?")
             hint = f" ({'; '.join(hints)})" if hints else ""
             parser.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
+        namespace.typed_options = self._typed_options(args)
         return namespace
+
+    def _typed_options(self, args: Any) -> frozenset[str]:
+        """The destinations of the options typed on the command line.
+
+        A value equal to its default may still be typed on purpose (``evaluate
+        --model m.npz --half-life 1`` overrides the model's remembered half-life),
+        so the arguments are parsed again with no defaults: only typed options
+        set their destination then.
+        """
+        actions = list(self._actions)
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for parser in action.choices.values():
+                    actions += parser._actions
+        saved = [(action, action.default) for action in actions]
+        try:
+            for action, _ in saved:
+                action.default = argparse.SUPPRESS
+            typed, _ = self.parse_known_args(args)
+        finally:
+            for action, default in saved:
+                action.default = default
+        return frozenset(vars(typed))
 
 
 # the parser of each command, for the usage of an error found after the command's own parse
@@ -303,6 +327,20 @@ def _build_parser() -> argparse.ArgumentParser:
         "on the held-out one)",
     )  # fmt: skip
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    evaluate.add_argument(
+        "--model", metavar="FILE",
+        help="score this saved model (from 'item2vec fit', 'item2vec tune' or Item2Vec.save) "
+        "instead of training one: no training option applies, its remembered query options "
+        "do unless given here; the baselines are still fitted on the training part. A model "
+        "trained on these same events has seen the held-out ones and scores too high: fit it "
+        "on the file --write-train writes",
+    )  # fmt: skip
+    evaluate.add_argument(
+        "--write-train", metavar="FILE",
+        help="write the split's training events to this CSV (columns sequence,item and time, "
+        "weight when the events have them; the held-out events left out), to fit on exactly "
+        "them: item2vec fit FILE --user sequence --item item [--time time] [--weight weight]",
+    )  # fmt: skip
 
     tune = commands.add_parser(
         "tune", help="search the settings that recommend best within a time budget, save the model"
@@ -482,13 +520,13 @@ def _refuse_model_file(path: str, command: str) -> None:
         )
 
 
-def _check_output(path: str) -> None:
-    """Fail before any work when --output cannot be written: its folder is missing or read-only."""
+def _check_output(path: str, option: str = "--output") -> None:
+    """Fail before any work when an output cannot be written: its folder is missing or read-only."""
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise CommandError(f"cannot write --output {path}: no such folder {folder}")
+        raise CommandError(f"cannot write {option} {path}: no such folder {folder}")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise CommandError(f"cannot write --output {path}: folder {folder} is not writable")
+        raise CommandError(f"cannot write {option} {path}: folder {folder} is not writable")
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -674,10 +712,26 @@ def _evaluate(args: argparse.Namespace) -> None:
     from item2vec.baselines import ItemKNN, Popularity
     from item2vec.evaluation import evaluate, leave_last_out
 
+    saved = None
+    if args.model is not None:
+        _refuse_training_options(args)
+        saved = Item2Vec.load(args.model)  # before the events: a bad model file fails fast
+    if args.write_train is not None:
+        _check_write_train(args)
     split = leave_last_out(_read_corpus(args))
     if split.targets.shape[0] == 0:
         raise CommandError("no sequence has two or more events to hold one out")
-    if args.tune is not None:
+    if args.write_train is not None:
+        _write_train(split.train, args.write_train)
+    name = "Item2Vec"
+    if saved is not None:
+        _check_id_types(saved, split.train.vocabulary.items, args)
+        _override_query_options(saved, args, timed=split.histories.times is not None)
+        model = saved
+        name = os.path.basename(args.model) or "Item2Vec (saved)"
+        if name in ("Popularity", "ItemKNN"):
+            name = "Item2Vec (saved)"
+    elif args.tune is not None:
         from item2vec.tuning import tune
 
         # the held-out events stay out: tune validates on the training part's last events
@@ -687,25 +741,192 @@ def _evaluate(args: argparse.Namespace) -> None:
     else:
         model = _make_model(args).fit(split.train)
     # the baselines rank with the same history weighting as Item2Vec
-    query = {name: value for name, value in model.query_options.items() if name != "popularity"}
+    query = {n: value for n, value in model.query_options.items() if n != "popularity"}
     rows = {}
-    for name, baseline in (("Popularity", Popularity()), ("ItemKNN", ItemKNN())):
+    for baseline_name, baseline in (("Popularity", Popularity()), ("ItemKNN", ItemKNN())):
         baseline.fit(split.train)
-        rows[name] = evaluate(baseline, split, k=args.k, **(query if name == "ItemKNN" else {}))
-    rows["Item2Vec"] = evaluate(model, split, k=args.k)
+        weighting = query if baseline_name == "ItemKNN" else {}
+        rows[baseline_name] = evaluate(baseline, split, k=args.k, **weighting)
+    counting = _CountingUnknown(model)
+    rows[name] = evaluate(counting, split, k=args.k)
     if args.json:
         params = model.get_params()
         settings = {n: params[n] for n in sorted(params) if n not in ("callbacks", "verbose")}
         settings["epochs_trained"] = len(model.loss_history_)
-        print(
-            json.dumps({**rows, "Item2Vec": {**rows["Item2Vec"], "settings": settings}}, indent=2)
-        )
+        row: dict[str, Any] = dict(rows[name])
+        if saved is not None:
+            row["n_users_without_known_item"] = counting.n_empty
+            row["file"] = args.model
+        print(json.dumps({**rows, name: {**row, "settings": settings}}, indent=2))
         return
-    print(f"{'model':12s} {'HR':>8s} {'NDCG':>8s} {'MRR':>8s} {'coverage':>9s}  (k={args.k})")
-    for name, m in rows.items():
-        print(f"{name:12s} {m['hr']:8.4f} {m['ndcg']:8.4f} {m['mrr']:8.4f} {m['coverage']:9.3f}")
-    print(f"{int(rows['Item2Vec']['n_users']):,} held-out events")
-    print(f"Item2Vec settings: {_settings(model)}")
+    width = max(12, *map(len, rows))
+    print(f"{'model':{width}s} {'HR':>8s} {'NDCG':>8s} {'MRR':>8s} {'coverage':>9s}  (k={args.k})")
+    for row_name, m in rows.items():
+        print(
+            f"{row_name:{width}s} {m['hr']:8.4f} {m['ndcg']:8.4f} {m['mrr']:8.4f} "
+            f"{m['coverage']:9.3f}"
+        )
+    n_users = int(rows[name]["n_users"])
+    print(f"{n_users:,} held-out events")
+    if saved is not None:
+        print(
+            f"{counting.n_empty:,} of {n_users:,} test users had no history item known to "
+            f"{name} (counted as misses)"
+        )
+    print(f"{name} settings: {_settings(model)}")
+
+
+class _CountingUnknown:
+    """A recommender's ``recommend_batch`` that counts the histories with no known item.
+
+    :func:`item2vec.evaluation.evaluate` counts such a history as a miss and
+    silences the :class:`UnknownItemsWarning` that says how many there were;
+    the warning is read here, where the model issues it, before that filter.
+    """
+
+    def __init__(self, model: Item2Vec) -> None:
+        self.model = model
+        self.n_empty = 0
+
+    def recommend_batch(
+        self, histories: Any, topn: int = 10, exclude_seen: bool = True, **options: Any
+    ) -> Any:
+        import warnings
+
+        from item2vec.neighbors import UnknownItemsWarning
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UnknownItemsWarning)
+            result = self.model.recommend_batch(
+                histories, topn=topn, exclude_seen=exclude_seen, **options
+            )
+        for warning in caught:
+            if isinstance(warning.message, UnknownItemsWarning):
+                self.n_empty += int(warning.message.empty_rows.size)
+            else:  # any other warning goes on as it would have
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
+        return result
+
+
+def _refuse_training_options(args: argparse.Namespace) -> None:
+    """--model scores a saved model: an option that trains one is a mistake, named."""
+    training = [param.name for param in ITEM2VEC_PARAMS if param.cli]
+    training = [n for n in training if n not in _QUERY_PARAMS] + ["verbose", "tune"]
+    parser = _COMMAND_PARSERS["evaluate"]
+    spelled = {a.dest: "/".join(a.option_strings) for a in parser._actions if a.option_strings}
+    typed = [spelled[n] for n in training if n in args.typed_options]
+    if typed:
+        one = len(typed) == 1
+        raise CommandError(
+            f"{', '.join(typed)} {'is a training option' if one else 'are training options'}: "
+            f"--model scores the saved model as it is, without training; leave "
+            f"{'it' if one else 'them'} out"
+        )
+
+
+def _override_query_options(model: Item2Vec, args: argparse.Namespace, timed: bool) -> None:
+    """The query options typed on the command line replace the saved model's own."""
+    given = {n: getattr(args, n) for n in _QUERY_PARAMS if n in args.typed_options}
+    if not timed and given.get("time_half_life") is not None:
+        raise CommandError("--time-half-life needs event times: give --time (the time column)")
+    remembered = model.time_half_life
+    if not timed and "time_half_life" not in given and remembered is not None:
+        # ranked without it, as Item2Vec.recommend_batch does, but said once here
+        print(
+            f"item2vec evaluate: the model's time_half_life={remembered:g} applies only with "
+            "event times (--time); ranking without it",
+            file=sys.stderr,
+        )
+        given["time_half_life"] = None
+    model.set_params(**given)
+
+
+def _id_kind(items: Any) -> str | None:
+    """The kind of ids a lookup can match: "numbers" or "text"; None for mixed ids."""
+    if items.dtype.kind in "iuf":
+        return "numbers"
+    if items.dtype.kind in "US":
+        return "text"
+    types = {type(item) for item in items.tolist()}
+    if types and types <= {str}:
+        return "text"
+    if types and all(issubclass(t, int | float) and t is not bool for t in types):
+        return "numbers"
+    return None
+
+
+def _check_id_types(model: Item2Vec, items: Any, args: argparse.Namespace) -> None:
+    """A model whose ids are of another kind than the events' would score a table of zeros."""
+    model_kind, events_kind = _id_kind(model.items_), _id_kind(items)
+    if None in (model_kind, events_kind) or model_kind == events_kind:
+        return
+    # (Python values: a NumPy scalar's repr names its type)
+    model_example, events_example = model.items_[:1].tolist()[0], items[:1].tolist()[0]
+    raise CommandError(
+        f"{args.model} has item ids that are {model_kind} (e.g. {model_example!r}) but the "
+        f"events' item ids are {events_kind} (e.g. {events_example!r}), so none could match; an id "
+        "column read from a CSV holds integers only when every id spells one: fit the model "
+        "on events read the same way"
+    )
+
+
+def _check_write_train(args: argparse.Namespace) -> None:
+    """--write-train must not replace the events or the model, nor be a Parquet name."""
+    path = args.write_train
+    _check_output(path, "--write-train")
+    if path.lower().endswith((".parquet", ".pq")):
+        raise CommandError(f"--write-train writes CSV: name it .csv, not {path}")
+    for option, other in (("events", args.events), ("--model", args.model)):
+        if other is not None and os.path.exists(path) and os.path.exists(other):
+            if os.path.samefile(path, other):
+                raise CommandError(f"--write-train {path} is the {option} file: name another")
+
+
+def _write_train(train: Any, path: str) -> None:
+    """The training part as CSV rows (sequence, item[, time][, weight]), in corpus order.
+
+    Each sequence becomes one "user" numbered in corpus order, so reading the file
+    with ``--user sequence`` gives back these sequences, in this order, with these
+    events (times and weights exact: a float's shortest repr reads back as itself).
+    """
+    import csv
+
+    import numpy as np
+
+    from item2vec._columns import typed_distinct_ids
+    from item2vec._files import atomic_write
+
+    present = np.flatnonzero(train.vocabulary.counts > 0)
+    spelled = np.asarray([str(item) for item in train.vocabulary.items[present].tolist()], object)
+    retyped = typed_distinct_ids(spelled)
+    reread = "text" if retyped is None else _id_kind(retyped)
+    kind = _id_kind(train.vocabulary.items)
+    if kind is not None and reread != kind:
+        print(
+            f"item2vec evaluate: the item ids of {path} read back as {reread}, while these "
+            f"events' ids are {kind}: a model fitted on it will not match these events",
+            file=sys.stderr,
+        )
+    header = ["sequence", "item"]
+    columns = [
+        np.repeat(np.arange(len(train)), train.lengths).tolist(),
+        [str(item) for item in train.vocabulary.items[train.codes].tolist()],
+    ]
+    for column, values in (("time", train.times), ("weight", train.weights)):
+        if values is not None:
+            header.append(column)
+            columns.append(np.asarray(values, dtype=np.float64).tolist())
+    with atomic_write(path, "w") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(zip(*columns, strict=True))
+    print(
+        f"item2vec evaluate: wrote {train.n_tokens:,} training events in {len(train):,} "
+        f"sequences to {path}",
+        file=sys.stderr,
+    )
 
 
 _REPORTED = (CommandError, ValueError, TypeError, KeyError, OSError, ImportError, ArithmeticError)
