@@ -1040,7 +1040,11 @@ def test_tune_saves_its_best_model_and_follows_its_random_state(events, tmp_path
     pytest.importorskip("optuna", reason="tune needs Optuna (pip install 'item2vec[tune]')")
     for name, seed in (("a", "3"), ("b", "3"), ("c", "4")):
         assert _tune(events, tmp_path / f"{name}.npz", "--random-state", seed) in (0, None)
-        assert "best ndcg@10 " in capsys.readouterr().out
+        assert re.search(
+            r"chosen ndcg@10 \d\.\d{4} ± \d\.\d{4} on the validation events of [\d,]+ users "
+            r"\(defaults \d\.\d{4}\)",
+            capsys.readouterr().out,
+        )
     a, b, c = (Item2Vec.load(tmp_path / f"{name}.npz") for name in "abc")
     # one seed, one search: the same model; another seed searches (and trains) otherwise
     assert a.get_params() == b.get_params()

@@ -253,33 +253,47 @@ def _result():
     trials = [
         Trial(0, {"window": 5, "alpha": 0.025},
               {"half_life": 1.0, "popularity": 0.2, "time_half_life": None},
-              {"hr": 0.25, "ndcg": 0.1234567, "mrr": 0.1}, 0.1234567, 1.26),
+              {"hr": 0.25, "ndcg": 0.1234567, "mrr": 0.1}, 0.1234567, 1.26,
+              std_error=0.01, gain=0.0, gain_std_error=0.0),
         Trial(1, {"window": 12, "alpha": 0.0123456},
               {"half_life": None, "popularity": 0.0, "time_half_life": None},
-              {"hr": 0.3, "ndcg": 0.2, "mrr": 0.15}, 0.2, 10.04),
+              {"hr": 0.3, "ndcg": 0.2, "mrr": 0.15}, 0.2, 10.04,
+              std_error=0.01234, gain=0.0765433, gain_std_error=0.00456),
         Trial(2, {"window": 3, "negative": 7}, {},
               dict.fromkeys(("hr", "ndcg", "mrr"), math.nan), -math.inf, 0.5,
               error="training diverged"),
         Trial(3, {"window": 2, "alpha": 0.05}, {"half_life": 20.0, "popularity": 0.0,
-              "time_half_life": 3600.0}, {"hr": 0.125, "ndcg": 0.05, "mrr": 0.02}, 0.05, 2.0),
+              "time_half_life": 3600.0}, {"hr": 0.125, "ndcg": 0.05, "mrr": 0.02}, 0.05, 2.0,
+              std_error=0.005, gain=-0.0734567, gain_std_error=0.006),
+        Trial(4, {"window": 9, "alpha": 0.1}, {"half_life": 1.0, "popularity": 0.2,
+              "time_half_life": None}, {"hr": 0.0625, "ndcg": 0.03, "mrr": 0.01}, -math.inf,
+              0.25, error="stopped after 3 of 12 epochs (ndcg 0.0300)", stopped=True),
     ]  # fmt: skip
     model = vector_model(STR_ITEMS)
     return TuneResult(model, trials[1].params, trials[1].query, 0.2, "ndcg@10", trials, 14.0)
 
 
 def test_tune_table_lists_the_trials_best_first_with_every_column():
-    # worked by hand: columns #, the metric, hr, seconds, the parameters by name, the query
-    # options that are on (or "-", or the failure); cells right-aligned, two spaces apart
+    # worked by hand: columns #, the metric, its standard error, the gain over the
+    # defaults and its standard error, hr, seconds, the parameters by name, the query
+    # options that are on (or "-", or the failure, or why it stopped); cells
+    # right-aligned, two spaces apart
     expected = [
-        "#  ndcg@10      hr     s    alpha  negative  window  query",
-        "1   0.2000  0.3000  10.0  0.01235      None      12  -",
-        "0   0.1235  0.2500   1.3    0.025      None       5  half_life=1 popularity=0.2",
-        "3   0.0500  0.1250   2.0     0.05      None       2  half_life=20 time_half_life=3600",
-        "2     -inf     nan   0.5     None         7       3  failed: training diverged",
+        "#  ndcg@10       ±     gain       ±      hr     s    alpha  negative  window  query",
+        "1   0.2000  0.0123  +0.0765  0.0046  0.3000  10.0  0.01235      None      12  -",
+        "0   0.1235  0.0100  +0.0000  0.0000  0.2500   1.3    0.025      None       5  "
+        "half_life=1 popularity=0.2",
+        "3   0.0500  0.0050  -0.0735  0.0060  0.1250   2.0     0.05      None       2  "
+        "half_life=20 time_half_life=3600",
+        "2     -inf     nan     +nan     nan     nan   0.5     None         7       3  "
+        "failed: training diverged",
+        "4     -inf     nan     +nan     nan  0.0625   0.2      0.1      None       9  "
+        "stopped after 3 of 12 epochs (ndcg 0.0300)",
     ]
     assert _result().table().splitlines() == expected
     assert _result().table(limit=2).splitlines() == [
-        "#  ndcg@10      hr     s    alpha  window  query",
-        "1   0.2000  0.3000  10.0  0.01235      12  -",
-        "0   0.1235  0.2500   1.3    0.025       5  half_life=1 popularity=0.2",
+        "#  ndcg@10       ±     gain       ±      hr     s    alpha  window  query",
+        "1   0.2000  0.0123  +0.0765  0.0046  0.3000  10.0  0.01235      12  -",
+        "0   0.1235  0.0100  +0.0000  0.0000  0.2500   1.3    0.025       5  "
+        "half_life=1 popularity=0.2",
     ]

@@ -2,6 +2,7 @@
 
 import math
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -70,30 +71,93 @@ def test_every_trial_is_validated_on_each_users_last_events(result, corpus):
         assert trial.score == trial.metrics["hr"]
 
 
-def test_the_query_options_of_a_trial_are_the_best_of_those_tried(result, corpus):
-    split = reference_split(corpus)
+DEFAULT_QUERY = {"half_life": 1.0, "popularity": 0.2, "time_half_life": None}
+NOISE = 2.0  # standard errors a gain must exceed (tune's documented rule)
+
+
+def reference_users(corpus, n_last=3):
+    """The user (sequence number) of every held-out event of reference_split, in order."""
+    users = []
+    for number, seq in enumerate(corpus.to_lists()):
+        users += [number] * min(n_last, max(len(seq) - 1, 0))
+    return users
+
+
+def event_hits(model, split, k=10, **query):
+    """1.0 where an event's target is among the k items recommended for its history."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        recommended, scores = model.recommend_batch(split.histories, topn=k, **query)
+    return [
+        float(target in row[np.isfinite(row_scores)].tolist())
+        for row, row_scores, target in zip(recommended, scores, split.targets, strict=True)
+    ]
+
+
+def clustered_std_error(values, users):
+    """Standard error of the mean of values, the values of one user one draw: the
+    cluster-robust variance sum_u (sum_{i in u} (v_i - mean))^2 * G / (G - 1) / n^2."""
+    mean = sum(values) / len(values)
+    per_user = {}
+    for value, user in zip(values, users, strict=True):
+        per_user[user] = per_user.get(user, 0.0) + (value - mean)
+    n_users = len(per_user)
+    total = sum(d * d for d in per_user.values())
+    return math.sqrt(total * n_users / (n_users - 1)) / len(values)
+
+
+def test_scores_gains_and_their_standard_errors_follow_their_definitions(result, corpus):
+    split, users = reference_split(corpus), reference_users(corpus)
+    first = result.trials[0]
+    defaults = Item2Vec(**FAST, **first.params, n_jobs=1, random_state=0).fit(split.train)
+    reference = event_hits(defaults, split, **DEFAULT_QUERY)
+    assert result.default_score == pytest.approx(np.mean(reference), rel=1e-12)
+    assert result.n_validation_users == len(corpus)
+    checked = [t for t in result.trials if t.error is None][:2]
+    assert len(checked) == 2
+    for trial in checked:
+        model = Item2Vec(**FAST, **trial.params, n_jobs=1, random_state=0).fit(split.train)
+        hits = event_hits(model, split, **trial.query)
+        assert trial.score == pytest.approx(np.mean(hits), rel=1e-12)
+        assert trial.std_error == pytest.approx(clustered_std_error(hits, users), rel=1e-9)
+        differences = [h - r for h, r in zip(hits, reference, strict=True)]
+        assert trial.gain == pytest.approx(np.mean(differences), abs=1e-12)
+        expected = clustered_std_error(differences, users)
+        assert trial.gain_std_error == pytest.approx(expected, rel=1e-9, abs=1e-15)
+
+
+def test_a_query_value_replaces_the_kept_one_only_beyond_twice_its_standard_error(result, corpus):
+    split, users = reference_split(corpus), reference_users(corpus)
     trial = result.trials[0]
     model = Item2Vec(**FAST, **trial.params, n_jobs=1, random_state=0).fit(split.train)
+    # one option at a time from the defaults' query: half_life, then popularity (no
+    # times here, so no time_half_life); a value replaces the kept one only when the
+    # mean of the per-event differences is more than twice their standard error
+    query = dict(DEFAULT_QUERY)
+    kept = event_hits(model, split, **query)
+    for name, candidates in (
+        ("half_life", (None, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0)),
+        ("popularity", (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)),
+    ):
+        for value in candidates:
+            hits = event_hits(model, split, **{**query, name: value})
+            differences = [h - k for h, k in zip(hits, kept, strict=True)]
+            if np.mean(differences) > NOISE * clustered_std_error(differences, users):
+                query, kept = {**query, name: value}, hits
+    assert trial.query == query
+    assert trial.score == pytest.approx(np.mean(kept), rel=1e-12)
 
-    def hr(half_life):
-        return evaluate(model, split, k=10, half_life=half_life, popularity=0.2)["hr"]
 
-    # one option at a time from the defaults' query (half_life=1, popularity=0.2):
-    # half_life first; a candidate replaces the current one only when strictly better
-    best_half_life, best = 1.0, hr(1.0)
-    for half_life in (None, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0):
-        if hr(half_life) > best:
-            best_half_life, best = half_life, hr(half_life)
-    assert trial.query["half_life"] == best_half_life
-    assert trial.metrics["hr"] >= best
-
-
-def test_the_result_is_the_best_trial_fitted_on_everything(result, corpus):
-    best = max(result.trials, key=lambda t: t.score)
-    assert result.best_score == best.score and result.best_params == best.params
-    assert result.best_query == best.query
+def test_the_result_is_the_best_setting_beyond_the_noise_fitted_on_everything(result, corpus):
+    beyond = [t for t in result.trials if t.error is None and t.gain > NOISE * t.gain_std_error]
+    if beyond:
+        chosen = max(beyond, key=lambda t: t.score)
+        expected = (chosen.params, chosen.query, chosen.score)
+    else:  # the defaults, their query options included
+        expected = (result.trials[0].params, DEFAULT_QUERY, result.default_score)
+    assert (result.best_params, result.best_query, result.best_score) == expected
     params = result.model.get_params()
-    for name, value in {**FAST, **best.params, **best.query}.items():
+    for name, value in {**FAST, **result.best_params, **result.best_query}.items():
         assert params[name] == value, name
     # fitted on all events, the held-out last ones included
     assert result.model.vocabulary_.counts.sum() == corpus.n_tokens
@@ -101,10 +165,49 @@ def test_the_result_is_the_best_trial_fitted_on_everything(result, corpus):
     np.testing.assert_array_equal(reference.vectors_, result.model.vectors_)
 
 
+def test_without_a_gain_beyond_the_noise_the_defaults_are_kept(corpus):
+    # one trial: the defaults; the query values found for them count only beyond the noise
+    result = tune(corpus, budget=600, max_trials=1, fixed=FAST, n_jobs=1, verbose=False)
+    (only,) = result.trials
+    if only.gain > NOISE * only.gain_std_error:
+        assert result.best_query == only.query != DEFAULT_QUERY
+    else:
+        assert result.best_query == DEFAULT_QUERY
+        assert result.best_score == result.default_score
+    assert result.best_params == only.params
+
+
+@pytest.fixture(scope="module")
+def halved(corpus):
+    return tune(corpus, budget=600, max_trials=10, metric="hr@10", fixed=FAST, n_jobs=1,
+                verbose=False, random_state=3)  # fmt: skip
+
+
+def test_successive_halving_stops_trials_at_a_quarter_or_a_half_of_their_epochs(halved, corpus):
+    stopped = [t for t in halved.trials if t.stopped]
+    assert stopped, "no trial was stopped early: pick another random_state"
+    assert not halved.trials[0].stopped  # the defaults always train to the end
+    split = reference_split(corpus)
+    for trial in stopped:
+        epoch, epochs = map(
+            int, re.match(r"stopped after (\d+) of (\d+) epochs", trial.error).groups()
+        )
+        assert epochs == trial.params["epochs"] >= 4
+        assert epoch in (math.ceil(epochs / 4), math.ceil(epochs / 2))
+        assert trial.score == -math.inf and trial.query == DEFAULT_QUERY
+        # its metrics are those of the model trained that far, under the defaults' query
+        stop = [lambda model, stats, e=epoch: stats["epoch"] == e]
+        settings = {**FAST, **trial.params, "n_jobs": 1, "random_state": 3, "callbacks": stop}
+        model = Item2Vec(**settings).fit(split.train)
+        expected = evaluate(model, split, k=10, **DEFAULT_QUERY)
+        assert trial.metrics["hr"] == pytest.approx(expected["hr"], rel=1e-12)
+        assert trial.error in halved.table()
+
+
 def test_the_table_lists_every_trial_best_first(result):
     lines = result.table().splitlines()
     assert len(lines) == 1 + len(result.trials)
-    assert lines[0].split()[:4] == ["#", "hr@10", "hr", "s"]
+    assert lines[0].split()[:7] == ["#", "hr@10", "±", "gain", "±", "hr", "s"]
     scores = [float(line.split()[1]) for line in lines[1:]]
     assert scores == sorted(scores, reverse=True)
     assert len(result.table(limit=1).splitlines()) == 2
@@ -283,7 +386,7 @@ def test_failed_trials_show_in_the_table(corpus, monkeypatch):
     failed = result.trials[1]
     assert failed.error == "training diverged" and failed.score == -math.inf
     assert any("failed: training diverged" in line for line in result.table().splitlines())
-    assert result.best_score == max(t.score for t in result.trials) > -math.inf
+    assert result.best_score > -math.inf
 
 
 def test_one_random_state_gives_one_search(corpus):

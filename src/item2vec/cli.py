@@ -595,8 +595,10 @@ def _run(args: argparse.Namespace) -> None:
         print(result.table())
         result.model.save(args.output)
         print(
-            f"best {result.metric} {result.best_score:.4f} on the validation events; "
-            f"settings: {_settings(result.model)}; saved {args.output}"
+            f"chosen {result.metric} {result.best_score:.4f} ± {result.best_std_error:.4f} on "
+            f"the validation events of {result.n_validation_users:,} users (defaults "
+            f"{result.default_score:.4f}); settings: {_settings(result.model)}; "
+            f"saved {args.output}"
         )
     elif args.command == "plot":
         from item2vec.ingest import read_table

@@ -1,0 +1,145 @@
+"""Does ``tune`` beat the defaults on data it never saw? Seeds x variants x protocols.
+
+For every seed, variant (all ratings; ratings >= 4) and protocol (``file``: ties in file
+order, the last event held out; ``item``: ties ordered by item id, the last event held
+out; ``group``: the last same-second group held out, a hit when any of its items is
+recommended; see ``sequential_anchors.py``), the test split is made once; then on its
+training part
+
+- the defaults: ``Item2Vec(random_state=seed)`` fitted, and
+- ``tune(train, budget=..., random_state=seed)`` (its own validation events are carved
+  from ``train``: the test events never reach it)
+
+are scored by HR@10 (and NDCG@10) on the test split. The summary counts, per variant and
+protocol, the seeds where the tuned model is at or above the defaults, and the mean
+difference. A seed where ``tune`` keeps the defaults (no setting beat them by more than
+its validation standard error) gives the same model, so the same score.
+
+Example (about budget x seeds x variants x protocols seconds)::
+
+    python benchmarks/tune_generalisation.py --data ../shared/data/ml-100k \\
+        --seeds 10 --budget 120 --out tune.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from _report import write_report
+from sequential_anchors import PROTOCOLS, VARIANT_NAMES, VARIANTS, splits
+
+from item2vec import Item2Vec, Sequences, tune
+from item2vec.datasets import load_movielens
+from item2vec.evaluation import evaluate
+
+K = 10
+
+
+def one(train: Sequences, test: Any, seed: int, budget: float, n_jobs: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    defaults = Item2Vec(random_state=seed, n_jobs=n_jobs).fit(train)
+    default_seconds = time.perf_counter() - started
+    base = evaluate(defaults, test, k=K)
+    result = tune(train, budget=budget, random_state=seed, n_jobs=n_jobs, verbose=False)
+    tuned = evaluate(result.model, test, k=K)
+    kept = result.best_params == result.trials[0].params and result.best_query == {
+        name: defaults.get_params()[name] for name in result.best_query
+    }
+    return {
+        "seed": seed,
+        "default_hr": base["hr"], "default_ndcg": base["ndcg"],
+        "tuned_hr": tuned["hr"], "tuned_ndcg": tuned["ndcg"],
+        "kept_defaults": kept, "trials": len(result.trials),
+        "stopped_early": sum(1 for t in result.trials if (t.error or "").startswith("stopped")),
+        "validation_default": result.default_score, "validation_best": result.best_score,
+        "validation_std_error": result.best_std_error,
+        "best_params": result.best_params, "best_query": result.best_query,
+        "default_seconds": default_seconds, "tune_seconds": result.seconds,
+    }  # fmt: skip
+
+
+def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    summary = []
+    for variant, protocol in dict.fromkeys((r["variant"], r["protocol"]) for r in rows):
+        mine = [r for r in rows if r["variant"] == variant and r["protocol"] == protocol]
+        differences = [r["tuned_hr"] - r["default_hr"] for r in mine]
+        summary.append({
+            "variant": variant, "protocol": protocol, "seeds": len(mine),
+            "at_or_above": sum(d >= 0 for d in differences),
+            "above": sum(d > 0 for d in differences),
+            "kept_defaults": sum(r["kept_defaults"] for r in mine),
+            "default_hr": statistics.fmean(r["default_hr"] for r in mine),
+            "tuned_hr": statistics.fmean(r["tuned_hr"] for r in mine),
+            "mean_difference": statistics.fmean(differences),
+            "tune_seconds": statistics.fmean(r["tune_seconds"] for r in mine),
+        })  # fmt: skip
+    return summary
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/ml-100k"))
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--budget", type=float, default=120.0)
+    parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--protocols", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS))
+    parser.add_argument("--out", type=Path, help="write the results as JSON here")
+    args = parser.parse_args(argv)
+
+    load_before = os.getloadavg()
+    data = load_movielens(args.data)
+    rows = []
+    for variant in args.variants:
+        options = (
+            {} if VARIANTS[variant] is None else dict(weight="rating", min_weight=VARIANTS[variant])
+        )
+        corpus = Sequences.from_events(
+            data.events, user="user", item="item", time="timestamp", **options
+        )
+        for protocol in args.protocols:
+            test = splits(corpus, protocol)[0]
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
+                row = {"variant": variant, "protocol": protocol}
+                row |= one(test.train, test, seed, args.budget, args.n_jobs)
+                rows.append(row)
+                print(
+                    f"{VARIANT_NAMES[variant]:>12} {protocol:>5} seed {seed}: HR@10 defaults "
+                    f"{row['default_hr']:.4f} tuned {row['tuned_hr']:.4f} "
+                    f"({'defaults kept' if row['kept_defaults'] else 'tuned'}; "
+                    f"{row['trials']} trials, {row['stopped_early']} stopped early; "
+                    f"validation {row['validation_default']:.4f} -> "
+                    f"{row['validation_best']:.4f} ± {row['validation_std_error']:.4f})",
+                    flush=True,
+                )
+    summary = summarise(rows)
+    print("\n| variant | protocol | seeds | tuned >= defaults | tuned > defaults | defaults "
+          "kept | HR@10 defaults | HR@10 tuned | mean difference |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for s in summary:
+        print(
+            f"| {VARIANT_NAMES[s['variant']]} | {s['protocol']} | {s['seeds']} | "
+            f"{s['at_or_above']} | {s['above']} | {s['kept_defaults']} | "
+            f"{s['default_hr']:.4f} | {s['tuned_hr']:.4f} | {s['mean_difference']:+.4f} |"
+        )
+    load_after = os.getloadavg()
+    print(f"\nload average before {load_before}, after {load_after}", file=sys.stderr)
+    report = {
+        "command": " ".join(sys.argv), "budget": args.budget, "n_jobs": args.n_jobs,
+        "load_before": load_before, "load_after": load_after, "rows": rows,
+        "summary": summary,
+    }  # fmt: skip
+    if args.out:
+        write_report(args.out, report)
+    return report
+
+
+if __name__ == "__main__":
+    main()
