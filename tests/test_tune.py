@@ -468,3 +468,26 @@ def test_a_bad_random_state_is_named(corpus, random_state):
     message = f"random_state must be None, an int >= 0 or a numpy Generator, got {random_state!r}"
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         tune(corpus, budget=1, random_state=random_state)
+
+
+def test_a_trial_past_its_deadline_stops_at_the_end_of_its_epoch(corpus):
+    import optuna
+
+    from item2vec.tuning import _Rungs
+
+    split = reference_split(corpus)
+    trial = optuna.create_study(direction="maximize").ask()
+    epochs_seen = []
+
+    def count(model, stats):
+        epochs_seen.append(stats["epoch"])
+
+    late = _Rungs(optuna, trial, split, 10, "hr", DEFAULT_QUERY, deadline=0.0)
+    Item2Vec(**FAST, epochs=6, n_jobs=1, callbacks=[count, late]).fit(split.train)
+    assert late.stopped == (1, 6, None) and epochs_seen == [1]
+    # with time left it trains every epoch (at 2 and 3 of 6 it reports to the pruner)
+    on_time = _Rungs(optuna, trial, split, 10, "hr", DEFAULT_QUERY, deadline=math.inf)
+    epochs_seen.clear()
+    Item2Vec(**FAST, epochs=6, n_jobs=1, callbacks=[count, on_time]).fit(split.train)
+    assert on_time.stopped is None and epochs_seen == [1, 2, 3, 4, 5, 6]
+    assert sorted(trial.storage.get_trial(trial._trial_id).intermediate_values) == [1, 2]

@@ -66,9 +66,10 @@ class Trial:
     error : str or None
         Why training failed or stopped early (the score is then -inf), or None.
     stopped : bool
-        True when successive halving stopped it early: its validation score at a
-        quarter or a half of its epochs was in the worse part of the trials that
-        got there (``metrics`` are those of that point).
+        True when it was stopped early: by successive halving, when its
+        validation score at a quarter or a half of its epochs was in the worse
+        part of the trials that got there (``metrics`` are those of that point),
+        or because the budget ran out (``metrics`` are NaN).
     std_error : float
         Standard error of ``score`` over the validation users (NaN when it
         failed or stopped early).
@@ -216,8 +217,9 @@ def tune(
         columns), with ``event_options``.
     budget : float, default=120.0
         Seconds for the search. A trial is not started when the time left
-        would not cover it and the final fit; the trial with the defaults
-        always runs.
+        would not cover it and the final fit, and one that runs past the time
+        left for the final fit stops at the end of its epoch; the trial with
+        the defaults always runs to its end.
     max_trials : int or None, default=None
         Stop after this many settings even if time is left.
     metric : str, default="ndcg@10"
@@ -360,7 +362,11 @@ def _search(
         params = _suggest(trial, weighted, fixed)
         begun = time.perf_counter()
         # the defaults always train to the end: every gain is measured from them
-        rungs = _Rungs(optuna, trial, split, k, measure, default_query) if trials else None
+        rungs = None
+        if trials:
+            # a trial that would leave no time for the final fit stops at its next epoch
+            deadline = started + budget - max(trials, key=lambda t: t.score).seconds
+            rungs = _Rungs(optuna, trial, split, k, measure, default_query, deadline)
         try:
             model = Item2Vec(**{**base, **params, "callbacks": rungs and [rungs]}).fit(split.train)
         except (ValueError, FloatingPointError) as exc:
@@ -384,7 +390,12 @@ def _search(
                 study.tell(trial, state=optuna.trial.TrialState.PRUNED)
                 seconds = time.perf_counter() - begun
                 epoch, epochs, metrics = rungs.stopped
-                why = f"stopped after {epoch} of {epochs} epochs ({measure} {metrics[measure]:.4f})"
+                if metrics is None:  # out of time: no score, which would cost more time
+                    metrics = dict.fromkeys(("hr", "ndcg", "mrr"), float("nan"))
+                    why = f"stopped after {epoch} of {epochs} epochs: the budget ran out"
+                else:
+                    why = f"stopped after {epoch} of {epochs} epochs ({measure} "
+                    why += f"{metrics[measure]:.4f})"
                 trials.append(
                     Trial(len(trials), params, dict(default_query), metrics, -math.inf, seconds,
                           error=why, stopped=True)
@@ -450,18 +461,23 @@ def _choose(trials: list[Trial]) -> Trial | None:
 
 class _Rungs:
     """A training callback: at a quarter and at a half of its epochs, the trial reports its
-    validation score to Optuna's successive-halving pruner and stops when told to."""
+    validation score to Optuna's successive-halving pruner and stops when told to; at any
+    epoch past ``deadline`` (a ``time.perf_counter`` value) it stops too."""
 
     def __init__(
         self, optuna: Any, trial: Any, split: Split, k: int, measure: str,
-        query: dict[str, Any],
+        query: dict[str, Any], deadline: float,
     ) -> None:  # fmt: skip
         self.optuna, self.trial, self.split = optuna, trial, split
-        self.k, self.measure, self.query = k, measure, query
-        self.stopped: tuple[int, int, dict[str, float]] | None = None
+        self.k, self.measure, self.query, self.deadline = k, measure, query, deadline
+        # (epoch, epochs, metrics at that point or None when stopped for time)
+        self.stopped: tuple[int, int, dict[str, float] | None] | None = None
 
     def __call__(self, model: Item2Vec, stats: dict[str, Any]) -> bool:
         epoch, epochs = int(stats["epoch"]), int(stats["epochs"])
+        if epoch < epochs and time.perf_counter() > self.deadline:
+            self.stopped = (epoch, epochs, None)
+            return True
         # rung r (1, 2, ...) is reached at the epoch where epoch / epochs passes r / 4;
         # a trial of fewer than four epochs has no rung before its end
         rung = next((r for r in range(1, _RUNG_COUNT + 1) if epoch == -(-epochs * r // 4)), 0)
