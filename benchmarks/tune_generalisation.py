@@ -48,9 +48,10 @@ def one(train: Sequences, test: Any, seed: int, budget: float, n_jobs: int) -> d
     base = evaluate(defaults, test, k=K)
     result = tune(train, budget=budget, random_state=seed, n_jobs=n_jobs, verbose=False)
     tuned = evaluate(result.model, test, k=K)
-    kept = result.best_params == result.trials[0].params and result.best_query == {
-        name: defaults.get_params()[name] for name in result.best_query
-    }
+    given = defaults.get_params()
+    kept = all(given[name] == value for name, value in result.best_params.items()) and all(
+        given[name] == value for name, value in result.best_query.items()
+    )
     return {
         "seed": seed,
         "default_hr": base["hr"], "default_ndcg": base["ndcg"],

@@ -150,11 +150,15 @@ def test_a_query_value_replaces_the_kept_one_only_beyond_twice_its_standard_erro
 
 def test_the_result_is_the_best_setting_beyond_the_noise_fitted_on_everything(result, corpus):
     beyond = [t for t in result.trials if t.error is None and t.gain > NOISE * t.gain_std_error]
+    # the defaults' parameters as the estimator has them: epochs="auto" (trial 0 trained
+    # with the epochs "auto" gives on the training part; the final fit is on all events)
+    as_given = {**result.trials[0].params, "epochs": "auto"}
     if beyond:
         chosen = max(beyond, key=lambda t: t.score)
-        expected = (chosen.params, chosen.query, chosen.score)
+        params = as_given if chosen.number == 0 else chosen.params
+        expected = (params, chosen.query, chosen.score)
     else:  # the defaults, their query options included
-        expected = (result.trials[0].params, DEFAULT_QUERY, result.default_score)
+        expected = (as_given, DEFAULT_QUERY, result.default_score)
     assert (result.best_params, result.best_query, result.best_score) == expected
     params = result.model.get_params()
     for name, value in {**FAST, **result.best_params, **result.best_query}.items():
@@ -174,7 +178,10 @@ def test_without_a_gain_beyond_the_noise_the_defaults_are_kept(corpus):
     else:
         assert result.best_query == DEFAULT_QUERY
         assert result.best_score == result.default_score
-    assert result.best_params == only.params
+    assert result.best_params == {**only.params, "epochs": "auto"}
+    # kept, the defaults fit as a plain fit does: epochs worked out on all the events
+    plain = Item2Vec(**FAST, n_jobs=1, random_state=0, **result.best_query).fit(corpus)
+    np.testing.assert_array_equal(plain.vectors_, result.model.vectors_)
 
 
 @pytest.fixture(scope="module")
@@ -320,8 +327,9 @@ def test_evaluate_with_tune_prints_the_settings_it_chose(events_csv, capsys):
     captured = capsys.readouterr()
     table = json.loads(captured.out)  # stdout holds only the JSON
     settings = table["Item2Vec"]["settings"]
-    # the first (and here only) trial: the defaults, epochs worked out for the data
-    assert settings["sample"] == 0.0 and isinstance(settings["epochs"], int)
+    # the first (and here only) trial: the defaults, kept as the estimator has them
+    # (epochs="auto": worked out again for all the training events by the final fit)
+    assert settings["sample"] == 0.0 and settings["epochs"] == "auto"
     # the trials' table goes to stderr, after the per-trial lines
     assert captured.err.splitlines()[-2].split()[:2] == ["#", "ndcg@10"]
 

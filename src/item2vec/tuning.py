@@ -349,7 +349,8 @@ def _search(
         min_resource=1, reduction_factor=_REDUCTION, min_early_stopping_rate=0
     )
     study = optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
-    defaults = {name: base[name] for name in _searched(weighted) if name not in fixed}
+    given = {name: base[name] for name in _searched(weighted) if name not in fixed}
+    defaults = dict(given)
     if defaults.get("epochs") == "auto":  # the first trial is what fit would do
         defaults["epochs"] = auto_epochs_of(split.train)
     study.enqueue_trial(defaults)
@@ -433,6 +434,10 @@ def _search(
         score, error = default_score, _std_error(reference, users)
     else:
         params, query, score, error = chosen.params, chosen.query, chosen.score, chosen.std_error
+    if chosen is None or chosen.number == 0:
+        # the defaults' parameters as given: epochs="auto" then works out the epochs for
+        # all of the data, as a plain fit would, not for the smaller training part
+        params = given
     final = Item2Vec(**{**base, **params, **query}).fit(corpus)
     if verbose:
         which = "the defaults" if chosen is None else f"trial {chosen.number}"
