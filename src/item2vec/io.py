@@ -21,7 +21,7 @@ import numpy as np
 from item2vec._files import atomic_write
 from item2vec._training import TrainingRecord
 from item2vec._validation import check_int
-from item2vec.vectors import ItemVectors
+from item2vec.vectors import ItemVectors, check_similarity
 from item2vec.vocab import Vocabulary, _as_item_array, savable_id
 
 __all__ = [
@@ -172,7 +172,7 @@ def load_model(path: str | os.PathLike[str], mmap: bool = False) -> SavedModel:
             meta = json.loads(str(data["meta"]))
             small = {
                 name: data[name]
-                for name in ("items", "counts", "feature_vectors", "index_cosine", "index_output")
+                for name in ("items", "counts", "feature_vectors", *_INDEX_MEMBERS)
                 if name in names
             }
             if not mmap:
@@ -252,9 +252,11 @@ def _interpret(path: Path, meta: dict[str, Any], small: dict[str, Any], mmap: bo
     return SavedModel(dict(meta["params"]), state, record)
 
 
-# which kind of index each saved index is: cosine over the vectors, inner product
-# over the output vectors (ItemVectors.build_index)
-_INDEX_KIND = {"cosine": "cosine", "output": "inner"}
+# which kind of index each saved index is: cosine over the vectors, cosine over the
+# input + output vectors (the "inout" similarity), inner product over the output vectors
+# (ItemVectors.build_index)
+_INDEX_KIND = {"cosine": "cosine", "inout": "cosine", "output": "inner"}
+_INDEX_MEMBERS = tuple(f"index_{name}" for name in _INDEX_KIND)
 
 
 def _indexes(
@@ -274,7 +276,7 @@ def _indexes(
         return {}
     indexes = {}
     for name, description in described.items():
-        if name not in ("cosine", "output") or f"index_{name}" not in small:
+        if name not in _INDEX_KIND or f"index_{name}" not in small:
             raise ValueError(f"{path} is corrupt: index {name!r} is missing or unknown")
         kind = description.get("kind") if isinstance(description, dict) else None
         if kind not in KINDS:
@@ -490,16 +492,19 @@ def _read_binary_key(handle: IO[bytes], path: Path) -> bytes:
 
 
 def export_similar_items(
-    state: ItemVectors, path: str | os.PathLike[str], topn: int = 10, block: int = 4096
-) -> int:
+    state: ItemVectors, path: str | os.PathLike[str], topn: int = 10, block: int = 4096,
+    similarity: str = "input",
+) -> int:  # fmt: skip
     """Write every item's ``topn`` nearest neighbours to a CSV or Parquet table.
 
     The classic item2vec "item sim" table, computed in blocks of ``block``
     items so memory stays flat: columns ``item``, ``rank`` (1 = nearest),
-    ``neighbor`` and ``score`` (cosine). A ``.parquet`` / ``.pq`` path
-    writes Parquet (needs pyarrow); anything else writes CSV. The file is
-    written to a temporary name and renamed, so a failure never leaves a
-    partial table behind.
+    ``neighbor`` and ``score``: the cosine of ``similarity`` ("input" or
+    "inout"), as :meth:`ItemVectors.similar_items` ranks by; "inout" is not
+    symmetric, so a pair may appear in one direction only. A ``.parquet`` /
+    ``.pq`` path writes Parquet (needs pyarrow); anything else writes CSV.
+    The file is written to a temporary name and renamed, so a failure never
+    leaves a partial table behind.
 
     Returns
     -------
@@ -508,6 +513,7 @@ def export_similar_items(
     """
     check_int("topn", topn, 1)
     check_int("block", block, 1)
+    check_similarity(similarity)
     path = Path(path)
     parquet = path.suffix.lower() in (".parquet", ".pq")
     n_items = len(state)
@@ -518,7 +524,7 @@ def export_similar_items(
     with atomic_write(path, "wb") as handle, _table_writer(handle, parquet) as write:
         for start in range(0, n_items, block):
             chunk = state.items[start : start + block]
-            ids, scores = state.similar_items(chunk, topn=k)
+            ids, scores = state.similar_items(chunk, topn=k, similarity=similarity)
             write(
                 np.repeat(chunk, k),
                 np.tile(np.arange(1, k + 1), len(chunk)),
