@@ -7,23 +7,25 @@ can be called and tested on its own.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import itertools
 import math
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from item2vec._kernels import core as _core
-from item2vec.corpus import Sequences, count_codes
+from item2vec.corpus import RecodedSequences, Sequences, count_codes
 from item2vec.vocab import Vocabulary
 
 __all__ = [
+    "BLOCK_TOKENS",
     "CHUNK_TOKENS",
     "TrainingRecord",
     "chunk_bounds",
@@ -36,6 +38,9 @@ __all__ = [
 # Tokens per kernel call: large enough that Python's share between calls is
 # negligible, small enough to spread work over threads and report progress.
 CHUNK_TOKENS = 32768
+# Tokens of a recoded corpus (RecodedSequences) made at once: a block is recoded while
+# the threads train the one before it, so about three blocks are in memory at a time.
+BLOCK_TOKENS = 1 << 21
 _UINT64 = (1 << 64) - 1
 
 
@@ -117,13 +122,19 @@ def initial_vectors(n_items: int, dim: int, seed: int) -> np.ndarray:
     return vectors
 
 
-def _kernel_setup(
-    vectors: np.ndarray, output: np.ndarray, corpus: Sequences, params: Mapping[str, Any]
-) -> Any:
-    """The kernel's per-fit setup: validated arrays, packed noise table, options."""
-    vocab = corpus.vocabulary
+def _noise_tables(vocab: Vocabulary, params: Mapping[str, Any]) -> tuple[np.ndarray, ...]:
+    """Subsampling keep-probabilities and the noise alias table, made once per fit."""
     keep = vocab.keep_probabilities(float(params["sample"]))
     threshold, alias = noise_table(vocab, float(params["ns_exponent"]))
+    return keep, threshold, alias
+
+
+def _kernel_setup(
+    vectors: np.ndarray, output: np.ndarray, corpus: Sequences, params: Mapping[str, Any],
+    tables: tuple[np.ndarray, ...] | None = None,
+) -> Any:  # fmt: skip
+    """The kernel's per-fit setup: validated arrays, packed noise table, options."""
+    keep, threshold, alias = _noise_tables(corpus.vocabulary, params) if tables is None else tables
     weights = times = None
     if params["use_weights"] and corpus.weights is not None and corpus.n_tokens:
         mean = corpus.weights.mean(dtype=np.float64)
@@ -144,6 +155,63 @@ def _kernel_setup(
     )  # fmt: skip
 
 
+def _needs_token_extras(params: Mapping[str, Any]) -> bool:
+    """Whether training reads per-token weights or times."""
+    return bool(params["use_weights"]) or (
+        params["time_decay"] is not None or params["time_window"] is not None
+    )
+
+
+def chunk_blocks(chunks: list[tuple[int, int, int, int]], target: int) -> list[tuple[int, int]]:
+    """Runs of consecutive chunks of about ``target`` tokens (at least one chunk each),
+    as (first chunk, end chunk)."""
+    blocks, first = [], 0
+    for k, (_, _, _, tok_end) in enumerate(chunks):
+        if tok_end - chunks[first][2] >= target or k + 1 == len(chunks):
+            blocks.append((first, k + 1))
+            first = k + 1
+    return blocks
+
+
+class _Blocks:
+    """The kernel setups of one fit, each with the chunks it trains.
+
+    A corpus in memory (or memory-mapped) has one setup over all its
+    sequences, made once. A :class:`~item2vec.corpus.RecodedSequences` has
+    one per block of chunks (:data:`BLOCK_TOKENS`), made afresh, one block
+    ahead of the threads, whenever its chunks are trained: the recoded tokens
+    never exist all at once. A chunk trains the same sequences either way,
+    with the same seed and learning rates, so the vectors are identical.
+    """
+
+    def __init__(
+        self, vectors: np.ndarray, output: np.ndarray, corpus: Sequences | RecodedSequences,
+        params: Mapping[str, Any], chunks: list[tuple[int, int, int, int]],
+    ) -> None:  # fmt: skip
+        self.vectors, self.output, self.params = vectors, output, params
+        self.corpus = corpus
+        self.tables = _noise_tables(corpus.vocabulary, params)
+        if isinstance(corpus, RecodedSequences):
+            self.ranges = chunk_blocks(chunks, BLOCK_TOKENS)
+            self.whole = None
+        else:
+            self.ranges = [(0, len(chunks))]
+            self.whole = _kernel_setup(vectors, output, corpus, params, self.tables)
+        self.chunks = chunks
+
+    def __iter__(self) -> Iterator[tuple[Any, int, range]]:
+        """(setup, its first sequence, the chunks it trains), one block at a time."""
+        for k_begin, k_end in self.ranges:
+            if self.whole is not None:
+                yield self.whole, 0, range(k_begin, k_end)
+                continue
+            seq_begin, seq_end = self.chunks[k_begin][0], self.chunks[k_end - 1][1]
+            block = self.corpus.block(seq_begin, seq_end)  # type: ignore[union-attr]
+            setup = _kernel_setup(self.vectors, self.output, block, self.params, self.tables)
+            del block  # the setup holds the arrays it needs
+            yield setup, seq_begin, range(k_begin, k_end)
+
+
 def auto_epochs(n_tokens: int, n_items: int) -> int:
     """The passes ``epochs="auto"`` makes over a corpus: ``150 / sqrt(tokens per item)``,
     rounded and kept within 5..50.
@@ -159,16 +227,19 @@ def auto_epochs(n_tokens: int, n_items: int) -> int:
     return int(min(50, max(5, round(150.0 / math.sqrt(per_item)))))
 
 
-def auto_epochs_of(corpus: Sequences) -> int:
+def auto_epochs_of(corpus: Sequences | RecodedSequences) -> int:
     """:func:`auto_epochs` for ``corpus``, over the items it holds."""
-    present = count_codes(corpus.codes, len(corpus.vocabulary))
+    if isinstance(corpus, RecodedSequences):
+        present = corpus.item_counts()
+    else:
+        present = count_codes(corpus.codes, len(corpus.vocabulary))
     return auto_epochs(corpus.n_tokens, int(np.count_nonzero(present)))
 
 
 def train(
     vectors: np.ndarray,
     output: np.ndarray,
-    corpus: Sequences,
+    corpus: Sequences | RecodedSequences,
     params: Mapping[str, Any],
     seed: int,
     epochs: int,
@@ -182,7 +253,10 @@ def train(
     ----------
     vectors, output : float32 arrays of shape (n_items, dim), C-contiguous
         Input and output weights; rows follow ``corpus.vocabulary``.
-    corpus : Sequences
+    corpus : Sequences or RecodedSequences
+        A :class:`~item2vec.corpus.RecodedSequences` is recoded a block at a
+        time while training (when the parameters need event weights or times,
+        it is recoded whole first).
     params : mapping
         The training parameters of :class:`~item2vec.Item2Vec` (already checked).
     seed : int
@@ -209,14 +283,39 @@ def train(
         When nothing could be trained (no pair left after subsampling) and
         ``require_events`` is True.
     """
-    setup = _kernel_setup(vectors, output, corpus, params)
+    if isinstance(corpus, RecodedSequences) and _needs_token_extras(params):
+        corpus = corpus.materialized()  # the weights' mean is taken over them all at once
     chunks = chunk_bounds(corpus.offsets, CHUNK_TOKENS)
+    blocks = _Blocks(vectors, output, corpus, params, chunks)
     n_tokens = corpus.n_tokens
     total = float(n_tokens) * epochs
     alpha0, alpha1 = float(params["alpha"]), float(params["min_alpha"])
 
-    def run(task: tuple[int, int, float, float, int]) -> tuple[int, int, int, float]:
+    def run(setup: Any, task: tuple[int, int, float, float, int]) -> tuple[int, int, int, float]:
         return _core.train_chunk(setup, *task, stop)
+
+    def epoch_results(epoch: int) -> Iterator[tuple[int, int, int, float]]:
+        """The epoch's chunk results in chunk order; a block's tasks are submitted
+        before the previous block's results are awaited, so the threads never wait
+        for a block to be made, and at most two blocks' tasks are pending."""
+        pending: collections.deque[Future[tuple[int, int, int, float]]] = collections.deque()
+        for setup, first_seq, ks in blocks:
+            submitted = []
+            for k in ks:
+                seq_begin, seq_end, tok_begin, tok_end = chunks[k]
+                done = epoch * n_tokens
+                a_begin = alpha0 + (alpha1 - alpha0) * (done + tok_begin) / total
+                a_end = alpha0 + (alpha1 - alpha0) * (done + tok_end) / total
+                chunk_seed = seed * 0x9E3779B97F4A7C15 + epoch * 0xD1B54A32D192ED03 + k
+                task = (seq_begin - first_seq, seq_end - first_seq, a_begin, a_end,
+                        chunk_seed & _UINT64)  # fmt: skip
+                submitted.append(executor.submit(run, setup, task))
+            del setup
+            while pending:
+                yield pending.popleft().result()
+            pending.extend(submitted)
+        while pending:
+            yield pending.popleft().result()
 
     # The main thread only waits, so Ctrl-C reaches it at once; it then raises
     # the stop flag, which the kernels check before every sequence.
@@ -227,16 +326,9 @@ def train(
     try:
         for epoch in range(epochs):
             started = time.perf_counter()
-            tasks = []
-            for k, (seq_begin, seq_end, tok_begin, tok_end) in enumerate(chunks):
-                done = epoch * n_tokens
-                a_begin = alpha0 + (alpha1 - alpha0) * (done + tok_begin) / total
-                a_end = alpha0 + (alpha1 - alpha0) * (done + tok_end) / total
-                chunk_seed = seed * 0x9E3779B97F4A7C15 + epoch * 0xD1B54A32D192ED03 + k
-                tasks.append((seq_begin, seq_end, a_begin, a_end, chunk_seed & _UINT64))
             kept = events = 0
             loss = 0.0  # summed in float64 over chunks and threads
-            for raw, kept_chunk, events_chunk, loss_chunk in executor.map(run, tasks):
+            for raw, kept_chunk, events_chunk, loss_chunk in epoch_results(epoch):
                 kept += kept_chunk
                 events += events_chunk
                 loss += loss_chunk

@@ -6,6 +6,7 @@ import itertools
 import mmap
 import os
 from collections.abc import Hashable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from item2vec._columns import (
 from item2vec._validation import check_limits
 from item2vec.vocab import Vocabulary, _as_item_array
 
-__all__ = ["Sequences", "as_sequences", "training_corpus"]
+__all__ = ["RecodedSequences", "Sequences", "as_sequences", "training_corpus"]
 
 
 class Sequences:
@@ -419,21 +420,48 @@ class Sequences:
 
         An identity mapping shares the arrays instead of copying them, so
         pruning that drops nothing costs no copy of a (memory-mapped) corpus.
+        Otherwise the tokens are recoded a block at a time into arrays of the
+        result's size: the memory needed is the result's and a few blocks.
+
+        Raises
+        ------
+        ValueError
+            If ``mapping`` does not hold one integer per item of this
+            vocabulary, each -1 or a code of ``vocabulary``.
         """
-        mapping = np.asarray(mapping)
-        if mapping.shape == (len(self.vocabulary),) and np.array_equal(
-            mapping, np.arange(mapping.shape[0])
-        ):
+        mapping = _checked_mapping(mapping, len(self.vocabulary), len(vocabulary))
+        if np.array_equal(mapping, np.arange(mapping.shape[0])):
             return Sequences(
                 self.codes, self.offsets, vocabulary, self.weights, self.times, self.users
             )
-        new_codes = mapping[self.codes]
-        keep = new_codes >= 0
-        kept = self.select_tokens(keep) if not keep.all() else self
-        return Sequences(
-            new_codes[keep].astype(np.int32, copy=False),
-            kept.offsets, vocabulary, kept.weights, kept.times, kept.users,
-        )  # fmt: skip
+        offsets = _kept_offsets(self.codes, self.offsets, mapping >= 0)
+        n_kept = int(offsets[-1])
+        if n_kept == self.n_tokens:  # every token stays: only the codes change
+            codes = np.empty(n_kept, dtype=np.int32)
+            for start, block in _spans(self.codes):
+                # "clip" writes straight to out ("raise" buffers); codes are checked in range
+                np.take(mapping, block, out=codes[start : start + block.shape[0]], mode="clip")
+            return Sequences(codes, self.offsets, vocabulary, self.weights, self.times, self.users)
+        codes = np.empty(n_kept, dtype=np.int32)
+        extras_names = ("weights", "times")
+        extras = {
+            name: (values, np.empty(n_kept, dtype=values.dtype))
+            for name, values in zip(extras_names, (self.weights, self.times), strict=True)
+            if values is not None
+        }
+        done = 0
+        for start, block in _spans(self.codes):
+            new = mapping[block]
+            keep = new >= 0
+            stop, end = start + block.shape[0], done + int(np.count_nonzero(keep))
+            # (np.compress into out would first make 8-byte indices of the kept tokens)
+            codes[done:end] = new[keep]
+            for values, out in extras.values():
+                with _released(values, start, stop) as span:
+                    out[done:end] = span[keep]
+            done = end
+        weights, times = (extras[name][1] if name in extras else None for name in extras_names)
+        return Sequences(codes, offsets, vocabulary, weights, times, self.users)
 
     def _recounted(self, codes: np.ndarray) -> Vocabulary:
         """This vocabulary with the counts of ``codes``, so counts always describe the tokens."""
@@ -492,6 +520,135 @@ class Sequences:
         """:meth:`pruned`, and the mapping from old codes to new ones (-1: dropped)."""
         vocabulary, mapping = self._recounted(self.codes).pruned(min_count, max_vocab_size)
         return self.remap(mapping, vocabulary), mapping
+
+    def pruned_lazily(
+        self, min_count: int = 1, max_vocab_size: int | None = None
+    ) -> tuple[Sequences | RecodedSequences, np.ndarray]:
+        """:meth:`pruned_with_mapping`, with the tokens recoded only when read.
+
+        A pruning that drops or moves an item gives a
+        :class:`RecodedSequences`: the pruned corpus's offsets and vocabulary,
+        its tokens recoded a block of sequences at a time. Training reads
+        them so: a large (memory-mapped) corpus is pruned without a copy of
+        its tokens. A pruning that changes nothing gives this corpus's arrays.
+        """
+        vocabulary, mapping = self._recounted(self.codes).pruned(min_count, max_vocab_size)
+        if np.array_equal(mapping, np.arange(mapping.shape[0])):
+            return self.remap(mapping, vocabulary), mapping
+        return RecodedSequences(self, mapping, vocabulary), mapping
+
+    def _without(self, weights: bool = False, times: bool = False) -> Sequences:
+        """The corpus without its weights and (or) times, sharing the other arrays,
+        so what does not need them does not recode or copy them."""
+        return Sequences._trusted(
+            self.codes, self.offsets, self.vocabulary,
+            None if weights else self.weights, None if times else self.times, self.users,
+        )  # fmt: skip
+
+    @classmethod
+    def _trusted(
+        cls, codes: np.ndarray, offsets: np.ndarray, vocabulary: Vocabulary,
+        weights: np.ndarray | None = None, times: np.ndarray | None = None,
+        users: np.ndarray | None = None,
+    ) -> Sequences:  # fmt: skip
+        """A corpus of arrays derived from a checked corpus, of the right dtypes and
+        consistent by construction: not scanned again."""
+        corpus = cls.__new__(cls)
+        corpus.codes, corpus.offsets, corpus.vocabulary = codes, offsets, vocabulary
+        corpus.weights, corpus.times, corpus.users = weights, times, users
+        return corpus
+
+
+class RecodedSequences:
+    """A corpus's tokens recoded through a mapping, made a block of sequences at a time.
+
+    What ``source.remap(mapping, vocabulary)`` holds, without holding it:
+    the offsets (one per sequence) and the vocabulary are computed at once,
+    the recoded tokens only for the sequences asked for (:meth:`block`).
+    The training driver reads a corpus so, block after block, and a large
+    memory-mapped corpus is trained after pruning without a recoded copy
+    of its tokens (:meth:`Sequences.pruned_lazily`).
+
+    Parameters
+    ----------
+    source : Sequences
+        The corpus in its own codes.
+    mapping : int array of shape (len(source.vocabulary),)
+        Old code -> new code; -1 drops the item's tokens.
+    vocabulary : Vocabulary
+        The vocabulary of the new codes.
+
+    Examples
+    --------
+    >>> corpus = Sequences.from_iterable([["a", "b", "a"], ["c", "b"]])
+    >>> pruned, mapping = corpus.pruned_lazily(min_count=2)
+    >>> pruned.n_tokens, pruned.offsets.tolist()
+    (4, [0, 3, 4])
+    >>> pruned.materialized().to_lists() == corpus.pruned(min_count=2).to_lists()
+    True
+    """
+
+    def __init__(self, source: Sequences, mapping: np.ndarray, vocabulary: Vocabulary) -> None:
+        if not isinstance(source, Sequences):
+            raise TypeError(f"source must be a Sequences, got {type(source).__name__}")
+        self.source = source
+        self.mapping = _checked_mapping(mapping, len(source.vocabulary), len(vocabulary))
+        self.vocabulary = vocabulary
+        self.offsets = _kept_offsets(source.codes, source.offsets, self.mapping >= 0)
+
+    def __len__(self) -> int:
+        return int(self.offsets.shape[0] - 1)
+
+    @property
+    def n_tokens(self) -> int:
+        """Number of tokens left after recoding."""
+        return int(self.offsets[-1])
+
+    def __repr__(self) -> str:
+        return (
+            f"RecodedSequences(n_sequences={len(self)}, n_tokens={self.n_tokens}, "
+            f"n_items={len(self.vocabulary)})"
+        )
+
+    def block(self, seq_begin: int, seq_end: int) -> Sequences:
+        """Sequences ``seq_begin <= s < seq_end``, recoded, as a corpus of their own
+        (offsets from 0), with their weights and times."""
+        if not 0 <= seq_begin <= seq_end <= len(self):
+            raise IndexError(
+                f"sequence range [{seq_begin}, {seq_end}) outside 0..{len(self)} sequences"
+            )
+        source = self.source
+        start, stop = int(source.offsets[seq_begin]), int(source.offsets[seq_end])
+        with _released(source.codes, start, stop) as span:
+            new = self.mapping[span]
+        keep = new >= 0
+        every = bool(keep.all())
+
+        def tokens(values: np.ndarray | None) -> np.ndarray | None:
+            if values is None:
+                return None
+            with _released(values, start, stop) as span:
+                return np.array(span) if every else span[keep]
+
+        offsets = self.offsets[seq_begin : seq_end + 1] - self.offsets[seq_begin]
+        return Sequences._trusted(
+            new if every else new[keep], offsets, self.vocabulary,
+            tokens(source.weights), tokens(source.times),
+            None if source.users is None else source.users[seq_begin:seq_end],
+        )  # fmt: skip
+
+    def item_counts(self) -> np.ndarray:
+        """How often each new code occurs in the recoded tokens (int64), counted from
+        the source's codes a block at a time."""
+        old = count_codes(self.source.codes, len(self.source.vocabulary))
+        kept = self.mapping >= 0
+        counts = np.zeros(len(self.vocabulary), dtype=np.int64)
+        np.add.at(counts, self.mapping[kept], old[kept])
+        return counts
+
+    def materialized(self) -> Sequences:
+        """The recoded corpus in memory: ``source.remap(mapping, vocabulary)``."""
+        return self.source.remap(self.mapping, self.vocabulary)
 
 
 # what every corpus builder (in memory, DuckDB, Spark) says of a log that gives no corpus
@@ -587,31 +744,87 @@ def count_codes(codes: np.ndarray, n_items: int) -> np.ndarray:
     return counts
 
 
-def _blocks(values: np.ndarray, size: int = 1 << 22, overlap: int = 0) -> Iterator[np.ndarray]:
+# Tokens per block of a scan (validation, counts, recoding): its temporaries are a few
+# times this, whatever the size of the corpus.
+BLOCK_TOKENS = 1 << 22
+
+
+def _checked_mapping(mapping: Any, n_old: int, n_new: int) -> np.ndarray:
+    """``mapping`` (old code -> new code, -1: dropped) as int32, checked once, so the
+    codes it gives need no scan."""
+    mapping = np.asarray(mapping)
+    if mapping.shape != (n_old,) or (mapping.size and mapping.dtype.kind not in "iu"):
+        raise ValueError(
+            f"mapping must hold one integer code per item ({n_old}), got an array of "
+            f"shape {mapping.shape} and dtype {mapping.dtype}"
+        )
+    if mapping.size and (mapping.min() < -1 or mapping.max() >= n_new):
+        raise ValueError(f"mapping must map every item to -1 or a code in [0, {n_new})")
+    return mapping.astype(np.int32, copy=False)
+
+
+def _kept_offsets(codes: np.ndarray, offsets: np.ndarray, kept_item: np.ndarray) -> np.ndarray:
+    """``offsets`` once the tokens of the items not in ``kept_item`` are dropped, counted
+    a block of tokens at a time from the positions of the dropped ones (no array of one
+    entry per token: a block's temporaries are a byte per token and 8 per dropped one)."""
+    out = np.empty(offsets.shape[0], dtype=np.int64)
+    dropped_before = at = 0  # tokens dropped before the block; offsets placed so far
+    for start, block in _spans(codes):
+        stop = start + block.shape[0]
+        upto = at + int(np.searchsorted(offsets[at:], stop, side="left"))
+        dropped = np.flatnonzero(~kept_item[block])  # in the block, ascending
+        inside = offsets[at:upto] - start
+        out[at:upto] = offsets[at:upto] - dropped_before - np.searchsorted(dropped, inside)
+        dropped_before += dropped.shape[0]
+        at = upto
+    out[at:] = offsets[at:] - dropped_before  # the offsets at the end of the tokens
+    return out
+
+
+def _blocks(values: np.ndarray, size: int | None = None, overlap: int = 0) -> Iterator[np.ndarray]:
     """``values`` in consecutive blocks (each sharing ``overlap`` entries with the next),
     for scans whose temporaries must stay small. A block of a memory-mapped array is
     copied out of the mapping, whose pages are then released where the platform can
     (``madvise``): a scan does not leave the mapping resident, which would count the
     whole file in the process's memory. The mapping is read, never the file by its
     name, so the values are those that were opened even once the file is replaced."""
+    size = BLOCK_TOKENS if size is None else size
     step = size - overlap
-    stops = range(0, max(values.shape[0] - overlap, 1), step)
-    mapped = _backing_file(values)
-    if mapped is None:
-        for i in stops:
-            yield values[i : i + size]
-        return
-    mapping, start = mapped
-    for i in stops:
-        block = values[i : i + size].copy()
-        first = start + i * values.itemsize
-        page = first - first % mmap.PAGESIZE  # madvise takes whole pages
-        try:
-            if block.nbytes:
-                mapping.madvise(mmap.MADV_DONTNEED, page, first + block.nbytes - page)
-        except OSError:  # a file system that cannot: the pages stay, the values are right
-            pass
-        yield block
+    mapped = _backing_file(values) is not None
+    for i in range(0, max(values.shape[0] - overlap, 1), step):
+        with _released(values, i, i + size) as span:
+            yield span.copy() if mapped else span
+
+
+def _spans(values: np.ndarray, size: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """``values`` in consecutive blocks with their starts, as views: a memory-mapped
+    block's pages are released once the next block is asked for, so use each before
+    asking for the next (see :func:`_released`)."""
+    size = BLOCK_TOKENS if size is None else size
+    for i in range(0, values.shape[0], size):
+        with _released(values, i, i + size) as span:
+            yield i, span
+
+
+@contextmanager
+def _released(values: np.ndarray, start: int, stop: int) -> Iterator[np.ndarray]:
+    """``values[start:stop]``, whose pages, if memory-mapped, are released (``madvise``)
+    once the block ends: a scan does not leave the mapping resident (see
+    :func:`_blocks`). Reading the view again later is safe (a page read again comes
+    back from the file) but makes it resident again."""
+    span = values[start:stop]
+    try:
+        yield span
+    finally:
+        mapped = _backing_file(values)
+        if mapped is not None and span.nbytes:
+            mapping, offset = mapped
+            first = offset + start * values.itemsize
+            page = first - first % mmap.PAGESIZE  # madvise takes whole pages
+            try:
+                mapping.madvise(mmap.MADV_DONTNEED, page, first + span.nbytes - page)
+            except OSError:  # a file system that cannot: the pages stay, the values are right
+                pass
 
 
 def _backing_file(values: np.ndarray) -> tuple[mmap.mmap, int] | None:

@@ -12,7 +12,7 @@ import numpy as np
 from item2vec._params import ITEM2VEC_PARAMS, ParamsMixin
 from item2vec._training import TrainingRecord, auto_epochs_of, initial_vectors, seed_from, train
 from item2vec._validation import NotFittedError, check_int
-from item2vec.corpus import Sequences, as_sequences, training_corpus
+from item2vec.corpus import RecodedSequences, Sequences, as_sequences, training_corpus
 from item2vec.features import with_feature_sequences
 from item2vec.neighbors import QUERY_DEFAULTS, RankingSource, RecommenderMixin, history_matrix
 from item2vec.vectors import ItemVectors, VectorQueries
@@ -333,15 +333,23 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         self._check_params()
         corpus = self._training_corpus(X)
         full = corpus.vocabulary
-        corpus, mapping = corpus.pruned_with_mapping(self.min_count, self.max_vocab_size)
-        if len(corpus.vocabulary) == 0:
+        # what training does not read is neither recoded nor copied; without side features
+        # pruning recodes the tokens a block at a time as training reads them, not all at once
+        timed = self.time_decay is not None or self.time_window is not None
+        corpus = corpus._without(weights=not self.use_weights, times=not timed)
+        pruned: Sequences | RecodedSequences
+        if item_features is None:
+            pruned, mapping = corpus.pruned_lazily(self.min_count, self.max_vocab_size)
+        else:
+            pruned, mapping = corpus.pruned_with_mapping(self.min_count, self.max_vocab_size)
+        if len(pruned.vocabulary) == 0:
             raise ValueError(
                 f"no item occurs at least min_count={self.min_count} times; lower min_count"
             )
         seed = seed_from(self.random_state)
-        training, features = corpus, None
-        if item_features is not None:
-            training, features = with_feature_sequences(corpus, item_features)
+        training, features = pruned, None
+        if isinstance(pruned, Sequences) and item_features is not None:
+            training, features = with_feature_sequences(pruned, item_features)
         dropped = mapping < 0  # (no index of the ids: for a million ids that is ~100 MB)
         pending = dict(
             zip(full.items[dropped].tolist(), full.counts[dropped].tolist(), strict=True)
@@ -352,14 +360,14 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         record = TrainingRecord(seed=seed, pending_counts=pending)
         with self._lock():
             try:
-                self._train(state, record, training, seed, self._epochs_for(corpus))
+                self._train(state, record, training, seed, self._epochs_for(pruned))
             except BaseException:
                 self._forget_fit()
                 raise
             if features is not None:  # the items keep the first rows
-                n_items = len(corpus.vocabulary)
+                n_items = len(pruned.vocabulary)
                 state = ItemVectors(
-                    corpus.vocabulary, vectors[:n_items].copy(),
+                    pruned.vocabulary, vectors[:n_items].copy(),
                     state.output_vectors[:n_items].copy(),  # type: ignore[index]
                     features, vectors[n_items:].copy(),
                 )  # fmt: skip
@@ -450,7 +458,7 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         corpus = as_sequences(X)
         return self.fit(corpus).transform(corpus)
 
-    def _epochs_for(self, corpus: Sequences) -> int:
+    def _epochs_for(self, corpus: Sequences | RecodedSequences) -> int:
         """The ``epochs`` parameter, with "auto" worked out for ``corpus``."""
         if self.epochs == "auto":  # over the items this corpus holds (an update's batch)
             return auto_epochs_of(corpus)
@@ -462,8 +470,8 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         return training_corpus(X, use_weights=bool(self.use_weights), needs_times=timed)
 
     def _train(
-        self, state: ItemVectors, record: TrainingRecord, corpus: Sequences, seed: int,
-        epochs: int, require_events: bool = True,
+        self, state: ItemVectors, record: TrainingRecord, corpus: Sequences | RecodedSequences,
+        seed: int, epochs: int, require_events: bool = True,
     ) -> None:  # fmt: skip
         """Train ``state`` in place; this thread (so the callbacks) sees it meanwhile."""
         if state.output_vectors is None:
