@@ -110,8 +110,10 @@ def test_a_model_saved_in_format_1_still_loads():
     assert model._record.seed == expected["seed"]
     assert sorted(model._record.pending_counts.items()) == [tuple(p) for p in expected["pending"]]
     # that release had no directional context and no remembered query options: the
-    # model loads with the symmetric window and plain queries, as it behaved then
-    plain = {"context": "both", "last_n": None, "half_life": None, "time_half_life": None}
+    # model loads with the symmetric window and plain queries (items compared by their
+    # input vectors), as it behaved then
+    plain = {"context": "both", "last_n": None, "half_life": None, "time_half_life": None,
+             "similarity": "input"}  # fmt: skip
     expected_params = {**expected["params"], **plain, "popularity": 0.0}
     assert {k: v for k, v in model.get_params().items() if k != "callbacks"} == expected_params
     # and it trains on: the pending item joins once it reaches min_count

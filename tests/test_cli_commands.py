@@ -103,10 +103,17 @@ def _fit(events, out, *options):
 
 
 def _cosine_top(model, item, k):
-    """Reference: the k items of highest cosine to ``item``, itself left out, best first."""
-    unit = model.vectors_ / np.linalg.norm(model.vectors_, axis=1, keepdims=True)
+    """Reference: the k items most similar to ``item``, itself left out, best first: the
+    item's unit input vector against the unit input vectors ("input") or the unit input +
+    output vectors ("inout") of every item, as the model's ``similarity`` says."""
+    vectors = model.vectors_.astype(np.float64)
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    rows_of = unit
+    if model.get_params()["similarity"] == "inout":
+        both = vectors + model.output_vectors_.astype(np.float64)
+        rows_of = both / np.linalg.norm(both, axis=1, keepdims=True)
     row = model.items_.tolist().index(item)
-    scores = unit.astype(np.float64) @ unit[row].astype(np.float64)
+    scores = rows_of @ unit[row]
     scores[row] = -np.inf
     order = np.argsort(-scores, kind="stable")[:k]
     items = model.items_.tolist()

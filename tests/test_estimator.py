@@ -23,7 +23,7 @@ PARAM_NAMES = [
     "alpha", "callbacks", "cbow_mean", "context", "epochs", "half_life", "last_n",
     "max_vocab_size", "min_alpha", "min_count", "n_jobs", "negative", "ns_exponent",
     "popularity", "random_state", "recommend_scoring", "sample", "session_contexts", "sg",
-    "shared_negatives", "shrink_windows", "time_decay", "time_half_life", "time_window",
+    "shared_negatives", "shrink_windows", "similarity", "time_decay", "time_half_life", "time_window",
     "use_weights", "vector_size", "verbose", "window",
 ]  # fmt: skip
 
@@ -373,10 +373,15 @@ def test_callbacks_query_the_vectors_of_the_epoch_just_trained():
         unit = unit_rows(model.vectors_)
         checks.append(np.allclose(model.normed_vectors, unit, atol=1e-6))
         nearest = ranked(unit @ unit[0], exclude=[0])[0]
+        first = model.most_similar(model.items_[0], topn=1, similarity="input")[0][0]
+        checks.append(first == model.items_[nearest])
+        # and so do the input + output vectors of the "inout" similarity (the default)
+        inout = unit_rows(model.vectors_ + model.output_vectors_)
+        nearest = ranked(inout @ unit[0], exclude=[0])[0]
         checks.append(model.most_similar(model.items_[0], topn=1)[0][0] == model.items_[nearest])
 
     Item2Vec(**(FAST | {"epochs": 3, "callbacks": [check]})).fit(corpus_of(8, 30, 5, seed=6))
-    assert checks == [True] * 6
+    assert checks == [True] * 9
 
 
 @pytest.fixture
@@ -882,7 +887,9 @@ def test_most_similar_mixes_a_raw_vector_with_negative_items(model):
     assert np.linalg.norm(query) < 1
     query /= np.linalg.norm(query)
     order = ranked(unit @ query, exclude=[near])
-    result = model.most_similar(positive=vector, negative=[model.items_[near]], topn=6)
+    result = model.most_similar(
+        positive=vector, negative=[model.items_[near]], topn=6, similarity="input"
+    )
     assert [i for i, _ in result] == model.items_[order[:6]].tolist()
     np.testing.assert_allclose([s for _, s in result], (unit @ query)[order[:6]], atol=1e-5)
 
@@ -892,7 +899,9 @@ def test_most_similar_with_only_negative_items_ranks_by_the_opposite(model):
     query = -(unit[2] + unit[7])
     query /= np.linalg.norm(query)
     order = ranked(unit @ query, exclude=[2, 7])
-    result = model.most_similar(negative=[model.items_[2], model.items_[7]], topn=5)
+    result = model.most_similar(
+        negative=[model.items_[2], model.items_[7]], topn=5, similarity="input"
+    )
     assert [i for i, _ in result] == model.items_[order[:5]].tolist()
     np.testing.assert_allclose([s for _, s in result], (unit @ query)[order[:5]], atol=1e-5)
 
@@ -922,7 +931,7 @@ def test_similar_by_vector_takes_an_integer_array(model):
     vector = np.array([2, 0, -1, 0, 1, 0])
     unit = unit_rows(model.vectors_)
     order = ranked(unit @ (vector / np.linalg.norm(vector)))
-    result = model.similar_by_vector(vector, topn=4)
+    result = model.similar_by_vector(vector, topn=4, similarity="input")
     assert [i for i, _ in result] == model.items_[order[:4]].tolist()
 
 
@@ -948,7 +957,7 @@ def test_a_single_item_model_has_no_neighbours_for_any_query(tmp_path):
 
 
 def test_export_with_topn_beyond_the_other_items_writes_them_all(tmp_path):
-    model = Item2Vec(**FAST).fit([["a", "b"]] * 3)
+    model = Item2Vec(**FAST, similarity="input").fit([["a", "b"]] * 3)
     unit = unit_rows(model.vectors_)
     assert model.export_similar_items(tmp_path / "sim.csv", topn=5, block=1) == 2
     lines = (tmp_path / "sim.csv").read_text().splitlines()
@@ -982,7 +991,9 @@ def test_export_checks_topn_and_block(model, tmp_path, options, error, message):
 
 
 def test_export_with_the_smallest_topn_and_block(model, tmp_path):
-    assert model.export_similar_items(tmp_path / "sim.csv", topn=1, block=1) == 15
+    assert (
+        model.export_similar_items(tmp_path / "sim.csv", topn=1, block=1, similarity="input") == 15
+    )
     unit = unit_rows(model.vectors_)
     nearest = [model.items_[ranked(unit @ unit[i], exclude=[i])[0]] for i in range(15)]
     rows = [line.split(",") for line in (tmp_path / "sim.csv").read_text().splitlines()[1:]]

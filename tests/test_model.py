@@ -12,9 +12,17 @@ from item2vec.datasets import planted_sessions
 
 @pytest.fixture(scope="module")
 def fitted(small_planted):
-    # plain queries (no remembered recency or prior): the tests below rank by the definitions
+    # plain queries (no remembered recency or prior; items compared by the cosine of their
+    # input vectors): the tests below rank by the definitions (tests/test_similarity.py
+    # checks the "inout" similarity)
     return Item2Vec(
-        vector_size=32, epochs=5, half_life=None, popularity=0.0, n_jobs=1, random_state=0
+        vector_size=32,
+        epochs=5,
+        half_life=None,
+        popularity=0.0,
+        similarity="input",
+        n_jobs=1,
+        random_state=0,
     ).fit(small_planted.sequences)
 
 

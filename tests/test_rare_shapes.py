@@ -185,7 +185,7 @@ def test_most_similar_caps_at_the_items_not_in_the_query(topn):
     query = unit[codes].sum(axis=0)
     query /= np.linalg.norm(query)
     expected, expected_scores = reference_ranking(unit @ query, topn, set(codes))
-    found = model.most_similar(query_items, topn=topn)
+    found = model.most_similar(query_items, topn=topn, similarity="input")
     assert [item for item, _ in found] == [ITEMS[i] for i in expected]
     assert len(found) == min(topn, 11)
     np.testing.assert_allclose([s for _, s in found], expected_scores, rtol=1e-5, atol=1e-6)
@@ -197,7 +197,7 @@ def test_similar_items_with_unknown_rows_skipped_caps_at_the_other_items(topn):
     unit = _cosines(model)
     asked = ["zz", "d", "a", "yy", "m", "d"]
     with pytest.warns(UnknownItemsWarning) as caught:
-        ids, scores = model.similar_items(asked, topn=topn, unknown="skip")
+        ids, scores = model.similar_items(asked, topn=topn, unknown="skip", similarity="input")
     assert caught[0].message.empty_rows.tolist() == [0, 3]
     width = min(topn, 12)
     assert ids.shape == scores.shape == (6, width)

@@ -236,6 +236,11 @@ ITEM2VEC_PARAMS: tuple[Param, ...] = (
         options=("output", "cosine"), cli=False,
     ),
     Param(
+        "similarity", "choice", "inout",
+        "item-to-item queries: cosine with input+output ('inout') or input ('input') vectors",
+        options=("inout", "input"),
+    ),
+    Param(
         "last_n", "int", None, "queries: aggregate only the last N events of a history",
         low=1, none=True,
     ),

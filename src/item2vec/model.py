@@ -14,7 +14,13 @@ from item2vec._training import TrainingRecord, auto_epochs_of, initial_vectors, 
 from item2vec._validation import NotFittedError, check_int
 from item2vec.corpus import RecodedSequences, Sequences, as_sequences, training_corpus
 from item2vec.features import with_feature_sequences
-from item2vec.neighbors import QUERY_DEFAULTS, RankingSource, RecommenderMixin, history_matrix
+from item2vec.neighbors import (
+    MODEL_SETTING,
+    QUERY_DEFAULTS,
+    RankingSource,
+    RecommenderMixin,
+    history_matrix,
+)
 from item2vec.vectors import ItemVectors, VectorQueries
 from item2vec.vocab import _is_int_id
 
@@ -24,7 +30,13 @@ __all__ = ["PRESETS", "Item2Vec", "NotFittedError"]
 # "word2vec" restores word2vec's (and gensim's) defaults for text and plain queries.
 PRESETS: dict[str, dict[str, Any]] = {
     "recommend": {},
-    "word2vec": {"sample": 1e-3, "epochs": 5, "half_life": None, "popularity": 0.0},
+    "word2vec": {
+        "sample": 1e-3,
+        "epochs": 5,
+        "half_life": None,
+        "popularity": 0.0,
+        "similarity": "input",
+    },
 }
 
 
@@ -126,7 +138,20 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         vectors with each item's unit vector, which ranks items as the cosine
         to that mean does (the score itself is the cosine times the mean's
         length, below 1 for histories of several items): the item-to-item
-        similarity of :meth:`most_similar`.
+        similarity "input" of :meth:`most_similar`.
+    similarity : {"inout", "input"}, default="inout"
+        What :meth:`most_similar`, :meth:`similar_items`,
+        :meth:`similar_by_vector` and :meth:`export_similar_items` compare a
+        query (an item's unit input vector) with when a call leaves it out, and
+        so ``item2vec similar``, the service's ``/similar`` and
+        :func:`item2vec.spark.similar_items`: every item's input + output
+        vector ("inout") or input vector ("input", word2vec's and gensim's
+        cosine). With the defaults (no subsampling, many epochs) the input
+        cosine ranks rarely seen items first; "inout" adds the score
+        ``input . output`` that training fits to co-occurrence (MovieLens-100K:
+        neighbours sharing genres and co-occurring in held-out users far more
+        often; benchmarks/README.md, "Item-to-item similarity"). "inout" is
+        not symmetric; vectors without output vectors answer with "input".
     last_n : int or None, default=None
     half_life : float or None, default=1.0
     time_half_life : float or None, default=None
@@ -210,6 +235,7 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         time_decay: float | None = None,
         time_window: float | None = None,
         recommend_scoring: str = "output",
+        similarity: str = "inout",
         last_n: int | None = None,
         half_life: float | None = 1.0,
         time_half_life: float | None = None,
@@ -239,6 +265,7 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         self.time_decay = time_decay
         self.time_window = time_window
         self.recommend_scoring = recommend_scoring
+        self.similarity = similarity
         self.last_n = last_n
         self.half_life = half_life
         self.time_half_life = time_half_life
@@ -254,13 +281,15 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
 
         "recommend" is the defaults, chosen for next-item recommendation.
         "word2vec" is word2vec's defaults for text (``sample=1e-3``,
-        ``epochs=5``) with plain queries (no recency, no popularity prior),
-        as gensim's ``Word2Vec`` would train and item-to-item cosine would use.
+        ``epochs=5``) with plain queries (no recency, no popularity prior, the
+        cosine of input vectors between items), as gensim's ``Word2Vec`` would
+        train and query.
 
         Examples
         --------
-        >>> Item2Vec.from_preset("word2vec", vector_size=64)
-        Item2Vec(epochs=5, half_life=None, popularity=0.0, sample=0.001, vector_size=64)
+        >>> Item2Vec.from_preset("word2vec", vector_size=64)  # doctest: +NORMALIZE_WHITESPACE
+        Item2Vec(epochs=5, half_life=None, popularity=0.0, sample=0.001, similarity='input',
+                 vector_size=64)
         """
         if name not in PRESETS:
             raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {name!r}")
@@ -441,7 +470,10 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
                 self._train(state, new_record, corpus, seed, passes, require_events=False)
             new_record.n_updates += 1
             if old.indexes:  # the vectors all moved: a new index for the new state
-                state.build_index(**_index_params(old.indexes))
+                params = _index_params(old.indexes)
+                state.build_index(**params)
+                if "inout" in old.indexes:
+                    state.build_similarity_index("inout", **params)
             self._publish(state, new_record)  # on any failure the old state stays published
             return self
 
@@ -549,6 +581,10 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         with self._lock():
             state = self._state
             state.build_index(m=m, ef_construction=ef_construction, ef_search=ef_search)
+            if self.similarity == "inout":  # the index its item-to-item queries search
+                state.build_similarity_index(
+                    "inout", m=m, ef_construction=ef_construction, ef_search=ef_search
+                )
         return self
 
     # --- files ---------------------------------------------------------------
@@ -575,7 +611,8 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
 
         saved = load_model(path, mmap=mmap)
         # files written before the model remembered query options queried without them
-        params = {**QUERY_DEFAULTS, **saved.params}
+        # ... and compared items by their input vectors
+        params = {**QUERY_DEFAULTS, "similarity": "input", **saved.params}
         try:
             model = cls(**params)
         except TypeError as exc:
@@ -604,7 +641,9 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         from item2vec.io import load_word2vec_format
 
         state = load_word2vec_format(path, binary=binary, item_type=item_type)
-        model = cls(vector_size=state.vectors.shape[1], recommend_scoring="cosine")
+        model = cls(
+            vector_size=state.vectors.shape[1], recommend_scoring="cosine", similarity="input"
+        )
         return cls._with_state(model, state, TrainingRecord())
 
     @staticmethod
@@ -613,15 +652,19 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         return model
 
     def export_similar_items(
-        self, path: str | os.PathLike[str], topn: int = 10, block: int = 4096
-    ) -> int:
+        self, path: str | os.PathLike[str], topn: int = 10, block: int = 4096,
+        similarity: str = MODEL_SETTING,
+    ) -> int:  # fmt: skip
         """Write every item's ``topn`` nearest neighbours to a CSV or Parquet table.
 
-        See :func:`item2vec.io.export_similar_items`; returns the rows written.
+        See :func:`item2vec.io.export_similar_items`; ``similarity`` left out
+        is the model's. Returns the rows written.
         """
         from item2vec.io import export_similar_items
 
-        return export_similar_items(self._state, path, topn=topn, block=block)
+        return export_similar_items(
+            self._state, path, topn=topn, block=block, similarity=self._similarity(similarity)
+        )
 
     # --- scikit-learn ----------------------------------------------------------
 
