@@ -4,9 +4,12 @@ Times ``similar_items`` (tiled matrix products over the cached normalised
 matrix, each tile merged into running top-k lists) and ``recommend_batch`` on a model whose
 vectors are random (the speed does not depend on their values).
 
-With ``--ann``: the same queries exact and through the faiss HNSW index
-(``Item2Vec.build_index``) on clustered vectors: build time, memory,
-recall@10 and queries/s, single and batched, on 1 and 2 threads.
+With ``--ann``: the same queries exact and through the approximate indexes
+on clustered vectors (``--structure ivf``, the default of
+:class:`item2vec.index.ApproximateIndex`, or ``hnsw`` through
+``Item2Vec.build_index``): build time, memory, recall@10 and queries/s,
+single and batched, on 1 and 2 threads. benchmarks/index_build.py sweeps
+the structures' settings.
 
 Example::
 
@@ -38,7 +41,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     n_items = int(args.items)
     rng = np.random.default_rng(0)
-    model = Item2Vec(vector_size=args.dim)
+    model = Item2Vec(vector_size=args.dim, similarity="input")  # the input cosine
     model.item_vectors_ = ItemVectors(
         Vocabulary(np.arange(n_items), np.ones(n_items, dtype=np.int64)),
         rng.standard_normal((n_items, args.dim), dtype=np.float32),
@@ -77,9 +80,10 @@ def main(argv: list[str] | None = None) -> dict:
     return report
 
 
-def clustered_vectors(n_items: int, dim: int, seed: int = 0) -> np.ndarray:
+def clustered_vectors(n_items: int, dim: int, seed: int = 0, noise: float = 0.7) -> np.ndarray:
     """Vectors with the structure of item embeddings: items gather around many topics
-    (a Gaussian mixture of n_items / 100 centres), unlike uniform random vectors."""
+    (a Gaussian mixture of n_items / 100 centres, each item ``noise`` times a standard
+    normal away from its centre), unlike uniform random vectors."""
     rng = np.random.default_rng(seed)
     centres = rng.standard_normal((max(1, n_items // 100), dim), dtype=np.float32)
     topic = rng.integers(0, centres.shape[0], n_items)
@@ -87,13 +91,13 @@ def clustered_vectors(n_items: int, dim: int, seed: int = 0) -> np.ndarray:
     step = 1 << 18
     for start in range(0, n_items, step):
         stop = min(n_items, start + step)
-        noise = rng.standard_normal((stop - start, dim), dtype=np.float32)
-        vectors[start:stop] = centres[topic[start:stop]] + 0.7 * noise
+        step_noise = rng.standard_normal((stop - start, dim), dtype=np.float32)
+        vectors[start:stop] = centres[topic[start:stop]] + noise * step_noise
     return vectors
 
 
 def ann(argv: list[str] | None = None) -> dict:
-    """Exact search against the faiss HNSW index: build, memory, recall@10, queries/s."""
+    """Exact search against an approximate index: build, memory, recall@10, queries/s."""
     from _report import peak_rss_mb
     from threadpoolctl import threadpool_limits
 
@@ -103,15 +107,17 @@ def ann(argv: list[str] | None = None) -> dict:
     parser.add_argument("--dim", type=int, default=100)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--single", type=int, default=200, help="single queries timed")
+    parser.add_argument("--structure", choices=["ivf", "hnsw"], default="ivf")
     parser.add_argument("--m", type=int, default=32)
     parser.add_argument("--ef-construction", type=int, default=200)
     parser.add_argument("--ef-search", type=int, default=128)
+    parser.add_argument("--nprobe", type=int, default=None, help="ivf: lists scanned")
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/queries_ann.json"))
     args = parser.parse_args(argv)
     n_items = int(args.items)
     rng = np.random.default_rng(1)
     vectors = clustered_vectors(n_items, args.dim)
-    model = Item2Vec(vector_size=args.dim)
+    model = Item2Vec(vector_size=args.dim, similarity="input")  # the "cosine" index
     model.item_vectors_ = ItemVectors(
         Vocabulary(np.arange(n_items), np.ones(n_items, dtype=np.int64)), vectors, vectors.copy()
     )
@@ -124,35 +130,45 @@ def ann(argv: list[str] | None = None) -> dict:
     scattered = [rng.choice(n_items, size=5).tolist() for _ in range(args.queries)]
     rss_before = _rss_mb()
     started = time.perf_counter()
-    model.item_vectors_.build_index(m=args.m, ef_construction=args.ef_construction,
-                                    ef_search=args.ef_search)  # fmt: skip
+    state = model.item_vectors_
+    if args.structure == "hnsw":
+        state.build_index(m=args.m, ef_construction=args.ef_construction,
+                          ef_search=args.ef_search)  # fmt: skip
+    else:  # the default structure, as ApproximateIndex builds it
+        from item2vec.index import ApproximateIndex
+
+        state.indexes = {
+            "cosine": ApproximateIndex(state.vectors, "cosine", nprobe=args.nprobe),
+            "output": ApproximateIndex(state.output_vectors, "inner", nprobe=args.nprobe),
+        }
     build = time.perf_counter() - started
     index_mb = _rss_mb() - rss_before
+    output_index = model.item_vectors_.indexes["output"]
+    width = "ef_search" if args.structure == "hnsw" else "nprobe"
+    base = getattr(output_index, width)
     report: dict = {
-        "items": n_items, "dim": args.dim, "m": args.m, "ef_construction": args.ef_construction,
-        "ef_search": args.ef_search, "build_seconds_both_indexes": build,
+        "items": n_items, "dim": args.dim, "index": output_index.describe(),
+        "build_seconds_both_indexes": build,
         "index_rss_mb": index_mb, "peak_rss_mb": peak_rss_mb(), "threads": {},
     }  # fmt: skip
     exact_ids, _ = model.similar_items(queries, topn=10, exact=True)
     approx_ids, _ = model.similar_items(queries, topn=10)
     report["recall_similar"] = _recall(exact_ids, approx_ids)
-    output_index = model.item_vectors_.indexes["output"]
     for name, batch in (("recommend", histories), ("recommend_scattered", scattered)):
         exact_recs, _ = model.recommend_batch(batch, topn=10, exact=True)
-        for ef in (args.ef_search, 2 * args.ef_search, 4 * args.ef_search):
-            output_index.ef_search = ef
+        for ef in (base, 2 * base, 4 * base):
+            setattr(output_index, width, ef)
             started = time.perf_counter()
             approx_recs, _ = model.recommend_batch(batch, topn=10)
             qps = len(batch) / (time.perf_counter() - started)
-            report[f"recall_{name}_ef{ef}"] = _recall(exact_recs, approx_recs)
-            report[f"qps_{name}_ef{ef}"] = qps
-            recall = report[f"recall_{name}_ef{ef}"]
-            print(f"{name} histories, output index ef_search={ef}: recall@10 "
+            report[f"recall_{name}_{width}{ef}"] = _recall(exact_recs, approx_recs)
+            report[f"qps_{name}_{width}{ef}"] = qps
+            recall = report[f"recall_{name}_{width}{ef}"]
+            print(f"{name} histories, output index {width}={ef}: recall@10 "
                   f"{recall:.4f} at {qps:,.0f}/s (batch, 2 threads)")  # fmt: skip
-        output_index.ef_search = args.ef_search
-    report["recall_recommend"] = report[f"recall_recommend_ef{args.ef_search}"]
-    print(f"{n_items:,} x {args.dim} clustered vectors; faiss HNSW m={args.m}, "
-          f"ef_construction={args.ef_construction}, ef_search={args.ef_search}")  # fmt: skip
+        setattr(output_index, width, base)
+    report["recall_recommend"] = report[f"recall_recommend_{width}{base}"]
+    print(f"{n_items:,} x {args.dim} clustered vectors; {output_index.describe()}")
     print(f"build (cosine + output indexes) {build:.1f} s, index memory {index_mb:,.0f} MB; "
           f"recall@10 similar_items {report['recall_similar']:.4f}")  # fmt: skip
     for threads in (1, 2):
