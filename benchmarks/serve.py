@@ -3,7 +3,7 @@
 On loopback only (127.0.0.1, a free port), for a model of ``--items`` planted
 vectors (a Gaussian mixture of ``items / 100`` topics, the structure of item
 embeddings) saved without and with the approximate index
-(``Item2Vec.build_index``, faiss HNSW, its defaults), the script starts
+(``Item2Vec.build_index``, its defaults), the script starts
 ``item2vec serve MODEL`` as a subprocess and sends, from ``--clients``
 concurrent clients (threads with one keep-alive httpx connection each):
 

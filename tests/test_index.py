@@ -131,14 +131,18 @@ def test_the_index_survives_save_and_load(indexed, tmp_path):
         assert got[0].tolist() == expected[0].tolist()
 
 
-def test_update_rebuilds_the_index_and_queries_see_the_new_items(data):
-    model = _fitted(data).build_index(m=16, ef_construction=100, ef_search=64)
+@pytest.mark.parametrize("structure", STRUCTURES)
+def test_update_refreshes_the_index_and_queries_see_the_new_items(data, structure):
+    settings = {"hnsw": dict(m=16, ef_construction=100, ef_search=64), "ivf": {}}[structure]
+    model = _fitted(data).build_index(**settings)
     old_index = model.item_vectors_.indexes["cosine"]
     new_items = [10_000 + k for k in range(5)]
     model.update([[new_items[k % 5], new_items[(k + 1) % 5]] for k in range(200)])
     indexes = model.item_vectors_.indexes
     assert sorted(indexes) == ["cosine", "output"] and indexes["cosine"] is not old_index
     assert indexes["cosine"].n_items == len(model.items_)
+    for index in indexes.values():  # refreshed: the same structure and settings as before
+        assert index.describe()["structure"] == structure
     neighbours = [item for item, _ in model.most_similar(new_items[0], topn=4)]
     exact = [item for item, _ in model.most_similar(new_items[0], topn=4, exact=True)]
     assert neighbours == exact and set(neighbours) == set(new_items[1:])

@@ -170,42 +170,46 @@ class ItemVectors:
         self._inout = None
         self.indexes = {}
 
-    def build_index(self, m: int = 32, ef_construction: int = 200, ef_search: int = 128) -> None:
-        """Build approximate indexes (faiss HNSW) for the queries to use.
+    def build_index(self, **settings: Any) -> None:
+        """Build approximate indexes (faiss) for the queries to use.
 
         One over the vectors, for cosine queries (the "input" similarity), and
         one over the output vectors (when there are some), for recommendations
         by inner product; :meth:`build_similarity_index` adds one for "inout".
-        See :class:`item2vec.index.ApproximateIndex` for the parameters.
+        ``settings`` go to :class:`item2vec.index.ApproximateIndex` (none:
+        inverted lists with its defaults).
         """
         from item2vec.index import ApproximateIndex
 
-        indexes = {"cosine": ApproximateIndex(self.vectors, "cosine", m, ef_construction,
-                                              ef_search)}  # fmt: skip
+        indexes = {"cosine": ApproximateIndex(self.vectors, "cosine", **settings)}
         if self.output_vectors is not None:
-            indexes["output"] = ApproximateIndex(
-                self.output_vectors, "inner", m, ef_construction, ef_search
-            )
+            indexes["output"] = ApproximateIndex(self.output_vectors, "inner", **settings)
         self.indexes = indexes
 
-    def build_similarity_index(
-        self, similarity: str, m: int = 32, ef_construction: int = 200, ef_search: int = 128
-    ) -> None:
+    def build_similarity_index(self, similarity: str, **settings: Any) -> None:
         """Build (again) the approximate index that queries of ``similarity`` search.
 
         "input": the index over the vectors that :meth:`build_index` builds
         too; "inout": one over :meth:`similarity_vectors` ("inout" queries
         without it search every item). The other indexes stay. Vectors
         without output vectors answer "inout" with "input", and so index it.
-        See :class:`item2vec.index.ApproximateIndex` for the parameters.
+        ``settings`` go to :class:`item2vec.index.ApproximateIndex`.
         """
         from item2vec.index import ApproximateIndex
 
         similarity = self.similarity_of(similarity)
         rows = self.vectors if similarity == "input" else self.similarity_vectors(similarity)
-        index = ApproximateIndex(rows, "cosine", m, ef_construction, ef_search)
+        index = ApproximateIndex(rows, "cosine", **settings)
         # a new dict, published whole: a query reads either the old indexes or the new ones
         self.indexes = {**self.indexes, _INDEX_OF[similarity]: index}
+
+    def refresh_indexes(self, old: dict[str, Any]) -> None:
+        """Indexes for these vectors made from ``old`` ones (of the state before an update),
+        each re-using what it learned (an index's trained lists) where it can."""
+        rows: dict[str, Any] = {"cosine": self.vectors, "output": self.output_vectors}
+        if "inout" in old:
+            rows["inout"] = self.similarity_vectors("inout")
+        self.indexes = {name: index.refreshed(rows[name]) for name, index in old.items()}
 
     def search(
         self, which: str, queries: np.ndarray, items: np.ndarray, k: int,
