@@ -23,8 +23,8 @@ PARAM_NAMES = [
     "alpha", "callbacks", "cbow_mean", "context", "epochs", "half_life", "last_n",
     "max_vocab_size", "min_alpha", "min_count", "n_jobs", "negative", "ns_exponent",
     "popularity", "random_state", "recommend_scoring", "sample", "session_contexts", "sg",
-    "shared_negatives", "shrink_windows", "similarity", "time_decay", "time_half_life", "time_window",
-    "use_weights", "vector_size", "verbose", "window",
+    "shared_negatives", "shrink_windows", "similarity", "time_decay", "time_half_life",
+    "time_window", "use_weights", "vector_size", "verbose", "window",
 ]  # fmt: skip
 
 
