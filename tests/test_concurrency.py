@@ -78,10 +78,14 @@ def test_queries_during_updates_always_see_a_whole_state(model_and_batches):
 
 def test_the_cache_of_unit_vectors_follows_every_update(model_and_batches):
     model, batches = model_and_batches
-    _ = model.normed_vectors  # cached before the update
+    _ = model.normed_vectors  # cached before the update, for both similarities
+    _ = model.item_vectors_.similarity_vectors("inout")
     model.update(batches[0])
-    fresh = ItemVectors(model.vocabulary_, model.vectors_.copy())
-    assert model.most_similar(7, topn=5) == fresh.most_similar(7, topn=5)
+    fresh = ItemVectors(model.vocabulary_, model.vectors_.copy(), model.output_vectors_.copy())
+    for similarity in ("input", "inout"):
+        expected = fresh.most_similar(7, topn=5, similarity=similarity)
+        assert model.most_similar(7, topn=5, similarity=similarity) == expected
+    assert model.most_similar(7, topn=5) == fresh.most_similar(7, topn=5, similarity="inout")
 
 
 def test_saves_during_updates_write_files_that_load(model_and_batches, tmp_path):
