@@ -209,16 +209,13 @@ def _pairs(ids, scores):
     [
         ("inout", {}, "inout"),  # left out: the model's
         ("input", {}, "input"),
-        (None, {}, "input"),  # an estimator without the setting: the input cosine
         ("input", {"similarity": "inout"}, "inout"),  # a value
         ("inout", {"similarity": "input"}, "input"),  # the plain cosine ("off")
     ],
-    ids=["left out: inout", "left out: input", "left out: none", "value", "off"],
+    ids=["left out: inout", "left out: input", "value", "off"],
 )
 def test_a_query_uses_the_given_similarity_or_the_models(surface, remembered, given, means):
     model = model_with(8, remembered)
-    if remembered is None and "similarity" in model.get_params():
-        pytest.skip("every Item2Vec remembers a similarity")
     got = SURFACES[surface](model, **given)
     items, scores = reference(8, means, item_query(8, ["i3"]), [3])
     assert_ranked(got, items, scores, 9)
