@@ -136,7 +136,8 @@ class ApproximateIndex:
     structure : {"ivf", "hnsw"}, optional
         Inverted lists (the default unless an HNSW setting is given) or a graph.
     nlist : int, optional
-        Inverted lists; default :func:`default_nlist` (2,048 for 1M items).
+        Inverted lists; default ``default_nlist(n_items)``: the power of two
+        nearest ``2 * sqrt(n_items)`` (2,048 for 1M items).
     nprobe : int, default=64
         Lists scanned per query (more when filters remove candidates): recall
         against speed. Past ``nlist`` every list is scanned.
