@@ -45,12 +45,23 @@ partitions, no UI):
 The log stays in ``--base-dir`` for the next run; corpora, Spark's scratch and
 the written recommendations go to a scratch folder there, removed at the end.
 
+``--compare-build`` runs only step 1, side by side: ``item2vec.spark.build_corpus``,
+other versions of ``item2vec/spark.py`` given as ``--spark-version LABEL=FILE`` (say
+the one at ``HEAD``: ``git show HEAD:src/item2vec/spark.py > /tmp/spark_old.py``), and
+DuckDB's ``item2vec.ingest.build_corpus`` (``--duckdb-memory``, 2 threads) on the same
+Parquet pieces, each build in a fresh process, ``--repeats`` times in turn (each repeat
+starting with the next method), with the load average before each build, and whether
+every build of a repeat wrote the same files (SHA-256 of each; the header without its
+record of the build).
+
 Examples::
 
     python benchmarks/spark_pipeline.py --events 2e5 --users 2000 --items 5000 --clusters 50 \\
         --piece-events 2e4 --small-events 4e4 --mllib-sample 0.5 --eval-users 1000
     python benchmarks/spark_pipeline.py --events 5e7 --small-events 1e7 --mllib-sample 0.05
     python benchmarks/spark_pipeline.py  # the same: the defaults
+    python benchmarks/spark_pipeline.py --compare-build --repeats 3 \\
+        --spark-version before=/tmp/spark_old.py
 """
 
 from __future__ import annotations
@@ -305,10 +316,54 @@ def descendant_peaks() -> dict[str, float]:
     return peaks
 
 
+def spark_module(source: str | None) -> Any:
+    """``item2vec.spark``, or another version of it loaded from a file (say the one at
+    ``HEAD``: ``git show HEAD:src/item2vec/spark.py > /tmp/spark_old.py``). Such a module
+    is in no package the Python workers can import, so its functions travel by value."""
+    if source is None:
+        import item2vec.spark
+
+        return item2vec.spark
+    import importlib.util
+
+    from pyspark import cloudpickle
+
+    spec = importlib.util.spec_from_file_location("item2vec_spark_under_test", source)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load {source} as a module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    cloudpickle.register_pickle_by_value(module)
+    return module
+
+
+def duckdb_build_child(task: dict[str, Any]) -> dict[str, Any]:
+    """``item2vec.ingest.build_corpus`` (DuckDB) of the same pieces, in this fresh process."""
+    from item2vec.ingest import build_corpus
+
+    with RssSampler() as sampler:
+        started = time.perf_counter()
+        corpus = build_corpus(task["files"], task["out"], user="user", item="item", time="time",
+                              memory_limit=task["duckdb_memory"], threads=2)  # fmt: skip
+        seconds = time.perf_counter() - started
+    header = json.loads((Path(task["out"]) / "header.json").read_text())
+    n_events = header["built_by"]["events_read"]
+    return {
+        "events": n_events, "pieces": len(task["files"]), "seconds": seconds,
+        "events_per_s": n_events / seconds, "sequences": len(corpus),
+        "tokens": corpus.n_tokens, "items": len(corpus.vocabulary),
+        "events_per_user": corpus.n_tokens / len(corpus), "driver_peak_rss_mb": peak_rss_mb(),
+        "driver_peak_anon_mb": sampler.peaks["RssAnon"],
+        "driver_peak_file_mb": sampler.peaks["RssFile"], "corpus_dir": task["out"],
+    }  # fmt: skip
+
+
 def build_child(task: dict[str, Any]) -> dict[str, Any]:
     """``item2vec.spark.build_corpus`` of some pieces, in this fresh process."""
-    from item2vec.spark import build_corpus
-
+    if task.get("engine") == "duckdb":
+        return duckdb_build_child(task)
+    build_corpus = spark_module(task.get("module")).build_corpus
     spark = spark_session(task["driver_memory"], task["shuffle_partitions"], Path(task["local"]))
     rss_spark_up = _status("self")["VmRSS"]
     df = spark.read.parquet(*task["files"])
@@ -344,6 +399,117 @@ def run_child(task: dict[str, Any]) -> dict[str, Any]:
         check=True, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def corpus_digest(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file of a corpus but the header's record of how it was built."""
+    import hashlib
+
+    digests = {}
+    for path in sorted(Path(folder).iterdir()):
+        if path.name == "header.json":
+            header = json.loads(path.read_text())
+            header.pop("built_by", None)
+            digests[path.name] = hashlib.sha256(json.dumps(header).encode()).hexdigest()
+            continue
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            while block := handle.read(1 << 24):
+                digest.update(block)
+        digests[path.name] = digest.hexdigest()
+    return digests
+
+
+def compare_builds(args: argparse.Namespace) -> dict[str, Any]:
+    """Only step 1, timed side by side: ``item2vec.spark.build_corpus`` (and other versions
+    of it, ``--spark-version``) and DuckDB's ``build_corpus`` on the same Parquet pieces,
+    alternating, each build in a fresh process; medians over ``--repeats``."""
+    params = log_params(args)
+    base = args.base_dir
+    log_dir = args.log_dir or base / (
+        f"events-{params['events']}-u{params['users']}-i{params['items']}"
+        f"-c{params['clusters']}-s{args.seed}"
+    )
+    paths, piece_events = write_event_log(log_dir, params)
+    methods: list[tuple[str, str | None]] = [("spark", None)]
+    for given in args.spark_version:
+        label, sep, source = given.partition("=")
+        if not sep or not Path(source).is_file():
+            raise SystemExit(f"--spark-version takes LABEL=FILE (an existing file), got {given!r}")
+        methods.append((f"spark {label}", str(Path(source).absolute())))
+    methods.append(("duckdb", None))
+    n_pieces = len(paths)
+    sizes = [n_pieces]
+    if args.small_events:
+        small = max(1, round(args.small_events / params["events"] * n_pieces))
+        if small < n_pieces:
+            sizes.insert(0, small)
+    base.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="compare-", dir=base))
+    runs: list[dict[str, Any]] = []
+    try:
+        for k in sizes:
+            for repeat in range(args.repeats):
+                reference = None
+                # each repeat starts with the next method, so that none always runs first
+                turn = repeat % len(methods)
+                for label, source in methods[turn:] + methods[:turn]:
+                    load = os.getloadavg()
+                    print(f"{sum(piece_events[:k]):,} events ({k} pieces), repeat {repeat + 1}, "
+                          f"{label}: load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
+                          flush=True)  # fmt: skip
+                    out = scratch / "corpus"
+                    row = run_child({
+                        "task": "build", "files": [str(path) for path in paths[:k]],
+                        "out": str(out), "local": str(scratch / "spark-local"),
+                        "driver_memory": args.driver_memory, "partitions": args.partitions,
+                        "shuffle_partitions": args.shuffle_partitions, "module": source,
+                        "engine": "duckdb" if label == "duckdb" else "spark",
+                        "duckdb_memory": args.duckdb_memory,
+                    })  # fmt: skip
+                    digest = corpus_digest(out)
+                    shutil.rmtree(out)
+                    shutil.rmtree(scratch / "spark-local", ignore_errors=True)
+                    reference = reference or digest
+                    row.update(method=label, repeat=repeat, load=load,
+                               same_files_as_first=digest == reference)  # fmt: skip
+                    runs.append(row)
+                    print(f"  {row['seconds']:.1f} s, {row['events_per_s'] / 1e6:.3f}M events/s, "
+                          f"driver peak RSS {row['driver_peak_rss_mb']:.0f} MB, the same corpus "
+                          f"files as the repeat's first build: {row['same_files_as_first']}",
+                          flush=True)  # fmt: skip
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    summary = []
+    for k in sizes:
+        for label, _ in methods:
+            rows = [r for r in runs if r["method"] == label and r["pieces"] == k]
+            rates = sorted(r["events_per_s"] for r in rows)
+            summary.append({
+                "method": label, "pieces": k, "events": rows[0]["events"], "runs": len(rows),
+                "median_seconds": float(np.median([r["seconds"] for r in rows])),
+                "median_events_per_s": float(np.median(rates)), "events_per_s": rates,
+                "driver_peak_rss_mb": max(r["driver_peak_rss_mb"] for r in rows),
+                "loads_1min": [round(r["load"][0], 2) for r in rows],
+                "all_same_files": all(r["same_files_as_first"] for r in rows),
+            })  # fmt: skip
+    print(
+        "\n| events | method | runs | median s | median events/s | each run, events/s "
+        "| vs DuckDB | driver peak RSS | same corpus | 1-min load before each run |"
+    )
+    print("| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | --- | --- |")
+    for row in summary:
+        duck = next(r for r in summary if r["pieces"] == row["pieces"] and r["method"] == "duckdb")
+        print(f"| {row['events']:,} | {row['method']} | {row['runs']} | "
+              f"{row['median_seconds']:.1f} | {row['median_events_per_s'] / 1e6:.3f}M | "
+              f"{', '.join(f'{r / 1e6:.3f}M' for r in row['events_per_s'])} | "
+              f"{row['median_events_per_s'] / duck['median_events_per_s']:.2f}x | "
+              f"{row['driver_peak_rss_mb']:.0f} MB | {'yes' if row['all_same_files'] else 'NO'} | "
+              f"{', '.join(f'{v:.1f}' for v in row['loads_1min'])} |")  # fmt: skip
+    return {"log": {"dir": str(log_dir), **params, "piece_events": piece_events},
+            "settings": {key: (str(value) if isinstance(value, Path) else value)
+                         for key, value in vars(args).items()},
+            "runs": runs, "summary": summary}  # fmt: skip
 
 
 # --- quality ----------------------------------------------------------------------------
@@ -758,11 +924,24 @@ def main(argv: list[str] | None = None) -> Any:
     parser.add_argument("--partitions", type=int, default=None, help="build_corpus partitions")
     parser.add_argument("--keep-scratch", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--compare-build", action="store_true",
+                        help="only step 1, beside DuckDB's build_corpus on the same pieces, "
+                             "alternating, --repeats times")  # fmt: skip
+    parser.add_argument("--repeats", type=int, default=3, help="with --compare-build")
+    parser.add_argument("--spark-version", action="append", default=[], metavar="LABEL=FILE",
+                        help="with --compare-build: also time this version of "
+                             "item2vec/spark.py (a file), labelled LABEL")  # fmt: skip
+    parser.add_argument("--duckdb-memory", default="2GB",
+                        help="DuckDB's memory_limit with --compare-build")  # fmt: skip
     parser.add_argument("--task", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.task:
         print(json.dumps(build_child(json.loads(args.task))))
         return {}
+    if args.compare_build:
+        report = compare_builds(args)
+        write_report(args.json or Path("benchmarks/results/spark_build_compare.json"), report)
+        return report
     if not 0 <= args.mllib_sample <= 1:
         raise SystemExit("--mllib-sample is a fraction of the users, in [0, 1]")
     report = run(args)

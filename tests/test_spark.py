@@ -56,6 +56,31 @@ def test_integer_ids_and_datetimes(spark, tmp_path):
     assert_same_corpus(built, Sequences.from_events(events, **options))
 
 
+@pytest.mark.parametrize("options", OPTIONS, ids=["time", "everything"])
+def test_build_corpus_reads_its_source_three_times(spark, tmp_path, options):
+    # every read of a partition of the source leaves a file: one job checks the events
+    # and finds the items, the range partitioner samples the users, the sort writes the
+    # shards (the checks and the items were two jobs before, the items sorted by a third)
+    events = _events()
+    reads = tmp_path / "reads"
+    reads.mkdir()
+    folder = str(reads)
+
+    def source(batches):  # nested, so that it is shipped by value to the Python workers
+        import uuid
+        from pathlib import Path
+
+        (Path(folder) / uuid.uuid4().hex).touch()
+        for batch in batches:
+            yield events.iloc[batch["id"].to_numpy()].reset_index(drop=True)
+
+    schema = "user string, item string, t long, rating double"
+    frame = spark.range(0, len(events), numPartitions=3).mapInPandas(source, schema=schema)
+    built = i2v_spark.build_corpus(frame, tmp_path / "c", **options)
+    assert len(list(reads.iterdir())) == 3 * 3  # three jobs, three partitions each
+    assert_same_corpus(built, Sequences.from_events(events, **options))
+
+
 @pytest.fixture(scope="module")
 def model_and_events():
     events = _events(n=4000, ties=False)

@@ -16,6 +16,16 @@ driver (``toLocalIterator``), keep the driver's memory and time independent of
 the number of events and let the executors write in parallel; the price is
 that the corpus path must be on storage the executors and the driver share
 (a local disk with ``local[*]``, NFS or a mounted bucket on a cluster).
+
+Three jobs read the source. The first counts the events by item: their
+number, those the build must refuse (missing ids, bad times or weights; only
+on such input does a second job count them by kind for the error), and the
+distinct items the weight filter leaves, written as Parquet beside the corpus
+and read back through Arrow. The second is the range partitioner's sample of
+the users, the third the sort that writes the shards. A source that is costly
+to compute (joins, a CSV or JSON log) is worth persisting before the call; a
+Parquet log is not: a ``DISK_ONLY`` copy of the projected events, read by the
+last two jobs, cost more to write than it saved them (``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -98,24 +108,24 @@ def build_corpus(
         raise ValueError(f"partitions must be an int >= 1, got {partitions!r}")
     started = _time.perf_counter()
     events, time_kind = _events(df, user, item, time, weight)
-    n_events = _check_events(events, user, item, time, weight)
-    if min_weight is not None:
-        events = events.where(F.col("w") >= float(min_weight))
     path = Path(path).absolute()  # the executors' Python workers have cwds of their own
     with CorpusWriter(path, opens=Sequences.open) as writer:
         shards_dir = writer.tmp.parent / f".{path.name}.{uuid.uuid4().hex}.shards"
         shards_dir.mkdir()
         try:
-            item_ids = _item_ids(events)
-            if item_ids.shape[0] == 0:
-                raise ValueError("no event is left after the weight filter")
+            n_events, items = _checked_items(events, shards_dir / "items", user, item, time,
+                                             weight, min_weight)  # fmt: skip
+            if min_weight is not None:
+                events = events.where(F.col("w") >= float(min_weight))
             spark = df.sparkSession
-            # through pandas and Arrow: a million ids as Python rows would take minutes
-            import pandas as pd
+            # the lookup through a Parquet file: a million ids as Python rows would take minutes
+            import pyarrow as pa
+            import pyarrow.parquet as pq
 
-            lookup = spark.createDataFrame(
-                pd.DataFrame({"i": item_ids, "pid": np.arange(item_ids.shape[0], dtype=np.int32)}),
-                schema=f"i {events.schema['i'].dataType.simpleString()}, pid int",
+            pids = pa.array(np.arange(len(items), dtype=np.int32))
+            pq.write_table(pa.table({"i": items, "pid": pids}), shards_dir / "lookup.parquet")
+            lookup = spark.read.parquet(str(shards_dir / "lookup.parquet")).select(
+                F.col("i").cast(events.schema["i"].dataType).alias("i"), "pid"
             )
             coded = events.join(F.broadcast(lookup), on="i", how="inner")
             n_parts = partitions or int(spark.conf.get("spark.sql.shuffle.partitions"))
@@ -129,7 +139,7 @@ def build_corpus(
             parts = sorted((row["part"], row["folder"]) for row in done.collect())
             shards = [Shard.read(shards_dir / name) for _, name in parts]
             users = concatenated_ids([part for shard in shards for part in shard.uids])
-            merge_shards(writer, shards, item_ids, users, min_count)
+            merge_shards(writer, shards, _as_item_array(items.to_pylist()), users, min_count)
         finally:
             shutil.rmtree(shards_dir, ignore_errors=True)
         writer.commit({
@@ -212,10 +222,47 @@ def _check_events(events: Any, user: str, item: str, time: str | None, weight: s
     return refuse_bad_events(row, user, item, time, weight)
 
 
-def _item_ids(events: Any) -> np.ndarray:
-    """The distinct item ids, ascending (Spark orders strings by code point, as NumPy)."""
-    rows = events.select("i").distinct().orderBy("i").collect()
-    return _as_item_array([row[0] for row in rows])
+def _checked_items(
+    events: Any, folder: Path, user: str, item: str, time: str | None, weight: str | None,
+    min_weight: float | None,
+) -> tuple[int, Any]:  # fmt: skip
+    """One job over the events, counted by item: their number, whether the build must
+    refuse them, and the distinct item ids left by the weight filter, ascending (an
+    Arrow array).
+
+    The counts go to Parquet beside the corpus and come back through Arrow: the driver
+    holds a few numbers per item, never a Python object per row. Events the build must
+    refuse are only flagged here; a second job (:func:`_check_events`) counts them by
+    kind for the error.
+    """
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+    from pyspark.sql import functions as F
+
+    t, w = F.col("t"), F.col("w")
+    bad = F.col("u").isNull() | F.col("i").isNull()
+    if time is not None:
+        bad = (
+            bad | t.isNull() | F.isnan(t.cast("double")) | (F.abs(t.cast("double")) == float("inf"))
+        )
+    if weight is not None:
+        bad = bad | w.isNull() | F.isnan(w) | (F.abs(w) == float("inf")) | (w < 0)
+    counts = [F.count(F.lit(1)).alias("n"),
+              F.sum(F.when(F.coalesce(bad, F.lit(True)), 1).otherwise(0)).alias("bad")]  # fmt: skip
+    if min_weight is not None:
+        counts.append(F.sum(F.when(w >= float(min_weight), 1).otherwise(0)).alias("kept"))
+    events.groupBy("i").agg(*counts).write.parquet(str(folder))
+    table = pq.read_table(folder)
+    n_events = int(pc.sum(table.column("n")).as_py() or 0)
+    if n_events == 0 or (pc.sum(table.column("bad")).as_py() or 0) > 0:
+        n_events = _check_events(events, user, item, time, weight)  # raises, naming the fault
+    kept = table.column("kept" if min_weight is not None else "n")
+    ids = table.column("i")
+    left = ids.filter(pc.and_(pc.is_valid(ids), pc.greater(kept, 0)))
+    if len(left) == 0:
+        raise ValueError("no event is left after the weight filter")
+    # Arrow orders strings by their UTF-8 bytes, that is by code point, as Spark and NumPy
+    return n_events, left.take(pc.sort_indices(left)).combine_chunks()
 
 
 def _shard_writer(
