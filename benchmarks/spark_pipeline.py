@@ -93,6 +93,17 @@ K = 10
 # --- the event log --------------------------------------------------------------------
 
 
+def _build_sizes(n_pieces: int, small_events: float | None, events: float) -> list[int]:
+    """Numbers of log pieces to build from: all of them, and first the pieces that cover
+    about ``small_events`` events when that is fewer."""
+    sizes = [n_pieces]
+    if small_events:
+        small = max(1, round(small_events / events * n_pieces))
+        if small < n_pieces:
+            sizes.insert(0, small)
+    return sizes
+
+
 def log_params(args: argparse.Namespace) -> dict[str, Any]:
     n_events, n_users = int(args.events), int(args.users)
     if int(args.items) % int(args.clusters):
@@ -438,12 +449,7 @@ def compare_builds(args: argparse.Namespace) -> dict[str, Any]:
             raise SystemExit(f"--spark-version takes LABEL=FILE (an existing file), got {given!r}")
         methods.append((f"spark {label}", str(Path(source).absolute())))
     methods.append(("duckdb", None))
-    n_pieces = len(paths)
-    sizes = [n_pieces]
-    if args.small_events:
-        small = max(1, round(args.small_events / params["events"] * n_pieces))
-        if small < n_pieces:
-            sizes.insert(0, small)
+    sizes = _build_sizes(len(paths), args.small_events, params["events"])
     base.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="compare-", dir=base))
     runs: list[dict[str, Any]] = []
@@ -710,12 +716,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }  # fmt: skip
     try:
         # 1. build_corpus at two sizes, each in a fresh process
-        n_pieces = len(paths)
-        sizes = [n_pieces]
-        if args.small_events:
-            small = max(1, round(args.small_events / params["events"] * n_pieces))
-            if small < n_pieces:
-                sizes.insert(0, small)
+        sizes = _build_sizes(len(paths), args.small_events, params["events"])
         builds = []
         for k in sizes:
             print(f"\nbuild_corpus of {k} piece(s), {sum(piece_events[:k]):,} events, in a "

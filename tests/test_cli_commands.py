@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 import pytest
+from corpus_checks import similarity_rows
 
 from item2vec import Item2Vec, read_events
 from item2vec.baselines import ItemKNN, Popularity
@@ -106,12 +107,7 @@ def _cosine_top(model, item, k):
     """Reference: the k items most similar to ``item``, itself left out, best first: the
     item's unit input vector against the unit input vectors ("input") or the unit input +
     output vectors ("inout") of every item, as the model's ``similarity`` says."""
-    vectors = model.vectors_.astype(np.float64)
-    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-    rows_of = unit
-    if model.get_params()["similarity"] == "inout":
-        both = vectors + model.output_vectors_.astype(np.float64)
-        rows_of = both / np.linalg.norm(both, axis=1, keepdims=True)
+    unit, rows_of = similarity_rows(model)
     row = model.items_.tolist().index(item)
     scores = rows_of @ unit[row]
     scores[row] = -np.inf

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pytest
+from corpus_checks import similarity_rows
 
 from item2vec import Item2Vec
 from item2vec.cli import main
@@ -37,12 +38,7 @@ def neighbours(model, topn):
     """Each item's nearest others (ties to the lower index): (ids, scores) rows. Scores are
     the products of the item's unit input vector with the unit rows of the model's
     similarity: input vectors ("input"), or input + output vectors ("inout")."""
-    vectors = model.vectors_.astype(np.float64)
-    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-    rows_of = unit
-    if model.get_params()["similarity"] == "inout":
-        both = vectors + model.output_vectors_.astype(np.float64)
-        rows_of = both / np.linalg.norm(both, axis=1, keepdims=True)
+    unit, rows_of = similarity_rows(model)
     cosines = unit @ rows_of.T
     items = list(model.items_)
     k = min(topn, len(items) - 1)
