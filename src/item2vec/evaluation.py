@@ -323,10 +323,18 @@ def ranking_metrics(
     per_user = user_metrics(recommended, targets, k, valid, target_offsets)
     result = {name: float(values.mean()) for name, values in per_user.items()}
     if n_items:
-        shown = np.asarray(recommended)[:, :k]
-        kept = np.ones(shown.shape, bool) if valid is None else np.asarray(valid)[:, :k]
-        result["coverage"] = len(set(shown[kept].tolist())) / n_items
+        result["coverage"] = _coverage(recommended, k, n_items, valid)
     return result
+
+
+def _coverage(
+    recommended: np.ndarray, k: int, n_items: int, valid: np.ndarray | None = None
+) -> float:
+    """Catalogue coverage at ``k``: the share of ``n_items`` recommended to anyone in a top
+    ``k``, padding (``valid`` False) left out."""
+    shown = np.asarray(recommended)[:, :k]
+    kept = np.ones(shown.shape, bool) if valid is None else np.asarray(valid)[:, :k]
+    return len(set(shown[kept].tolist())) / n_items
 
 
 def user_metrics(
@@ -446,6 +454,6 @@ def _evaluate_users(
     valid = np.isfinite(scores)
     per_user = user_metrics(recommended, split.targets, k, valid, split.target_offsets)
     metrics = {name: float(values.mean()) for name, values in per_user.items()}
-    metrics["coverage"] = len(set(recommended[:, :k][valid[:, :k]].tolist())) / n_items
+    metrics["coverage"] = _coverage(recommended, k, n_items, valid)
     metrics["n_users"] = int(recommended.shape[0])
     return metrics, per_user
