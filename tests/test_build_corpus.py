@@ -180,6 +180,32 @@ def test_bad_input_is_refused_and_leaves_nothing(tmp_path, change, options, erro
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.parametrize("column", ["user", "sku"])
+@pytest.mark.parametrize("source", ["pandas", "arrow", "parquet"])
+def test_an_id_column_of_ids_with_no_order_is_named(tmp_path, column, source):
+    # ids that cannot be ordered (ints beside str; structs) make no corpus: the error names
+    # the column that holds them, the item column (renamed, so its name is not its role)
+    # as well as the user column
+    events = _events(n=200).rename(columns={"item": "sku"})
+    if source == "pandas":
+        mixed = events[column].astype(str).astype(object)
+        mixed[3] = 17  # one int among str ids
+        given, error = events.assign(**{column: mixed}), "mixes id types"
+    else:
+        # each id as a struct: DuckDB reads them, but a struct has no order as an id
+        given = pa.Table.from_pandas(events, preserve_index=False)
+        structs = pa.array([{"id": v} for v in events[column].tolist()])
+        given = given.set_column(given.column_names.index(column), column, structs)
+        error = "holds ids with no order"
+        if source == "parquet":
+            pq.write_table(given, tmp_path / "log.parquet")
+            given = tmp_path / "log.parquet"
+    with pytest.raises(ValueError, match=f"^column '{column}' {error}"):
+        build_corpus(given, tmp_path / "c", user="user", item="sku")
+    assert not (tmp_path / "c").exists()
+    assert sorted(os.listdir(tmp_path)) == (["log.parquet"] if source == "parquet" else [])
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
