@@ -409,6 +409,30 @@ def test_one_random_state_gives_one_search(corpus):
     assert searched(6)[1:] != first[1:]
 
 
+def test_without_a_random_state_each_search_draws_a_fresh_seed(corpus):
+    def searched():
+        return tune(corpus, budget=600, max_trials=3, fixed=FAST, n_jobs=1, verbose=False,
+                    random_state=None)  # fmt: skip
+
+    first, second = searched(), searched()
+    for result in (first, second):
+        assert len(result.trials) == 3 and result.trials[0].error is None
+        assert math.isfinite(result.best_score) and math.isfinite(result.default_score)
+        # the model is the one the result reports: its settings, left unseeded (None), fitted
+        # on all the events with the seed it drew, which it records
+        params = result.model.get_params()
+        assert params["random_state"] is None
+        assert {name: params[name] for name in result.best_params} == result.best_params
+        assert {name: params[name] for name in result.best_query} == result.best_query
+        assert {name: params[name] for name in FAST} == FAST
+        seeded = Item2Vec(**{**params, "random_state": result.model._record.seed}).fit(corpus)
+        np.testing.assert_array_equal(seeded.vectors_, result.model.vectors_)
+    # two searches, two seeds: the sampler's settings after the defaults and the models differ
+    assert first.trials[0].params == second.trials[0].params
+    assert [t.params for t in first.trials[1:]] != [t.params for t in second.trials[1:]]
+    assert first.model._record.seed != second.model._record.seed
+
+
 def test_use_weights_is_searched_exactly_when_the_corpus_has_weights(corpus, result):
     rng = np.random.default_rng(0)
     weights = rng.uniform(0.5, 2.0, corpus.n_tokens).astype(np.float32)
