@@ -664,11 +664,28 @@ def _recommend_table(args: argparse.Namespace) -> None:
         if args.user is None or args.item is None:
             raise CommandError("--events needs --user and --item (the id columns)")
         histories = read_events(args.events, user=args.user, item=args.item, time=args.time)
+    time_half_life = args.time_half_life
+    if histories.times is None and time_half_life not in (MODEL_SETTING, None):
+        raise CommandError(
+            "--time-half-life needs event times: give --time (the time column), or a corpus "
+            "built with times"
+        )
+    if histories.times is None and time_half_life is MODEL_SETTING:
+        # a remembered time half-life needs times: said once here in the command's terms, as
+        # --history and evaluate say it, not as a Python warning advising recommend(times=)
+        remembered = model.query_options["time_half_life"]
+        if remembered is not None:
+            print(
+                f"item2vec recommend: the model's time_half_life={remembered:g} applies only "
+                "with event times (--time); ranking without it",
+                file=sys.stderr,
+            )
+        time_half_life = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnknownItemsWarning)
         ids, scores = model.recommend_batch(
             histories, topn=args.topn, exclude_seen=not args.keep_seen, last_n=args.last_n,
-            half_life=args.half_life, time_half_life=args.time_half_life,
+            half_life=args.half_life, time_half_life=time_half_life,
             popularity=args.popularity, fallback=args.fallback,
         )  # fmt: skip
     for warning in caught:
