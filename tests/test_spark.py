@@ -56,6 +56,39 @@ def test_integer_ids_and_datetimes(spark, tmp_path):
     assert_same_corpus(built, Sequences.from_events(events, **options))
 
 
+@pytest.mark.parametrize(
+    ("names", "zoned"),
+    [
+        ({"t": "event time"}, False),
+        ({"t": "event.time"}, False),
+        ({"t": "event`time"}, False),
+        ({"user": "user.id", "item": "item id", "t": "at.time", "rating": "rating.x"}, True),
+    ],
+    ids=["space", "dot", "backtick", "every column, zoned"],
+)  # fmt: skip
+def test_columns_whose_names_need_quoting(spark, tmp_path, names, zoned):
+    # Spark reads "a.b" as the field b of the column a, and wall-clock datetimes
+    # (TIMESTAMP_NTZ) through a SQL expression: each name must be quoted whole, a backtick
+    # in it doubled
+    from pyspark.sql import types as T
+
+    events = _events(n=300, ties=False)
+    events["t"] = pd.Timestamp("2024-05-01 23:30") + pd.to_timedelta(events["t"], unit="s")
+    if zoned:
+        events["t"] = events["t"].dt.tz_localize("UTC")
+    events = events.rename(columns=names)
+    kinds = [T.StringType(), T.StringType(), T.TimestampType() if zoned else T.TimestampNTZType(),
+             T.DoubleType()]  # fmt: skip
+    schema = T.StructType([T.StructField(c, k) for c, k in zip(events.columns, kinds, strict=True)])
+    frame = spark.createDataFrame(events, schema=schema).coalesce(1)
+    # sessions cut at gaps over 40 s: the times, not only their order, must come through
+    user, item, time, weight = events.columns
+    options = dict(user=user, item=item, time=time, weight=weight, min_weight=1,
+                   session_gap=40.0)  # fmt: skip
+    built = i2v_spark.build_corpus(frame, tmp_path / "c", **options)
+    assert_same_corpus(built, Sequences.from_events(events, **options))
+
+
 @pytest.mark.parametrize("options", OPTIONS, ids=["time", "everything"])
 def test_build_corpus_reads_its_source_three_times(spark, tmp_path, options):
     # every read of a partition of the source leaves a file: one job checks the events

@@ -173,12 +173,12 @@ def _events(
     t, time_kind = F.lit(None).cast("double"), None
     if time is not None:
         kind = df.schema[time].dataType
-        column = F.col(time)
+        column = F.col(_quoted(time))
         if isinstance(kind, T.TimestampType):
             t, time_kind = F.unix_micros(column), "us"
         elif isinstance(kind, T.TimestampNTZType):
             t = F.expr(f"timestampdiff(MICROSECOND, TIMESTAMP_NTZ'1970-01-01 00:00:00', "
-                       f"`{time.replace('`', '``')}`)")  # fmt: skip
+                       f"{_quoted(time)})")  # fmt: skip
             time_kind = "us"
         elif isinstance(kind, T.DateType):
             t, time_kind = F.unix_date(column).cast("long") * 86_400_000_000, "us"
@@ -193,7 +193,7 @@ def _events(
         kind = df.schema[weight].dataType
         if not isinstance(kind, numeric):
             raise TypeError(f"weight column {weight!r} must be numeric, got {kind}")
-        w = F.col(weight).cast("double")
+        w = F.col(_quoted(weight)).cast("double")
     for name in (user, item):
         kind = df.schema[name].dataType
         if not isinstance(kind, T.StringType | T.IntegralType):
@@ -201,9 +201,16 @@ def _events(
     # the position Spark reads a row at (partition, then row): the tie-break among a
     # user's events at equal times, as the table's order is in memory
     return df.select(
-        F.col(user).alias("u"), F.col(item).alias("i"), t.alias("t"), w.alias("w"),
+        F.col(_quoted(user)).alias("u"), F.col(_quoted(item)).alias("i"), t.alias("t"),
+        w.alias("w"),
         F.monotonically_increasing_id().alias("pos"),
     ), time_kind  # fmt: skip
+
+
+def _quoted(name: str) -> str:
+    """A column's name as Spark SQL reads it whole: a dot or a space in it is part of the
+    name (unquoted, ``a.b`` is the field ``b`` of the column ``a``)."""
+    return "`" + name.replace("`", "``") + "`"
 
 
 def _check_events(events: Any, user: str, item: str, time: str | None, weight: str | None) -> int:
