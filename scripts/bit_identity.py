@@ -3,8 +3,11 @@
 Each side is a ``src`` folder holding a built ``item2vec``, for example a copy of
 an earlier commit built with ``python setup.py build_ext --inplace``. Every
 training mode is fitted and then updated on a generated corpus with weights and
-times; the SHA-256 of the vectors and output vectors, and the last epoch's
-loss, must match. A refactor that should not change results is checked with::
+times, with every kernel build (``ITEM2VEC_KERNEL``) the CPU runs and at several
+vector sizes (with and without a tail of dim % 8 floats, below and above a
+cache line); the SHA-256 of the vectors and output vectors, and the last
+epoch's loss, must match. A refactor that should not change results is checked
+with::
 
     python scripts/bit_identity.py /tmp/before/src src
 
@@ -14,6 +17,7 @@ Exit status 0 when every mode matches, 1 otherwise.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -32,12 +36,14 @@ times = np.cumsum(rng.integers(1, 100, corpus.n_tokens)).astype(np.float64)
 corpus = Sequences(corpus.codes, corpus.offsets, corpus.vocabulary, weights, times)
 out = {}
 for name, params in json.loads(sys.argv[2]).items():
-    model = Item2Vec(vector_size=24, epochs=2, n_jobs=1, random_state=5, **params).fit(corpus)
-    model.update(corpus.subset(range(300)))
+    model = Item2Vec(vector_size=int(sys.argv[3]), epochs=2, n_jobs=1, random_state=5, **params)
+    model.fit(corpus).update(corpus.subset(range(300)))
     digest = hashlib.sha256(model.vectors_.tobytes() + model.output_vectors_.tobytes())
     out[name] = [digest.hexdigest()[:16], repr(model.loss_history_[-1])]
 print(json.dumps(out))
 """
+KERNELS = ("baseline", "avx2", "blas")
+DIMS = (24, 20, 100, 300)
 
 MODES = {
     "skip-gram": {},
@@ -53,11 +59,16 @@ MODES = {
 }
 
 
-def _run(src: str) -> dict[str, list[str]]:
+def _run(src: str, kernel: str, dim: int) -> dict[str, list[str]] | None:
+    """The digests of every mode, or None where this CPU cannot run the kernel."""
     result = subprocess.run(
-        [sys.executable, "-c", _CHILD, src, json.dumps(MODES)],
-        capture_output=True, text=True, check=True,
+        [sys.executable, "-c", _CHILD, src, json.dumps(MODES), str(dim)],
+        capture_output=True, text=True, env={**os.environ, "ITEM2VEC_KERNEL": kernel},
     )  # fmt: skip
+    if result.returncode != 0:
+        if "not available" in result.stderr or "cannot run" in result.stderr:
+            return None
+        raise RuntimeError(f"{kernel}, dim {dim}:\n{result.stderr}")
     return json.loads(result.stdout)
 
 
@@ -65,12 +76,20 @@ def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__)
         return 2
-    before, after = _run(argv[0]), _run(argv[1])
     same = True
-    for name in MODES:
-        match = before[name] == after[name]
-        same &= match
-        print(f"{'same' if match else 'DIFFERENT':9s} {name:30s} {before[name]} {after[name]}")
+    for kernel in KERNELS:
+        for dim in DIMS:
+            before, after = _run(argv[0], kernel, dim), _run(argv[1], kernel, dim)
+            if before is None or after is None:
+                print(f"skipped   {kernel}: not available on this CPU")
+                break
+            for name in MODES:
+                match = before[name] == after[name]
+                same &= match
+                print(
+                    f"{'same' if match else 'DIFFERENT':9s} {kernel:8s} {dim:3d} {name:30s} "
+                    f"{before[name]} {after[name]}"
+                )
     print("bit-identical" if same else "results differ")
     return 0 if same else 1
 

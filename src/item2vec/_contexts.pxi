@@ -181,7 +181,7 @@ cdef inline Py_ssize_t train_sequence(const Corpus *cp, Trainer *tr, Sequence *s
     for i in range(n):
         alpha = <float>(alpha_begin + slope * (raw_done + i * seq_step))
         if i + 1 < n:  # the next centre's output row, needed by the next step
-            prefetch_row(tr.syn1 + <int64_t>sq.items[i + 1] * tr.dim, tr.dim)
+            prefetch_row(tr.syn1 + <int64_t>sq.items[i + 1] * tr.stride, tr.dim)
         n_ctx = gather_contexts(cp, &tr.rng, i, n, sq.ctx)
         centre_alpha = alpha
         if sq.scale != NULL:

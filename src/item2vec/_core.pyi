@@ -1,6 +1,8 @@
 import numpy as np
 import numpy.typing as npt
 
+ROW_FLOATS: int
+
 class TrainingSetup:
     """The arrays and options of one fit, checked and prepared once for train_chunk."""
 
@@ -26,11 +28,14 @@ class TrainingSetup:
         time_window: float = 0.0,
         session_contexts: int = 0,
         past_only: bool = False,
+        dim: int | None = None,
     ) -> None: ...
     @property
     def n_items(self) -> int: ...
     @property
     def dim(self) -> int: ...
+    @property
+    def stride(self) -> int: ...
     @property
     def n_sequences(self) -> int: ...
     @property

@@ -30,15 +30,16 @@ cdef struct Trainer:
     # The training state of one call of train_chunk. The first six fields come
     # from the TrainingSetup (the model's weights are shared between threads,
     # Hogwild-style); the rest belongs to the call.
-    float *syn0         # input vectors, n_items * dim floats
-    float *syn1         # output vectors, n_items * dim floats
-    int dim
+    float *syn0         # input vectors, n_items rows of stride floats
+    float *syn1         # output vectors, the same shape
+    int dim             # floats of a row the arithmetic runs over (see TrainingSetup)
+    int stride          # floats from one row to the next, >= dim
     int negative
     uint32_t n_items
     const uint64_t *noise_packed  # threshold << 32 | alias per item: one miss per draw
     uint64_t rng
     float *neu1e        # CBOW's input-side gradient (skip-gram's scratch), dim floats
-    float *hidden       # CBOW input vector, dim floats
+    float *hidden       # CBOW's input vector, dim floats
     int32_t *noise      # the current noise items, negative ints
     int32_t *upcoming   # the next noise items, drawn (and their rows fetched) ahead
     uint64_t *pending   # the random numbers of the noise draws after those (entries fetched)
@@ -97,7 +98,7 @@ cdef inline void resolve_pending(Trainer *tr) noexcept nogil:
     cdef int d
     for d in range(tr.negative):
         tr.upcoming[d] = noise_item(tr.pending[d], tr.noise_packed, tr.n_items)
-        prefetch_row(tr.syn1 + <int64_t>tr.upcoming[d] * tr.dim, tr.dim)
+        prefetch_row(tr.syn1 + <int64_t>tr.upcoming[d] * tr.stride, tr.dim)
 
 
 cdef inline void start_noise(Trainer *tr) noexcept nogil:
@@ -140,12 +141,12 @@ cdef inline void train_outputs(Trainer *tr, const float *x, float *acc, int32_t 
     cdef float *g = tr.grad
     cdef float s, logsig
     # the target is a code and the noise items come from draw_noise, all
-    # < n_items, so every row lies inside syn1 (n_items * dim floats)
-    rows[0] = tr.syn1 + <int64_t>target * n
+    # < n_items, so every row lies inside syn1 (n_items rows of stride >= n floats)
+    rows[0] = tr.syn1 + <int64_t>target * tr.stride
     for d in range(tr.negative):
         item = tr.noise[d]
         if item != target:
-            rows[n_rows] = tr.syn1 + <int64_t>item * n
+            rows[n_rows] = tr.syn1 + <int64_t>item * tr.stride
             n_rows += 1
     # the scores; n_rows <= negative + 1, the size of rows and g
     score_rows(n, x, rows, n_rows, g)
@@ -189,7 +190,6 @@ cdef inline void skipgram_contexts(Trainer *tr, const int32_t *seq, Py_ssize_t i
     every pair draws its own. ``scale`` (or NULL for all ones) multiplies the
     learning rate of each pair.
     """
-    cdef int n = tr.dim
     cdef Py_ssize_t c
     cdef float *l1
     if shared:
@@ -199,7 +199,7 @@ cdef inline void skipgram_contexts(Trainer *tr, const int32_t *seq, Py_ssize_t i
     for c in range(n_ctx):
         if not shared:
             draw_negatives(tr)
-        l1 = tr.syn0 + <int64_t>seq[ctx[c]] * n
+        l1 = tr.syn0 + <int64_t>seq[ctx[c]] * tr.stride
         train_outputs(tr, l1, l1, seq[i], alpha if scale == NULL else alpha * scale[c])
 
 
@@ -225,7 +225,7 @@ cdef inline void cbow_contexts(Trainer *tr, const int32_t *seq, Py_ssize_t i,
     # ctx[c] is a position in [0, n) of seq, seq holds codes < n_items and i
     # is in [0, n) too: the rows are inside syn0 and syn1
     for c in range(n_ctx):
-        ctx_rows[c] = tr.syn0 + <int64_t>seq[ctx[c]] * n
+        ctx_rows[c] = tr.syn0 + <int64_t>seq[ctx[c]] * tr.stride
     if scale == NULL:
         if cbow_mean and n_ctx > 1:
             norm = <float>(1.0 / n_ctx)

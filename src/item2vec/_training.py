@@ -31,6 +31,7 @@ __all__ = [
     "chunk_bounds",
     "initial_vectors",
     "noise_table",
+    "padded_rows",
     "seed_from",
     "train",
 ]
@@ -110,15 +111,73 @@ def seed_from(random_state: Any) -> int:
     return int(random_state)
 
 
+_LINE_FLOATS = 16  # floats in a 64-byte cache line
+_ROWS_AT_ONCE = 65536  # rows of random numbers drawn at a time by initial_vectors
+
+
+def row_stride(dim: int) -> int:
+    """Floats from one weight row to the next while training: ``dim`` rounded up
+    to the multiple the kernel computes on whole (``ROW_FLOATS``: 8 floats, one
+    AVX2 register, in the AVX2 build; no padding in the others)."""
+    return -(-dim // _core.ROW_FLOATS) * _core.ROW_FLOATS
+
+
+def padded_rows(n_items: int, dim: int) -> np.ndarray:
+    """Zeros of shape (n_items, dim) laid out for the kernel: rows of
+    :func:`row_stride` floats, the first starting on a 64-byte cache line (so
+    with AVX2 no 8-float block of a row straddles two lines).
+
+    Where the stride exceeds ``dim``, the result is a view of the first ``dim``
+    columns of a zero (n_items, stride) array; :func:`whole_rows` gives the
+    padded rows back to the kernels, and every other reader sees only the view.
+    """
+    stride = row_stride(dim)
+    raw = np.zeros(n_items * stride + _LINE_FLOATS, dtype=np.float32)
+    first = (-raw.ctypes.data % 64) // raw.itemsize  # numpy aligns to at least 16 bytes
+    return raw[first : first + n_items * stride].reshape(n_items, stride)[:, :dim]
+
+
+def whole_rows(rows: np.ndarray) -> np.ndarray:
+    """The array of whole rows, padding included, whose first columns ``rows`` is.
+
+    ``rows`` is either C-contiguous (returned as it is) or made by
+    :func:`padded_rows`: a view with unit column steps whose owner holds
+    every row's padding too (checked, so the kernels never reach past it).
+    """
+    if rows.flags.c_contiguous or rows.shape[0] == 0:
+        return rows
+    step, item = rows.strides[0], rows.itemsize
+    owner = rows.base
+    while isinstance(owner, np.ndarray) and owner.base is not None:
+        owner = owner.base
+    start = rows.ctypes.data
+    if (
+        rows.strides[1] != item
+        or step % item
+        or not isinstance(owner, np.ndarray)
+        or not owner.flags.c_contiguous
+        or start < owner.ctypes.data
+        or start + rows.shape[0] * step > owner.ctypes.data + owner.nbytes
+    ):
+        raise ValueError("weight rows must be C-contiguous or made by padded_rows")
+    return np.lib.stride_tricks.as_strided(rows, (rows.shape[0], step // item), (step, item))
+
+
 def initial_vectors(n_items: int, dim: int, seed: int) -> np.ndarray:
-    """Uniform in [-1, 1) / dim, as gensim 4 starts.
+    """Uniform in [-1, 1) / dim, as gensim 4 starts, in :func:`padded_rows`.
 
     On planted clusters with heavy noise this gave CBOW precision@10 0.69
     against 0.65 for word2vec.c's [-0.5, 0.5) / dim.
     """
-    vectors = np.random.default_rng(seed).random((n_items, dim), dtype=np.float32)
-    vectors -= np.float32(0.5)
-    vectors *= np.float32(2.0 / dim)
+    vectors = padded_rows(n_items, dim)
+    rng = np.random.default_rng(seed)
+    # drawn a block of rows at a time: the same stream of numbers as one draw of
+    # the whole matrix, without a second unpadded copy of it
+    for first in range(0, n_items, _ROWS_AT_ONCE):
+        block = rng.random((min(_ROWS_AT_ONCE, n_items - first), dim), dtype=np.float32)
+        block -= np.float32(0.5)
+        block *= np.float32(2.0 / dim)
+        vectors[first : first + len(block)] = block
     return vectors
 
 
@@ -144,14 +203,15 @@ def _kernel_setup(
         times = np.ascontiguousarray(corpus.times, dtype=np.float64)
     session = params["window"] == "session"
     return _core.TrainingSetup(
-        vectors, output, corpus.codes, corpus.offsets, keep, threshold, alias,
+        whole_rows(vectors), whole_rows(output), corpus.codes, corpus.offsets,
+        keep, threshold, alias,
         sg=bool(params["sg"]), cbow_mean=bool(params["cbow_mean"]),
         window=1 if session else int(params["window"]),
         shrink_windows=bool(params["shrink_windows"]), negative=int(params["negative"]),
         shared_negatives=bool(params["shared_negatives"]), weights=weights, times=times,
         time_decay=float(time_decay or 0.0), time_window=float(time_window or 0.0),
         session_contexts=int(params["session_contexts"]) if session else 0,
-        past_only=params["context"] == "past",
+        past_only=params["context"] == "past", dim=vectors.shape[1],
     )  # fmt: skip
 
 
@@ -251,8 +311,10 @@ def train(
 
     Parameters
     ----------
-    vectors, output : float32 arrays of shape (n_items, dim), C-contiguous
-        Input and output weights; rows follow ``corpus.vocabulary``.
+    vectors, output : float32 arrays of shape (n_items, dim)
+        Input and output weights, C-contiguous or made by :func:`padded_rows`
+        (rows padded for the kernel, which trains faster); rows follow
+        ``corpus.vocabulary``.
     corpus : Sequences or RecodedSequences
         A :class:`~item2vec.corpus.RecodedSequences` is recoded a block at a
         time while training (when the parameters need event weights or times,

@@ -12,7 +12,10 @@
 # - sum_rows(n, rows, n_rows, w, norm, out): out = norm * sum_r w[r] * rows[r]
 #   (CBOW's hidden layer; w NULL means all ones, rows may repeat);
 # - spread_rows(n, g, rows, n_rows, w): rows[r] += w[r] * g in order (CBOW's
-#   gradient to its contexts; a row listed twice gets both shares).
+#   gradient to its contexts; a row listed twice gets both shares);
+# - arithmetic_length(dim, stride): the n the others are called with when rows
+#   hold dim floats followed by stride - dim zeros; VEC_FLOATS, the multiple
+#   of floats a row is padded to for it to run whole (1: no padding pays).
 #
 # The baseline build (and every build not for x86-64) uses plain loops that the
 # compiler vectorises (setup.py allows reassociation so the sums vectorise too).
@@ -43,6 +46,15 @@ cdef extern from *:
     /* ---- AVX2 + FMA (the _core_avx2 build) ---- */
     #include <immintrin.h>
     #define I2V_ROWS_PER_PASS 8
+
+    /* Where a row's zero padding reaches the next multiple of 8 floats, the
+       arithmetic runs over it: whole blocks instead of a masked tail, which
+       trained 10-30 % faster at dims 20, 50, 100 and 300 (benchmarks/README.md,
+       "Padded rows"). The results are the same bits: a masked-off lane and a
+       padding lane both add 0 * 0 to their sum (and the lane sums are added in
+       the same order); every update adds g * 0 to a padding entry, which stays
+       +0; and no entry's sum depends on any other entry. */
+    #define I2V_VEC_FLOATS 8
 
     /* lanes [0, m) of a tail block: 8 - m entries into this table */
     static const int i2v_lane_mask[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
@@ -255,6 +267,12 @@ cdef extern from *:
     }
 
     #else
+    /* The compiler's vector loops sum in lanes plus a scalar epilogue whose
+       length depends on n: padding would change the order of the sums, so the
+       arithmetic stays on the row's own floats, and rows are not padded (their
+       alignment alone made no measurable difference here). */
+    #define I2V_VEC_FLOATS 1
+
     /* ---- plain loops (the baseline build, and builds not for x86-64) ----
        Several output rows against one input x at once. The rows of one
        prediction are distinct (duplicates are merged before the update), and
@@ -377,7 +395,13 @@ cdef extern from *:
         }
     }
     #endif
+
+    static inline int i2v_arithmetic_length(int dim, int stride) {
+        int whole = (dim + I2V_VEC_FLOATS - 1) / I2V_VEC_FLOATS * I2V_VEC_FLOATS;
+        return whole <= stride ? whole : dim;
+    }
     """
+    int VEC_FLOATS "I2V_VEC_FLOATS"
     void c_score_rows "i2v_score_rows"(int n, const float *x, float **rows, int n_rows,
                                        float *out) noexcept nogil
     void c_update_rows "i2v_update_rows"(int n, const float *x, float *acc, float **rows,
@@ -387,6 +411,7 @@ cdef extern from *:
                                    float *out) noexcept nogil
     void c_spread_rows "i2v_spread_rows"(int n, const float *g, float **rows, int n_rows,
                                          const float *w) noexcept nogil
+    int c_arithmetic_length "i2v_arithmetic_length"(int dim, int stride) noexcept nogil
 
 
 cdef inline void score_rows(int n, const float *x, float **rows, int n_rows,
@@ -414,3 +439,8 @@ cdef inline void spread_rows(int n, const float *g, float **rows, int n_rows,
                              const float *w) noexcept nogil:
     """rows[r] += w[r] * g (w NULL: all ones), in order; a repeated row gets every share."""
     c_spread_rows(n, g, rows, n_rows, w)
+
+
+cdef inline int arithmetic_length(int dim, int stride) noexcept nogil:
+    """How many floats of a row (dim of its own, then zeros up to stride) to compute on."""
+    return c_arithmetic_length(dim, stride)

@@ -20,6 +20,10 @@
 from libc.string cimport memset
 from scipy.linalg.cython_blas cimport saxpy, sdot, sscal
 
+# rows are not padded: BLAS has no masked tail to save
+cdef enum:
+    VEC_FLOATS = 1
+
 
 cdef inline void score_rows(int n, const float *x, float **rows, int n_rows,
                             float *out) noexcept nogil:
@@ -72,3 +76,8 @@ cdef inline void spread_rows(int n, const float *g, float **rows, int n_rows,
     for r in range(n_rows):
         wr = w[r] if w != NULL else 1.0
         saxpy(&n, &wr, <float *>g, &inc, rows[r], &inc)
+
+
+cdef inline int arithmetic_length(int dim, int stride) noexcept nogil:
+    """How many floats of a row to compute on: its own (BLAS has no masked tail to save)."""
+    return dim

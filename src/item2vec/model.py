@@ -10,7 +10,14 @@ from typing import Any
 import numpy as np
 
 from item2vec._params import ITEM2VEC_PARAMS, ParamsMixin
-from item2vec._training import TrainingRecord, auto_epochs_of, initial_vectors, seed_from, train
+from item2vec._training import (
+    TrainingRecord,
+    auto_epochs_of,
+    initial_vectors,
+    padded_rows,
+    seed_from,
+    train,
+)
 from item2vec._validation import NotFittedError, check_int
 from item2vec.corpus import RecodedSequences, Sequences, as_sequences, training_corpus
 from item2vec.features import with_feature_sequences
@@ -385,7 +392,7 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
         )
         n_rows = len(training.vocabulary)
         vectors = initial_vectors(n_rows, self.vector_size, seed)
-        state = ItemVectors(training.vocabulary, vectors, np.zeros_like(vectors))
+        state = ItemVectors(training.vocabulary, vectors, padded_rows(*vectors.shape))
         record = TrainingRecord(seed=seed, pending_counts=pending)
         with self._lock():
             try:
@@ -451,14 +458,15 @@ class Item2Vec(VectorQueries, RecommenderMixin, ParamsMixin):  # type: ignore[ov
             )
             n_new = len(vocabulary) - len(old.vocabulary)
             seed = record.update_seed()
-            fresh = initial_vectors(n_new, self.vector_size, seed)
             mapping = vocabulary.codes_of(corpus.vocabulary.items.tolist(), unknown="ignore")
             corpus = corpus.remap(mapping.astype(np.int32), vocabulary)
-            state = ItemVectors(
-                vocabulary, np.concatenate([old.vectors, fresh]),
-                np.concatenate([old.output_vectors, np.zeros_like(fresh)]),
-                old.features, old.feature_vectors,
-            )  # fmt: skip
+            n_old = len(old.vectors)
+            vectors = padded_rows(len(vocabulary), self.vector_size)
+            output = padded_rows(len(vocabulary), self.vector_size)
+            vectors[:n_old] = old.vectors
+            vectors[n_old:] = initial_vectors(n_new, self.vector_size, seed)
+            output[:n_old] = old.output_vectors
+            state = ItemVectors(vocabulary, vectors, output, old.features, old.feature_vectors)
             new_record = TrainingRecord(
                 record.seed, record.n_updates, pending, list(record.loss_history)
             )

@@ -111,7 +111,9 @@ def top_k(
         The dot products; -inf where ``indices`` is -1.
     """
     queries = np.ascontiguousarray(queries, dtype=np.float32)
-    items = np.ascontiguousarray(items, dtype=np.float32)
+    # not copied: the tiles' matrix products take the rows with any row step (a
+    # trained model's vectors are a view of padded rows)
+    items = np.asarray(items, dtype=np.float32)
     n_queries, n_items = queries.shape[0], items.shape[0]
     if queries.ndim != 2 or items.ndim != 2 or queries.shape[1] != items.shape[1]:
         raise ValueError(

@@ -580,7 +580,13 @@ class VectorQueries:
 
     @property
     def vectors_(self) -> np.ndarray:
-        """The item (input) vectors."""
+        """The item (input) vectors, one row per item.
+
+        After training with the AVX2 kernels, a view of rows padded with zeros
+        to a multiple of 8 floats (not C-contiguous unless ``vector_size`` is
+        a multiple of 8): ``np.ascontiguousarray(model.vectors_)`` gives a
+        compact copy. The same holds for :attr:`output_vectors_`.
+        """
         return self._state.vectors
 
     @property
