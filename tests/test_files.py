@@ -92,7 +92,23 @@ def test_model_file_metadata_records_format_params_history_and_pending_counts(in
         "n_updates": 0,
         "pending": [[4, 1]],
     }
-    assert FORMAT_VERSION == 1
+    assert FORMAT_VERSION == 2
+
+
+def test_a_format_1_file_loads_with_the_input_similarity_it_was_made_for(int_model, tmp_path):
+    path, arrays = saved_arrays(int_model, tmp_path)
+    meta = json.loads(str(arrays["meta"]))
+    assert int_model.similarity == "inout" and meta["params"]["similarity"] == "inout"
+    # what a format-1 writer wrote: no similarity parameter, no "inout" index
+    del meta["params"]["similarity"]
+    rewrite(path, arrays, {**meta, "format_version": 1})
+    loaded = Item2Vec.load(path)
+    assert loaded.similarity == "input"
+    np.testing.assert_array_equal(loaded.vectors_, int_model.vectors_)
+    item = int_model.items_[0]
+    assert loaded.most_similar(item, topn=3) == int_model.most_similar(
+        item, topn=3, similarity="input"
+    )
 
 
 @pytest.mark.parametrize(

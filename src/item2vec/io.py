@@ -36,7 +36,10 @@ __all__ = [
 ]
 
 #: Version of the .npz layout written by save_model; load_model refuses newer ones.
-FORMAT_VERSION = 1
+#: 2: the ``similarity`` parameter and an "inout" index, which format-1 readers
+#: refused as an unknown parameter or a corrupt index; format-1 files still load
+#: (with ``similarity="input"``, what they were trained to answer).
+FORMAT_VERSION = 2
 _MAGIC = "item2vec-model"
 # what reading a damaged archive raises (from zipfile, zlib, and NumPy's parsing of the
 # .npy headers): all mean "not a readable model file"
