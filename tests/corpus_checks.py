@@ -22,13 +22,14 @@ def assert_same_corpus(a, b):
     assert a.vocabulary.counts.tolist() == b.vocabulary.counts.tolist()
 
 
-def similarity_rows(model):
+def similarity_rows(model, similarity=None):
     """Reference for item-to-item scores, in float64: the unit input vectors (the
     queries) and the unit rows they are compared with: the input vectors for
-    ``similarity="input"``, input + output vectors for ``"inout"``."""
+    ``similarity="input"``, input + output vectors for ``"inout"`` (None: the
+    model's setting)."""
     vectors = model.vectors_.astype(np.float64)
     unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-    if model.get_params()["similarity"] != "inout":
+    if (similarity or model.get_params()["similarity"]) != "inout":
         return unit, unit
     both = vectors + model.output_vectors_.astype(np.float64)
     return unit, both / np.linalg.norm(both, axis=1, keepdims=True)

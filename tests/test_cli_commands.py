@@ -103,11 +103,11 @@ def _fit(events, out, *options):
                  *options, "-o", str(out)])  # fmt: skip
 
 
-def _cosine_top(model, item, k):
+def _cosine_top(model, item, k, similarity=None):
     """Reference: the k items most similar to ``item``, itself left out, best first: the
     item's unit input vector against the unit input vectors ("input") or the unit input +
-    output vectors ("inout") of every item, as the model's ``similarity`` says."""
-    unit, rows_of = similarity_rows(model)
+    output vectors ("inout") of every item, as ``similarity`` (or else the model's) says."""
+    unit, rows_of = similarity_rows(model, similarity)
     row = model.items_.tolist().index(item)
     scores = rows_of @ unit[row]
     scores[row] = -np.inf
@@ -369,6 +369,30 @@ def test_similar_prints_cosine_neighbours_best_first(model_path, capsys, options
     assert main(["similar", str(model_path), "sku2", *options]) == 0
     model = Item2Vec.load(model_path)
     _assert_scored(capsys.readouterr().out, _cosine_top(model, "sku2", k))
+
+
+@pytest.mark.parametrize("similarity", ["input", "inout"])
+def test_similar_and_export_take_the_similarity(model_path, tmp_path, capsys, similarity):
+    model = Item2Vec.load(model_path)
+    assert model.similarity == "inout"
+    want = _cosine_top(model, "sku2", 5, similarity)
+    # the two similarities rank differently on this model, so the option is seen
+    assert [i for i, _ in want] != [
+        i for i, _ in _cosine_top(model, "sku2", 5, "input" if similarity == "inout" else "inout")
+    ]
+    assert main(["similar", str(model_path), "sku2", "-k", "5", "--similarity", similarity]) == 0
+    _assert_scored(capsys.readouterr().out, want)
+    out = tmp_path / "s.csv"
+    argv = ["export", str(model_path), "--format", "similar-csv", "-o", str(out), "-k", "3"]
+    assert main([*argv, "--similarity", similarity]) == 0
+    with out.open(newline="") as handle:
+        rows = [(i, int(r), n, float(s)) for i, r, n, s in list(csv.reader(handle))[1:]]
+    expected = [
+        (item, rank, neighbor, score)
+        for item in model.items_.tolist()
+        for rank, (neighbor, score) in enumerate(_cosine_top(model, item, 3, similarity), 1)
+    ]
+    _assert_similar_table(rows, expected)
 
 
 @pytest.fixture(scope="module")

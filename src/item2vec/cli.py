@@ -38,6 +38,12 @@ _PARSERS: dict[str, Any] = {
 }  # fmt: skip
 # the parameters that are query options: a model remembers them for recommend
 _QUERY_PARAMS = ("last_n", "half_life", "time_half_life", "popularity")
+# item-to-item scores of `similar` and `export --format similar-*`
+_SIMILARITY_OPTION: dict[str, Any] = dict(
+    choices=["inout", "input"], default=MODEL_SETTING,
+    help="inout: an item's input vector against the others' input + output vectors; "
+    "input: the cosine of input vectors (word2vec's); default: the model's setting",
+)  # fmt: skip
 
 
 def _or_auto(parse: Any) -> Any:
@@ -275,6 +281,7 @@ def _build_parser() -> argparse.ArgumentParser:
     similar.add_argument(
         "-k", "--topn", type=int, default=10, help="how many items to print (default: 10)"
     )
+    similar.add_argument("--similarity", **_SIMILARITY_OPTION)
 
     recommend = commands.add_parser(
         "recommend",
@@ -380,6 +387,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "-k", "--topn", type=int, default=10,
         help="neighbours per item, for similar-csv and similar-parquet (default: 10)",
     )  # fmt: skip
+    export.add_argument("--similarity", **_SIMILARITY_OPTION)
 
     plot = commands.add_parser("plot", help="draw a 2-D map of the item vectors (matplotlib)")
     plot.add_argument("model", help="model file written by 'item2vec fit'")
@@ -544,7 +552,8 @@ def _run(args: argparse.Namespace) -> None:
         _build_corpus(args)
     elif args.command == "similar":
         model = Item2Vec.load(args.model)
-        for item, score in model.most_similar(_item(model, args.item), topn=args.topn):
+        query = _item(model, args.item)
+        for item, score in model.most_similar(query, topn=args.topn, similarity=args.similarity):
             print(f"{item}\t{score:.4f}")
     elif args.command == "recommend" and args.events is not None:
         _recommend_table(args)
@@ -632,7 +641,7 @@ def _run(args: argparse.Namespace) -> None:
         if args.format.startswith("word2vec"):
             model.save_word2vec_format(args.output, binary=args.format == "word2vec-binary")
         else:
-            model.export_similar_items(args.output, topn=args.topn)
+            model.export_similar_items(args.output, topn=args.topn, similarity=args.similarity)
         print(f"wrote {args.output}")
     elif args.command == "serve":
         from item2vec.serve import run_serve
