@@ -63,9 +63,10 @@ def _corpus(seed=0, n_seqs=60):
     return codes.astype(np.int32), offsets, weights, times
 
 
-def _train(core, mode, dim, negative, epochs=3, window=3, sample=False):
+def _train(core, mode, dim, negative, epochs=3, window=3, sample=False, stride=None):
     """Train ``epochs`` kernel calls over the corpus; returns the weights and each call's
-    (raw, kept, events, loss)."""
+    (raw, kept, events, loss). With ``stride``, the weights are rows of that many floats,
+    the item's ``dim`` then zeros (the layout Item2Vec trains on), returned whole."""
     sg, cbow_mean, shared, options = MODES[mode]
     options = dict(options)
     codes, offsets, weights, times = _corpus()
@@ -76,6 +77,9 @@ def _train(core, mode, dim, negative, epochs=3, window=3, sample=False):
     rng = np.random.default_rng(1)
     syn0 = rng.uniform(-0.5, 0.5, size=(N_ITEMS, dim)).astype(np.float32)
     syn1 = rng.uniform(-0.5, 0.5, size=(N_ITEMS, dim)).astype(np.float32)
+    if stride is not None:
+        syn0, syn1 = (np.pad(w, ((0, 0), (0, stride - dim))) for w in (syn0, syn1))
+        options["dim"] = dim
     counts = np.bincount(codes, minlength=N_ITEMS).astype(np.float64)
     noise = counts**0.75 / (counts**0.75).sum()
     threshold, alias = core.build_alias(noise)

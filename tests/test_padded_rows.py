@@ -11,10 +11,9 @@ updates) answers as it does for a C-contiguous copy.
 
 import numpy as np
 import pytest
-from test_kernel_builds import MODES, N_ITEMS, _corpus
+from test_kernel_builds import MODES, N_ITEMS, _corpus, _train
 
 import item2vec
-from conftest import train_once
 from item2vec import Item2Vec, ItemVectors, _core, _core_blas, _training
 from item2vec.datasets import planted_sessions
 
@@ -25,38 +24,6 @@ if "avx2" in item2vec._kernels.available():
     BUILDS["avx2"] = _core_avx2
 
 
-def _padded(rows, stride):
-    """``rows`` copied into the first columns of zero rows of ``stride`` floats."""
-    whole = np.zeros((rows.shape[0], stride), np.float32)
-    whole[:, : rows.shape[1]] = rows
-    return whole
-
-
-def _train_layout(core, mode, dim, stride, negative=5):
-    """Two kernel calls over the test corpus with rows of ``stride`` floats (of which
-    ``dim`` are the item's); the weights as whole rows, and each call's results."""
-    sg, cbow_mean, shared, options = MODES[mode]
-    options = dict(options)
-    codes, offsets, weights, times = _corpus()
-    if options.pop("weighted", False):
-        options["weights"] = weights
-    if "time_decay" in options:
-        options["times"] = times
-    rng = np.random.default_rng(1)
-    syn0 = _padded(rng.uniform(-0.5, 0.5, size=(N_ITEMS, dim)).astype(np.float32), stride)
-    syn1 = _padded(rng.uniform(-0.5, 0.5, size=(N_ITEMS, dim)).astype(np.float32), stride)
-    counts = np.bincount(codes, minlength=N_ITEMS).astype(np.float64)
-    threshold, alias = core.build_alias(counts**0.75 / (counts**0.75).sum())
-    keep = np.empty(0, np.float32)
-    results = []
-    for call in range(2):
-        results.append(train_once(
-            core, syn0, syn1, codes, offsets, 0, len(offsets) - 1, keep, threshold, alias, sg,
-            cbow_mean, 3, True, negative, shared, 0.05, 0.025, 1000 + call, dim=dim, **options,
-        ))  # fmt: skip
-    return syn0, syn1, results
-
-
 @pytest.mark.parametrize("build", list(BUILDS))
 @pytest.mark.parametrize("mode", list(MODES))
 # dims with a tail of every length below 8 floats, one whole block, and one past
@@ -64,10 +31,10 @@ def _train_layout(core, mode, dim, stride, negative=5):
 @pytest.mark.parametrize("dim", [1, 7, 9, 20, 33])
 def test_padded_rows_train_the_same_bits(build, mode, dim):
     core = BUILDS[build]
-    want0, want1, want = _train_layout(core, mode, dim, dim)
+    want0, want1, want = _train(core, mode, dim, 5, epochs=2)
     assert sum(r[2] for r in want) > 0
     for stride in sorted({-(-dim // 8) * 8, -(-dim // 16) * 16, dim + 13}):
-        got0, got1, got = _train_layout(core, mode, dim, stride)
+        got0, got1, got = _train(core, mode, dim, 5, epochs=2, stride=stride)
         assert got == want, stride
         np.testing.assert_array_equal(got0[:, :dim], want0)
         np.testing.assert_array_equal(got1[:, :dim], want1)

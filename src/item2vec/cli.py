@@ -572,17 +572,7 @@ def _run(args: argparse.Namespace) -> None:
                 f"id{'s' if len(unknown) > 1 else ''} not in the model: {named}",
                 file=sys.stderr,
             )
-        time_half_life = args.time_half_life
-        if times is None and time_half_life is MODEL_SETTING:
-            # a remembered time half-life needs times: said once here, not as a Python warning
-            remembered = model.query_options["time_half_life"]
-            if remembered is not None:
-                print(
-                    f"item2vec recommend: the model's time_half_life={remembered:g} applies "
-                    "only with --times; ranking without it",
-                    file=sys.stderr,
-                )
-            time_half_life = None
+        time_half_life = _time_half_life(model, args.time_half_life, times is not None, "--times")
         ids, scores = model.recommend(
             history, topn=args.topn, exclude_seen=not args.keep_seen, last_n=args.last_n,
             half_life=args.half_life, time_half_life=time_half_life,
@@ -649,6 +639,21 @@ def _run(args: argparse.Namespace) -> None:
         run_serve(args)
 
 
+def _time_half_life(model: Any, given: Any, has_times: bool, needs: str) -> Any:
+    """The time_half_life to rank with: without times, a remembered one is dropped and
+    said once in the command's terms (not as a Python warning advising recommend(times=))."""
+    if has_times or given is not MODEL_SETTING:
+        return given
+    remembered = model.query_options["time_half_life"]
+    if remembered is not None:
+        print(
+            f"item2vec recommend: the model's time_half_life={remembered:g} applies only "
+            f"with {needs}; ranking without it",
+            file=sys.stderr,
+        )
+    return None
+
+
 def _recommend_table(args: argparse.Namespace) -> None:
     """``item2vec recommend --events``: every user's top-k, as ``spark.recommend`` gives it."""
     import csv
@@ -679,17 +684,9 @@ def _recommend_table(args: argparse.Namespace) -> None:
             "--time-half-life needs event times: give --time (the time column), or a corpus "
             "built with times"
         )
-    if histories.times is None and time_half_life is MODEL_SETTING:
-        # a remembered time half-life needs times: said once here in the command's terms, as
-        # --history and evaluate say it, not as a Python warning advising recommend(times=)
-        remembered = model.query_options["time_half_life"]
-        if remembered is not None:
-            print(
-                f"item2vec recommend: the model's time_half_life={remembered:g} applies only "
-                "with event times (--time); ranking without it",
-                file=sys.stderr,
-            )
-        time_half_life = None
+    time_half_life = _time_half_life(
+        model, time_half_life, histories.times is not None, "event times (--time)"
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnknownItemsWarning)
         ids, scores = model.recommend_batch(
