@@ -129,7 +129,8 @@ def test_update_of_a_loaded_model_matches_the_model_in_memory(tmp_path):
     np.testing.assert_array_equal(loaded.output_vectors_, model.output_vectors_)
 
 
-def test_every_reader_answers_as_for_a_contiguous_copy(tmp_path):
+def _padded_and_contiguous():
+    """A model trained on padded rows (vector_size 20), and one holding a contiguous copy."""
     model = Item2Vec(vector_size=20, epochs=3, n_jobs=1, random_state=5).fit(_data())
     state = model.item_vectors_
     copy = ItemVectors(
@@ -138,22 +139,24 @@ def test_every_reader_answers_as_for_a_contiguous_copy(tmp_path):
     )  # fmt: skip
     other = Item2Vec(vector_size=20)
     other.item_vectors_ = copy
+    return model, other
+
+
+def _same(got, want):
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+
+
+def test_every_reader_answers_as_for_a_contiguous_copy(tmp_path):
+    model, other = _padded_and_contiguous()
+    copy = other.item_vectors_
     items = model.items_[:5].tolist()
-
-    def same(got, want):
-        for g, w in zip(got, want, strict=True):
-            np.testing.assert_array_equal(g, w)
-
     for similarity in ("input", "inout"):
-        same(model.similar_items(items, topn=7, similarity=similarity),
-             other.similar_items(items, topn=7, similarity=similarity))  # fmt: skip
+        _same(model.similar_items(items, topn=7, similarity=similarity),
+              other.similar_items(items, topn=7, similarity=similarity))  # fmt: skip
     for scoring in ("cosine", "output"):
         model.recommend_scoring = other.recommend_scoring = scoring
-        same(model.recommend(items[:3], topn=8), other.recommend(items[:3], topn=8))
-    model.build_index(structure="hnsw")
-    other.build_index(structure="hnsw")
-    assert model.most_similar(items[0], topn=6) == other.most_similar(items[0], topn=6)
-    same(model.recommend(items[:3], topn=8), other.recommend(items[:3], topn=8))
+        _same(model.recommend(items[:3], topn=8), other.recommend(items[:3], topn=8))
     model.save(tmp_path / "a.npz")
     other.save(tmp_path / "b.npz")
     for path in ("a.npz", "b.npz"):
@@ -163,3 +166,13 @@ def test_every_reader_answers_as_for_a_contiguous_copy(tmp_path):
     model.save_word2vec_format(tmp_path / "a.txt")
     other.save_word2vec_format(tmp_path / "b.txt")
     assert (tmp_path / "a.txt").read_bytes() == (tmp_path / "b.txt").read_bytes()
+
+
+def test_the_index_answers_as_for_a_contiguous_copy():
+    pytest.importorskip("faiss", reason="faiss is not installed (pip install 'item2vec[ann]')")
+    model, other = _padded_and_contiguous()
+    items = model.items_[:5].tolist()
+    model.build_index(structure="hnsw")
+    other.build_index(structure="hnsw")
+    assert model.most_similar(items[0], topn=6) == other.most_similar(items[0], topn=6)
+    _same(model.recommend(items[:3], topn=8), other.recommend(items[:3], topn=8))
