@@ -240,7 +240,9 @@ def tune(
         Training threads of each trial.
     random_state : int, numpy Generator or RandomState, or None, default=0
         Seed of the search, the user sample and the models. A generator gives
-        one seed, drawn at the start; None draws a fresh one.
+        one seed, drawn at the start. None seeds every part from fresh entropy
+        (two searches differ), and the chosen model keeps ``random_state=None``:
+        it records the seed its fit drew, as every fit does.
     verbose : bool, default=True
         Print a line per trial on stderr.
     **event_options

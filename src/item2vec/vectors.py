@@ -373,6 +373,9 @@ class ItemVectors:
             With ``unknown="raise"``, if an item is not in the vocabulary.
         ValueError
             If ``unknown`` or ``similarity`` is not one of the above.
+        TypeError
+            If ``items`` is a single str or bytes (one item goes in a list:
+            ``similar_items(["ab"])``).
         """
         check_int("topn", topn, 1)
         if unknown not in ("raise", "skip"):
