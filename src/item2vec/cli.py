@@ -561,8 +561,6 @@ def _run(args: argparse.Namespace) -> None:
         for name in ("user", "item", "time", "output"):
             if getattr(args, name) is not None:
                 raise CommandError(f"--{name} goes with --events, not --history")
-        if args.time_half_life not in (MODEL_SETTING, None) and args.times is None:
-            raise CommandError("--time-half-life needs --times (the time of each history event)")
         model = Item2Vec.load(args.model)
         history, times, unknown = _history(model, args.history, args.times)
         if unknown:
@@ -572,7 +570,10 @@ def _run(args: argparse.Namespace) -> None:
                 f"id{'s' if len(unknown) > 1 else ''} not in the model: {named}",
                 file=sys.stderr,
             )
-        time_half_life = _time_half_life(model, args.time_half_life, times is not None, "--times")
+        time_half_life = _time_half_life(
+            "recommend", model.query_options["time_half_life"], args.time_half_life,
+            times is not None, "--times", "--times (the time of each history event)",
+        )  # fmt: skip
         ids, scores = model.recommend(
             history, topn=args.topn, exclude_seen=not args.keep_seen, last_n=args.last_n,
             half_life=args.half_life, time_half_life=time_half_life,
@@ -639,15 +640,20 @@ def _run(args: argparse.Namespace) -> None:
         run_serve(args)
 
 
-def _time_half_life(model: Any, given: Any, has_times: bool, needs: str) -> Any:
-    """The time_half_life to rank with: without times, a remembered one is dropped and
+def _time_half_life(
+    command: str, remembered: float | None, given: Any, has_times: bool, needs: str,
+    refusal: str,
+) -> Any:  # fmt: skip
+    """The time_half_life to rank with (``given``: typed, or MODEL_SETTING). Without event
+    times, a typed one is refused (naming ``refusal``), and a remembered one is dropped and
     said once in the command's terms (not as a Python warning advising recommend(times=))."""
-    if has_times or given is not MODEL_SETTING:
+    if has_times:
         return given
-    remembered = model.query_options["time_half_life"]
-    if remembered is not None:
+    if given not in (MODEL_SETTING, None):
+        raise CommandError(f"--time-half-life needs {refusal}")
+    if given is MODEL_SETTING and remembered is not None:
         print(
-            f"item2vec recommend: the model's time_half_life={remembered:g} applies only "
+            f"item2vec {command}: the model's time_half_life={remembered:g} applies only "
             f"with {needs}; ranking without it",
             file=sys.stderr,
         )
@@ -678,15 +684,11 @@ def _recommend_table(args: argparse.Namespace) -> None:
         if args.user is None or args.item is None:
             raise CommandError("--events needs --user and --item (the id columns)")
         histories = read_events(args.events, user=args.user, item=args.item, time=args.time)
-    time_half_life = args.time_half_life
-    if histories.times is None and time_half_life not in (MODEL_SETTING, None):
-        raise CommandError(
-            "--time-half-life needs event times: give --time (the time column), or a corpus "
-            "built with times"
-        )
     time_half_life = _time_half_life(
-        model, time_half_life, histories.times is not None, "event times (--time)"
-    )
+        "recommend", model.query_options["time_half_life"], args.time_half_life,
+        histories.times is not None, "event times (--time)",
+        "event times: give --time (the time column), or a corpus built with times",
+    )  # fmt: skip
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnknownItemsWarning)
         ids, scores = model.recommend_batch(
@@ -854,17 +856,12 @@ def _refuse_training_options(args: argparse.Namespace) -> None:
 def _override_query_options(model: Item2Vec, args: argparse.Namespace, timed: bool) -> None:
     """The query options typed on the command line replace the saved model's own."""
     given = {n: getattr(args, n) for n in _QUERY_PARAMS if n in args.typed_options}
-    if not timed and given.get("time_half_life") is not None:
-        raise CommandError("--time-half-life needs event times: give --time (the time column)")
-    remembered = model.time_half_life
-    if not timed and "time_half_life" not in given and remembered is not None:
-        # ranked without it, as Item2Vec.recommend_batch does, but said once here
-        print(
-            f"item2vec evaluate: the model's time_half_life={remembered:g} applies only with "
-            "event times (--time); ranking without it",
-            file=sys.stderr,
-        )
-        given["time_half_life"] = None
+    time_half_life = _time_half_life(
+        "evaluate", model.time_half_life, given.get("time_half_life", MODEL_SETTING), timed,
+        "event times (--time)", "event times: give --time (the time column)",
+    )  # fmt: skip
+    if time_half_life is not MODEL_SETTING:
+        given["time_half_life"] = time_half_life
     model.set_params(**given)
 
 
