@@ -41,12 +41,17 @@ from item2vec.evaluation import evaluate
 K = 10
 
 
-def one(train: Sequences, test: Any, seed: int, budget: float, n_jobs: int) -> dict[str, Any]:
+def one(
+    train: Sequences, test: Any, seed: int, budget: float, n_jobs: int, search_query: bool
+) -> dict[str, Any]:
     started = time.perf_counter()
     defaults = Item2Vec(random_state=seed, n_jobs=n_jobs).fit(train)
     default_seconds = time.perf_counter() - started
     base = evaluate(defaults, test, k=K)
-    result = tune(train, budget=budget, random_state=seed, n_jobs=n_jobs, verbose=False)
+    result = tune(
+        train, budget=budget, random_state=seed, n_jobs=n_jobs, verbose=False,
+        search_query=search_query,
+    )  # fmt: skip
     tuned = evaluate(result.model, test, k=K)
     given = defaults.get_params()
     kept = all(given[name] == value for name, value in result.best_params.items()) and all(
@@ -62,6 +67,13 @@ def one(train: Sequences, test: Any, seed: int, budget: float, n_jobs: int) -> d
         "validation_std_error": result.best_std_error,
         "best_params": result.best_params, "best_query": result.best_query,
         "default_seconds": default_seconds, "tune_seconds": result.seconds,
+        "confirmed": [
+            {"trial": t.number, "gain": t.gain, "gain_std_error": t.gain_std_error,
+             "confirmed_gain": t.confirmed_gain,
+             "confirmed_gain_std_error": t.confirmed_gain_std_error, "params": t.params,
+             "query": t.query}
+            for t in result.trials if t.confirmed_gain == t.confirmed_gain  # not NaN
+        ],
     }  # fmt: skip
 
 
@@ -92,6 +104,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--protocols", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS))
+    parser.add_argument("--search-query", action="store_true",
+                        help="tune(search_query=True): also choose the query options")  # fmt: skip
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     args = parser.parse_args(argv)
 
@@ -109,7 +123,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             test = splits(corpus, protocol)[0]
             for seed in range(args.first_seed, args.first_seed + args.seeds):
                 row = {"variant": variant, "protocol": protocol}
-                row |= one(test.train, test, seed, args.budget, args.n_jobs)
+                row |= one(test.train, test, seed, args.budget, args.n_jobs, args.search_query)
                 rows.append(row)
                 print(
                     f"{VARIANT_NAMES[variant]:>12} {protocol:>5} seed {seed}: HR@10 defaults "
@@ -117,7 +131,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     f"({'defaults kept' if row['kept_defaults'] else 'tuned'}; "
                     f"{row['trials']} trials, {row['stopped_early']} stopped early; "
                     f"validation {row['validation_default']:.4f} -> "
-                    f"{row['validation_best']:.4f} ± {row['validation_std_error']:.4f})",
+                    f"{row['validation_best']:.4f} ± {row['validation_std_error']:.4f}; "
+                    "confirmation: "
+                    + (
+                        ", ".join(
+                            f"trial {c['trial']} {c['gain']:+.4f} -> {c['confirmed_gain']:+.4f} "
+                            f"± {c['confirmed_gain_std_error']:.4f}"
+                            for c in row["confirmed"]
+                        )
+                        or "no candidate"
+                    )
+                    + ")",
                     flush=True,
                 )
     summary = summarise(rows)
@@ -134,6 +158,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"\nload average before {load_before}, after {load_after}", file=sys.stderr)
     report = {
         "command": " ".join(sys.argv), "budget": args.budget, "n_jobs": args.n_jobs,
+        "search_query": args.search_query,
         "load_before": load_before, "load_after": load_after, "rows": rows,
         "summary": summary,
     }  # fmt: skip

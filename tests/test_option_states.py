@@ -368,7 +368,7 @@ def test_the_model_tune_returns_remembers_the_options_it_chose(monkeypatch, pref
     corpus = _tune_data()
     result = tuning.tune(
         corpus, budget=1e9, max_trials=1, fixed={"vector_size": 6, "epochs": 2, **fixed},
-        n_jobs=1, verbose=False,
+        n_jobs=1, verbose=False, search_query=True,
     )  # fmt: skip
     chosen = {name: fixed.get(name, want) for name, want in preferred.items()}
     if chosen["time_half_life"] == "any":

@@ -411,11 +411,12 @@ class _Clock:
 
 @pytest.mark.parametrize(
     ("budget", "max_trials", "trials"),
-    [(29.9, None, 1), (30.0, None, 2), (39.9, None, 2), (40.0, None, 3), (1e9, 2, 2),
-     (1e9, 1, 1), (40.0, 4, 3)],
+    [(49.9, None, 1), (50.0, None, 2), (59.9, None, 2), (60.0, None, 3), (1e9, 2, 2),
+     (1e9, 1, 1), (60.0, 4, 3)],
 )  # fmt: skip
-def test_tune_stops_when_a_trial_and_the_final_fit_would_overrun(monkeypatch, budget, max_trials,
-                                                                  trials):  # fmt: skip
+def test_tune_stops_when_a_trial_the_confirmation_and_the_final_fit_would_overrun(
+    monkeypatch, budget, max_trials, trials
+):
     pytest.importorskip("optuna")
     from item2vec import tuning
 
@@ -433,8 +434,9 @@ def test_tune_stops_when_a_trial_and_the_final_fit_would_overrun(monkeypatch, bu
         data, budget=budget, max_trials=max_trials, fixed={"vector_size": 4, "epochs": 1},
         n_jobs=1, verbose=False,
     )  # fmt: skip
-    # after trial n (each 10 s) the clock reads 10 n; another trial and the final fit need
-    # 10 + 10 more: trial n + 1 runs while 10 n + 20 <= budget
+    # after trial n (each 10 s) the clock reads 10 n; another trial, the confirmation (the
+    # defaults and the best trial trained again) and the final fit need 10 + 20 + 10 more:
+    # trial n + 1 runs while 10 n + 40 <= budget
     assert len(result.trials) == trials
     assert [t.seconds for t in result.trials] == [10.0] * trials
 

@@ -23,15 +23,18 @@ def corpus():
     return Sequences.from_iterable(data.sequences)
 
 
-def reference_split(corpus, n_last=3):
+def reference_split(corpus, n_last=3, users=None):
     """By the definition: each sequence's last min(n_last, length - 1) events are targets,
-    each predicted from every event before it; training keeps the rest."""
+    each predicted from every event before it; training keeps the rest. ``users``: the
+    sequence numbers whose targets to keep (None: all)."""
     lists = corpus.to_lists()
     keep = []
     histories, targets = [], []
-    for seq in lists:
+    for number, seq in enumerate(lists):
         held = min(n_last, max(len(seq) - 1, 0))
         keep += [True] * (len(seq) - held) + [False] * held
+        if users is not None and number not in users:
+            continue
         for j in range(held, 0, -1):
             histories.append(seq[: len(seq) - j])
             targets.append(seq[len(seq) - j])
@@ -39,11 +42,18 @@ def reference_split(corpus, n_last=3):
     return Split(train, Sequences.from_iterable(histories), np.array(targets))
 
 
+def halves(result, corpus):
+    """The search's and the confirmation's users (sequence numbers), as the result says."""
+    confirming = set(result.confirmation_users.tolist())
+    return set(range(len(corpus))) - confirming, confirming
+
+
 @pytest.fixture(scope="module")
 def result(corpus):
     return tune(
-        corpus, budget=600, max_trials=4, metric="hr@10", fixed=FAST, n_jobs=1, verbose=False
-    )
+        corpus, budget=600, max_trials=4, metric="hr@10", fixed=FAST, n_jobs=1, verbose=False,
+        search_query=True,
+    )  # fmt: skip
 
 
 def test_the_first_trial_is_the_defaults(result, corpus):
@@ -58,11 +68,23 @@ def test_the_first_trial_is_the_defaults(result, corpus):
     assert "vector_size" not in first.params and "negative" not in first.params  # fixed
 
 
+def test_the_validation_users_are_split_into_two_random_halves(result, corpus):
+    searching, confirming = halves(result, corpus)
+    # every user validates (planted sessions are long enough), half in each
+    assert len(confirming) == len(corpus) // 2 == len(searching)
+    assert result.n_validation_users == len(corpus)
+    assert result.confirmation_users.tolist() == sorted(confirming)
+    other = tune(corpus, budget=1e-3, fixed=FAST, n_jobs=1, verbose=False, random_state=1)
+    assert other.confirmation_users.tolist() != result.confirmation_users.tolist()
+    # not one block of the corpus: both halves reach into both ends
+    assert min(confirming) < len(corpus) // 4 and max(confirming) > 3 * len(corpus) // 4
+
+
 def test_every_trial_is_validated_on_each_users_last_events(result, corpus):
-    # retrain a trial's settings on the training part and score the last events:
-    # the same metrics (one thread and one seed make training reproducible)
-    split = reference_split(corpus)
-    assert len(split.targets) == 3 * len(corpus)  # planted sessions are long enough
+    # retrain a trial's settings on the training part and score the last events of the
+    # search's users: the same metrics (one thread and one seed make training reproducible)
+    split = reference_split(corpus, users=halves(result, corpus)[0])
+    assert len(split.targets) == 3 * len(corpus) // 2
     assert len(result.trials) >= 2
     for trial in result.trials[:2]:
         model = Item2Vec(**FAST, **trial.params, n_jobs=1, random_state=0).fit(split.train)
@@ -75,12 +97,13 @@ DEFAULT_QUERY = {"half_life": 1.0, "popularity": 0.2, "time_half_life": None}
 NOISE = 2.0  # standard errors a gain must exceed (tune's documented rule)
 
 
-def reference_users(corpus, n_last=3):
+def reference_users(corpus, n_last=3, users=None):
     """The user (sequence number) of every held-out event of reference_split, in order."""
-    users = []
+    numbers = []
     for number, seq in enumerate(corpus.to_lists()):
-        users += [number] * min(n_last, max(len(seq) - 1, 0))
-    return users
+        if users is None or number in users:
+            numbers += [number] * min(n_last, max(len(seq) - 1, 0))
+    return numbers
 
 
 def event_hits(model, split, k=10, **query):
@@ -107,7 +130,9 @@ def clustered_std_error(values, users):
 
 
 def test_scores_gains_and_their_standard_errors_follow_their_definitions(result, corpus):
-    split, users = reference_split(corpus), reference_users(corpus)
+    searching = halves(result, corpus)[0]
+    split = reference_split(corpus, users=searching)
+    users = reference_users(corpus, users=searching)
     first = result.trials[0]
     defaults = Item2Vec(**FAST, **first.params, n_jobs=1, random_state=0).fit(split.train)
     reference = event_hits(defaults, split, **DEFAULT_QUERY)
@@ -127,7 +152,9 @@ def test_scores_gains_and_their_standard_errors_follow_their_definitions(result,
 
 
 def test_a_query_value_replaces_the_kept_one_only_beyond_twice_its_standard_error(result, corpus):
-    split, users = reference_split(corpus), reference_users(corpus)
+    searching = halves(result, corpus)[0]
+    split = reference_split(corpus, users=searching)
+    users = reference_users(corpus, users=searching)
     trial = result.trials[0]
     model = Item2Vec(**FAST, **trial.params, n_jobs=1, random_state=0).fit(split.train)
     # one option at a time from the defaults' query: half_life, then popularity (no
@@ -148,13 +175,44 @@ def test_a_query_value_replaces_the_kept_one_only_beyond_twice_its_standard_erro
     assert trial.score == pytest.approx(np.mean(kept), rel=1e-12)
 
 
-def test_the_result_is_the_best_setting_beyond_the_noise_fitted_on_everything(result, corpus):
+def confirmed(result, corpus, seed):
+    """By the definition: the candidates (gain beyond twice its standard error), best
+    first, at most two; each and the defaults trained again from seed + 1 and scored on
+    the confirmation half; the first whose gain there is beyond twice its standard error
+    is chosen. Returns the chosen trial (or None) and the (gain, error) of those tried."""
+    confirming = halves(result, corpus)[1]
+    split = reference_split(corpus, users=confirming)
+    users = reference_users(corpus, users=confirming)
     beyond = [t for t in result.trials if t.error is None and t.gain > NOISE * t.gain_std_error]
+    beyond.sort(key=lambda t: -t.score)
+    settings = {**FAST, "n_jobs": 1, "random_state": seed + 1}
+    defaults = Item2Vec(**settings, **result.trials[0].params).fit(split.train)
+    reference = event_hits(defaults, split, **DEFAULT_QUERY)
+    tried = {}
+    for trial in beyond[:2]:
+        model = Item2Vec(**settings, **trial.params).fit(split.train)
+        differences = [h - r for h, r in zip(event_hits(model, split, **trial.query),
+                                             reference, strict=True)]  # fmt: skip
+        gain, error = np.mean(differences), clustered_std_error(differences, users)
+        tried[trial.number] = (gain, error)
+        if gain > NOISE * error:
+            return trial, tried
+    return None, tried
+
+
+def test_the_result_is_the_best_confirmed_setting_fitted_on_everything(result, corpus):
+    chosen, tried = confirmed(result, corpus, seed=0)
+    for trial in result.trials:
+        if trial.number in tried:
+            gain, error = tried[trial.number]
+            assert trial.confirmed_gain == pytest.approx(gain, abs=1e-12)
+            assert trial.confirmed_gain_std_error == pytest.approx(error, rel=1e-9, abs=1e-15)
+        else:
+            assert math.isnan(trial.confirmed_gain) and math.isnan(trial.confirmed_gain_std_error)
     # the defaults' parameters as the estimator has them: epochs="auto" (trial 0 trained
     # with the epochs "auto" gives on the training part; the final fit is on all events)
     as_given = {**result.trials[0].params, "epochs": "auto"}
-    if beyond:
-        chosen = max(beyond, key=lambda t: t.score)
+    if chosen is not None:
         params = as_given if chosen.number == 0 else chosen.params
         expected = (params, chosen.query, chosen.score)
     else:  # the defaults, their query options included
@@ -171,9 +229,12 @@ def test_the_result_is_the_best_setting_beyond_the_noise_fitted_on_everything(re
 
 def test_without_a_gain_beyond_the_noise_the_defaults_are_kept(corpus):
     # one trial: the defaults; the query values found for them count only beyond the noise
-    result = tune(corpus, budget=600, max_trials=1, fixed=FAST, n_jobs=1, verbose=False)
+    result = tune(
+        corpus, budget=600, max_trials=1, fixed=FAST, n_jobs=1, verbose=False, search_query=True
+    )
     (only,) = result.trials
-    if only.gain > NOISE * only.gain_std_error:
+    if only.confirmed_gain > NOISE * only.confirmed_gain_std_error:
+        assert only.gain > NOISE * only.gain_std_error
         assert result.best_query == only.query != DEFAULT_QUERY
     else:
         assert result.best_query == DEFAULT_QUERY
@@ -194,7 +255,7 @@ def test_successive_halving_stops_trials_at_a_quarter_or_a_half_of_their_epochs(
     stopped = [t for t in halved.trials if t.stopped]
     assert stopped, "no trial was stopped early: pick another random_state"
     assert not halved.trials[0].stopped  # the defaults always train to the end
-    split = reference_split(corpus)
+    split = reference_split(corpus, users=halves(halved, corpus)[0])
     for trial in stopped:
         epoch, epochs = map(
             int, re.match(r"stopped after (\d+) of (\d+) epochs", trial.error).groups()
@@ -225,9 +286,57 @@ def test_a_tiny_budget_still_tries_the_defaults(corpus):
     assert [t.number for t in result.trials] == [0]
 
 
+def planted(n_sessions):
+    data = planted_sessions(n_sessions=n_sessions, n_items=60, n_clusters=6, random_state=2)
+    return Sequences.from_iterable(data.sequences)
+
+
+@pytest.mark.parametrize("n_sessions", [1200, 1600])
+def test_a_candidate_is_chosen_only_when_the_confirmation_holds(n_sessions):
+    # planted sessions are baskets: no recency (half_life=None) ranks better for the
+    # defaults' model on the search half, beyond the noise, in both corpora; trained again
+    # from another seed and scored on the other half, the gain holds for 1,600 sessions
+    # and not for 1,200 (a small and noisy gain of the search: the defaults are kept)
+    corpus = planted(n_sessions)
+    result = tune(corpus, budget=600, max_trials=1, metric="hr@10", fixed=FAST, n_jobs=1,
+                  verbose=False, search_query=True)  # fmt: skip
+    (only,) = result.trials
+    assert only.query == {**DEFAULT_QUERY, "half_life": None}
+    assert only.gain > NOISE * only.gain_std_error
+    chosen, tried = confirmed(result, corpus, seed=0)
+    assert list(tried) == [0]
+    assert only.confirmed_gain == pytest.approx(tried[0][0], abs=1e-12)
+    assert only.confirmed_gain_std_error == pytest.approx(tried[0][1], rel=1e-9)
+    assert (chosen is not None) == (n_sessions == 1600)
+    assert result.best_query == (only.query if chosen else DEFAULT_QUERY)
+    assert result.model.half_life == (None if chosen else 1.0)
+
+
+def test_query_options_keep_the_estimators_values_unless_searched():
+    corpus = planted(800)
+    searched = tune(corpus, budget=600, max_trials=3, fixed=FAST, n_jobs=1, verbose=False,
+                    search_query=True)  # fmt: skip
+    assert searched.trials[0].query != DEFAULT_QUERY  # the test above: half_life=None
+    plain = tune(corpus, budget=600, max_trials=3, fixed=FAST, n_jobs=1, verbose=False)
+    assert [t.params for t in plain.trials] == [t.params for t in searched.trials]
+    assert all(t.query == DEFAULT_QUERY for t in plain.trials)
+    assert plain.best_query == DEFAULT_QUERY
+    for name, value in DEFAULT_QUERY.items():
+        assert getattr(plain.model, name) == value
+    # each trial scored under the defaults' query: the first is the defaults' own score
+    assert plain.trials[0].score == plain.default_score
+    assert plain.trials[0].gain == 0.0
+
+
+@pytest.mark.parametrize("value", [1, "yes", None])
+def test_search_query_must_be_a_bool(corpus, value):
+    with pytest.raises(ValueError, match="search_query must be a bool"):
+        tune(corpus, budget=1, fixed=FAST, search_query=value, verbose=False)
+
+
 def test_fixed_query_options_are_not_searched(corpus):
     fixed = {**FAST, "half_life": None, "popularity": 0.25}
-    result = tune(corpus, budget=1e-3, fixed=fixed, n_jobs=1, verbose=False)
+    result = tune(corpus, budget=1e-3, fixed=fixed, n_jobs=1, verbose=False, search_query=True)
     assert result.trials[0].query["half_life"] is None
     assert result.trials[0].query["popularity"] == 0.25
     assert result.model.popularity == 0.25
@@ -279,17 +388,22 @@ def test_without_optuna_the_extra_is_named(corpus, without_module):
 
 def test_validation_users_and_events_choose_the_held_out_events(corpus):
     result = tune(corpus, budget=1e-3, fixed=FAST, validation_users=50, n_jobs=1, verbose=False)
-    assert result.trials[0].metrics["n_users"] == 50 * 3
+    assert result.n_validation_users == 50
+    assert result.trials[0].metrics["n_users"] == 25 * 3  # the search's half
     one = tune(corpus, budget=1e-3, fixed=FAST, validation_events=1, n_jobs=1, verbose=False)
-    assert one.trials[0].metrics["n_users"] == len(corpus)
+    assert one.n_validation_users == len(corpus)
+    assert one.trials[0].metrics["n_users"] == len(corpus) // 2
 
 
 def test_short_users_keep_one_event_for_training():
     seqs = [["a", "b"], ["a", "b", "c"], ["c", "a", "b", "d", "a"]] * 20
     corpus = Sequences.from_iterable(seqs)
     result = tune(corpus, budget=1e-3, n_jobs=1, verbose=False, fixed=FAST)
-    # 1 + 2 + 3 held out per round of three users
-    assert result.trials[0].metrics["n_users"] == 20 * (1 + 2 + 3)
+    # 1, 2 and 3 held out for users of 2, 3 and 5 events; scored: the search's half
+    searching = halves(result, corpus)[0]
+    held = [min(3, len(seqs[number]) - 1) for number in sorted(searching)]
+    assert len(searching) == 30
+    assert result.trials[0].metrics["n_users"] == sum(held)
 
 
 # --- command line ------------------------------------------------------------------
@@ -316,6 +430,23 @@ def test_tune_command_saves_the_best_model_and_prints_the_table(events_csv, tmp_
     assert "tune [" in captured.err and "trial 0" in captured.err
     model = Item2Vec.load(out)
     assert model.items_.shape[0] == 60
+
+
+def test_tune_command_searches_the_query_options_when_asked(tmp_path, capsys):
+    events_csv = tmp_path / "events.csv"
+    rows = [f"u{u},i{item}" for u, seq in enumerate(planted(800).to_lists()) for item in seq]
+    events_csv.write_text("user,item\n" + "\n".join(rows) + "\n")
+    searched = tune(events_csv, budget=600, max_trials=1, n_jobs=1, verbose=False,
+                    search_query=True, user="user", item="item")  # fmt: skip
+    assert searched.best_query != DEFAULT_QUERY  # else the two runs below look alike
+    for flag, expected in (([], DEFAULT_QUERY), (["--search-query"], searched.best_query)):
+        out = tmp_path / f"m{len(flag)}.npz"
+        argv = ["tune", str(events_csv), "--user", "user", "--item", "item", "--budget", "600",
+                "--max-trials", "1", "--n-jobs", "1", "-o", str(out), *flag]  # fmt: skip
+        assert main(argv) == 0
+        model = Item2Vec.load(out)
+        assert {name: getattr(model, name) for name in DEFAULT_QUERY} == expected, flag
+    capsys.readouterr()
 
 
 def test_evaluate_with_tune_prints_the_settings_it_chose(events_csv, capsys):

@@ -367,6 +367,12 @@ def _build_parser() -> argparse.ArgumentParser:
         help="validate on at most this many users ('none': all; default: "
         f"{tune_defaults['validation_users']})",
     )  # fmt: skip
+    tune.add_argument(
+        "--search-query", action="store_true",
+        help="also choose the query options (half life, popularity, time half life) on the "
+        "validation events; off by default, as they favour longer half lives than the next "
+        "event does",
+    )  # fmt: skip
     tune.add_argument("--n-jobs", type=int, help="training threads (default: all cores)")
     tune.add_argument(
         "--random-state", type=int, default=tune_defaults["random_state"],
@@ -589,8 +595,8 @@ def _run(args: argparse.Namespace) -> None:
         corpus = _read_corpus(args)
         result = tune(
             corpus, budget=args.budget, max_trials=args.max_trials, metric=args.metric,
-            validation_users=args.validation_users, n_jobs=args.n_jobs,
-            random_state=args.random_state, verbose=True,
+            validation_users=args.validation_users, search_query=args.search_query,
+            n_jobs=args.n_jobs, random_state=args.random_state, verbose=True,
         )  # fmt: skip
         print(result.table())
         result.model.save(args.output)

@@ -36,6 +36,8 @@ _RUNG_COUNT = 2
 # on the validation events is more than this many standard errors of that gain: at one,
 # gains of 0.0006 NDCG (a fifth of a percent) passed on ml-100k and lost on its test events
 _NOISE = 2.0
+# candidates put to the confirmation, best first, while time is left
+_CONFIRMED = 2
 # Item2Vec parameters that tune decides itself, never taken from ``fixed``
 _TUNE_OWN = {
     "n_jobs": "tune's own n_jobs argument",
@@ -56,7 +58,8 @@ class Trial:
     params : dict
         The training parameters tried.
     query : dict
-        The best query options found for the model they trained.
+        The query options it was scored with: the best found for the model it
+        trained with ``search_query=True``, else the estimator's (or ``fixed``).
     metrics : dict
         Validation ``hr``, ``ndcg``, ``mrr`` and ``coverage`` at ``k`` with those options.
     score : float
@@ -78,6 +81,13 @@ class Trial:
         options), on the same validation events.
     gain_std_error : float
         Standard error of ``gain``: of the mean of the per-user differences.
+    confirmed_gain : float
+        For a trial that was put to the confirmation (the best ones whose
+        ``gain`` passed the rule), its gain over the defaults on the other half
+        of the validation users, with both retrained from a new seed; NaN for
+        the others.
+    confirmed_gain_std_error : float
+        Standard error of ``confirmed_gain``.
     """
 
     number: int
@@ -91,6 +101,8 @@ class Trial:
     std_error: float = math.nan
     gain: float = math.nan
     gain_std_error: float = math.nan
+    confirmed_gain: float = math.nan
+    confirmed_gain_std_error: float = math.nan
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,7 +116,8 @@ class TuneResult:
         all the sequences given; it remembers its query options.
     best_params : dict
         The training parameters chosen: those of the best trial whose gain over
-        the defaults is more than twice its standard error, else the defaults'.
+        the defaults is more than twice its standard error and is confirmed
+        (see :func:`tune`), else the defaults'.
     best_query : dict
         Their query options (``half_life``, ``popularity``, ``time_half_life``).
     best_score : float
@@ -121,7 +134,11 @@ class TuneResult:
         The validation score of the defaults (trial 0 with the estimator's
         query options), the reference every gain is measured from.
     n_validation_users : int
-        Users whose held-out events validate (the standard errors are over them).
+        Users whose held-out events validate: those of the search and those of
+        the confirmation (each half's standard errors are over its own users).
+    confirmation_users : numpy.ndarray
+        The sequence numbers (positions in the corpus given) of the users whose
+        events confirm; the other validation users' events score the search.
     """
 
     model: Item2Vec
@@ -134,6 +151,9 @@ class TuneResult:
     best_std_error: float = math.nan
     default_score: float = math.nan
     n_validation_users: int = 0
+    confirmation_users: np.ndarray = dataclasses.field(
+        default_factory=lambda: np.empty(0, dtype=np.int64)
+    )
 
     def table(self, limit: int | None = None) -> str:
         """The trials as a text table, best first (``limit`` rows at most)."""
@@ -174,6 +194,7 @@ def tune(
     fixed: Mapping[str, Any] | None = None,
     validation_users: int | None = 10_000,
     validation_events: int = 3,
+    search_query: bool = False,
     n_jobs: int | None = None,
     random_state: int | np.random.Generator | np.random.RandomState | None = 0,
     verbose: bool = True,
@@ -190,20 +211,27 @@ def tune(
     RecSys 2018) are searched by Optuna's TPE sampler, starting from the
     estimator's defaults: ``ns_exponent``, ``window``, ``context``, ``sample``,
     ``epochs``, ``alpha``, ``vector_size``, ``negative`` (and ``use_weights``
-    when the events carry weights). For every trained model the query
-    options are chosen one after the other: ``half_life``, then ``popularity``,
-    then ``time_half_life`` when the events carry times.
+    when the events carry weights). The query options (``half_life``,
+    ``popularity``, ``time_half_life``) keep the estimator's values unless
+    ``search_query`` is true.
 
     The validation score is noisy: with a thousand users, differences between
-    good settings are as small as its standard error. So every score comes with
-    its standard error over the validation users (a user's held-out events
-    counted as one draw), and every setting with its gain over the defaults on
-    the same events and that gain's standard error. The defaults (the
-    estimator's parameters and query options) are kept unless a setting gains
-    more than twice that standard error; among those that do, the best is
-    chosen (a query value, likewise, replaces the one kept so far only when it
-    gains more than twice its standard error). The chosen settings are then
-    fitted on all of ``data``. Trials are stopped early by successive halving:
+    good settings are as small as its standard error. So the validation users
+    are split at random into two halves: the search scores trials on the
+    first, and the second confirms. Every score comes with its standard error
+    over the users (a user's held-out events counted as one draw), and every
+    setting with its gain over the defaults on the same events and that gain's
+    standard error. A setting is a candidate when it gains more than twice
+    that standard error (a query value, likewise, replaces the one kept so far
+    only when it gains more than twice its standard error). The best
+    candidate, then the next best if time allows, is confirmed: it and the
+    defaults are trained again from a new seed and scored on the second half,
+    where the search never looked, and it is chosen only when it gains more
+    than twice that gain's standard error there too. Otherwise the defaults
+    (the estimator's parameters and query options) are kept: the best of
+    many noisy trials looks better than it is, on the events that chose it and
+    with the seed it drew. The chosen settings are then fitted on all of
+    ``data``. Trials are stopped early by successive halving:
     at a quarter and at a half of its epochs a trial is scored, and it goes on
     only while it is in the better half of the trials that got there (the
     defaults always train to the end), so a budget tries more settings.
@@ -217,7 +245,7 @@ def tune(
         columns), with ``event_options``.
     budget : float, default=120.0
         Seconds for the search. A trial is not started when the time left
-        would not cover it and the final fit, and one that runs past the time
+        would not cover it, the confirmation and the final fit, and one that runs past the time
         left for the final fit stops at the end of its epoch; the trial with
         the defaults always runs to its end.
     max_trials : int or None, default=None
@@ -236,6 +264,16 @@ def tune(
         makes the validation score less noisy on small data (with 1,000
         users, one event each leaves HR@10 a standard error of about 0.012,
         as large as the differences between good settings).
+    search_query : bool, default=False
+        Also choose the query options for every trained model, one after the
+        other: ``half_life``, then ``popularity``, then ``time_half_life`` when
+        the events carry times. Off by default because a query option that
+        wins on the validation events need not win on the next event: they are
+        earlier positions of the same sequences, and on MovieLens-100K they
+        favour a ``half_life`` of 1.5 to 3 where each user's last event favours
+        1 (HR@10 0.175 with 1 against 0.151 with 3), so tuning it lost on the
+        test events. Turn it on when the validation events are like the events
+        you will recommend for. Options in ``fixed`` keep their value either way.
     n_jobs : int or None, default=None
         Training threads of each trial.
     random_state : int, numpy Generator or RandomState, or None, default=0
@@ -281,6 +319,8 @@ def tune(
     if validation_users is not None:
         check_int("validation_users", validation_users, 1)
     check_int("validation_events", validation_events, 1)
+    if not isinstance(search_query, bool | np.bool_):
+        raise ValueError(f"search_query must be a bool, got {search_query!r}")
     if max_trials is not None:
         check_int("max_trials", max_trials, 1)
     fixed = dict(fixed or {})
@@ -309,6 +349,7 @@ def tune(
     corpus = _corpus(data, event_options)
     rng = np.random.default_rng(random_state)
     split, users = _validation_split(corpus, validation_events, validation_users, rng)
+    halves = _user_halves(split, users, rng)
     weighted = corpus.weights is not None
 
     # Optuna logs every study and trial at INFO; quiet while tuning, restored after
@@ -316,8 +357,8 @@ def tune(
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         return _search(
-            optuna, corpus, split, users, base, fixed, weighted, budget, max_trials, metric,
-            measure, k, random_state, verbose, started,
+            optuna, corpus, halves, base, fixed, weighted, budget, max_trials, metric,
+            measure, k, random_state, verbose, started, search_query,
         )  # fmt: skip
     finally:
         optuna.logging.set_verbosity(verbosity)
@@ -326,8 +367,7 @@ def tune(
 def _search(
     optuna: Any,
     corpus: Sequences,
-    split: Split,
-    users: np.ndarray,
+    halves: tuple[tuple[Split, np.ndarray], tuple[Split, np.ndarray]],
     base: dict[str, Any],
     fixed: dict[str, Any],
     weighted: bool,
@@ -339,7 +379,11 @@ def _search(
     random_state: int | None,
     verbose: bool,
     started: float,
+    search_query: bool,
 ) -> TuneResult:
+    (split, users), confirmation = halves
+    # the query options not searched are held like those in ``fixed``
+    held = fixed if search_query else {**fixed, **{n: base[n] for n in _QUERY_OPTIONS}}
     time_half_lives = _time_half_lives(split.histories)
     # Optuna's sampler takes 32-bit seeds (a generator's draw is 63 bits)
     sampler = optuna.samplers.TPESampler(
@@ -367,8 +411,9 @@ def _search(
         # the defaults always train to the end: every gain is measured from them
         rungs = None
         if trials:
-            # a trial that would leave no time for the final fit stops at its next epoch
-            deadline = started + budget - max(trials, key=lambda t: t.score).seconds
+            # a trial that would leave no time for the confirmation and the final fit
+            # stops at its next epoch
+            deadline = started + budget - _reserve(trials)
             rungs = _Rungs(optuna, trial, split, k, measure, default_query, deadline)
         try:
             model = Item2Vec(**{**base, **params, "callbacks": rungs and [rungs]}).fit(split.train)
@@ -407,7 +452,7 @@ def _search(
                 if reference is None:
                     reference = _evaluate_users(model, split, k, **default_query)[1][measure]
                 query, metrics, values = _best_query(
-                    model, split, users, k, measure, time_half_lives, fixed, default_query
+                    model, split, users, k, measure, time_half_lives, held, default_query
                 )
                 seconds = time.perf_counter() - begun
                 study.tell(trial, metrics[measure])
@@ -420,17 +465,19 @@ def _search(
         durations.append(seconds)
         if verbose:
             _report(trials[-1], metric, time.perf_counter() - started, budget)
-        # stop when another trial and the final fit would overrun the budget
+        # stop when another trial, the confirmation and the final fit would overrun
         typical = float(np.median(durations))
-        best = max(trials, key=lambda t: t.score)
-        if time.perf_counter() - started + typical + best.seconds > budget:
+        if time.perf_counter() - started + typical + _reserve(trials) > budget:
             break
         if max_trials is not None and len(trials) >= max_trials:
             break
 
     assert reference is not None  # the first trial trained (or tune raised)
     default_score = float(reference.mean())
-    chosen = _choose(trials)
+    chosen = _confirm(
+        trials, confirmation, base, k, measure, default_query, random_state,
+        started + budget - trials[0].seconds, verbose, metric,
+    )  # fmt: skip
     if chosen is None:  # nothing beat the defaults by more than the noise: keep them
         params, query = trials[0].params, default_query
         score, error = default_score, _std_error(reference, users)
@@ -449,21 +496,82 @@ def _search(
             f"{corpus.n_tokens:,} events",
             file=sys.stderr,
         )
+    n_users = int(np.unique(users).shape[0]) + int(np.unique(confirmation[1]).shape[0])
     return TuneResult(
         final, dict(params), dict(query), score, metric, trials,
         time.perf_counter() - started, best_std_error=error, default_score=default_score,
-        n_validation_users=int(np.unique(users).shape[0]),
+        n_validation_users=n_users, confirmation_users=np.unique(confirmation[1]),
     )  # fmt: skip
 
 
-def _choose(trials: list[Trial]) -> Trial | None:
-    """The best trial whose gain over the defaults exceeds ``_NOISE`` standard errors of that
-    gain (None: none).
+def _candidates(trials: list[Trial]) -> list[Trial]:
+    """The trials whose gain over the defaults exceeds ``_NOISE`` standard errors of that
+    gain, best first.
 
     On a few thousand validation events the differences between good settings are
     as large as the noise; a setting that cannot show more than that is not taken."""
     beyond = [t for t in trials if t.error is None and t.gain > _NOISE * t.gain_std_error]
-    return max(beyond, key=lambda t: t.score) if beyond else None
+    return sorted(beyond, key=lambda t: -t.score)
+
+
+def _reserve(trials: list[Trial]) -> float:
+    """Seconds to keep for the end: the best trial's training for the final fit, and for
+    the confirmation the defaults' and the best trial's again."""
+    best = max(trials, key=lambda t: t.score)
+    return 2 * best.seconds + trials[0].seconds
+
+
+def _confirm(
+    trials: list[Trial],
+    confirmation: tuple[Split, np.ndarray],
+    base: dict[str, Any],
+    k: int,
+    measure: str,
+    default_query: dict[str, Any],
+    random_state: int | None,
+    deadline: float,
+    verbose: bool,
+    metric: str,
+) -> Trial | None:
+    """The first of the (at most ``_CONFIRMED``) best candidates whose gain holds on the
+    confirmation half, trained again from a new seed beside the defaults (None: none).
+    Each trial put to it is replaced in ``trials`` by a copy with its confirmed gain.
+
+    The best of many trials is partly chosen by the noise of the events that scored
+    it and of the seed it trained from; the confirmation has neither."""
+    split, users = confirmation
+    # a seed other than the search's: a model's luck with its seed is not the setting's
+    seed = None if random_state is None else random_state + 1
+    settings = {**base, "random_state": seed}
+    defaults: Item2Vec | None = None
+    reference = np.empty(0)
+    for candidate in _candidates(trials)[:_CONFIRMED]:
+        if defaults is None:
+            defaults = Item2Vec(**{**settings, **trials[0].params}).fit(split.train)
+            reference = _evaluate_users(defaults, split, k, **default_query)[1][measure]
+        elif time.perf_counter() + candidate.seconds > deadline:
+            break  # the first candidate is always confirmed (its time was kept for it)
+        if candidate.number == 0:  # the defaults' training with other query options
+            model = defaults
+        else:
+            model = Item2Vec(**{**settings, **candidate.params}).fit(split.train)
+        values = _evaluate_users(model, split, k, **candidate.query)[1][measure]
+        gain, error = _paired_gain(values, reference, users)
+        confirmed = dataclasses.replace(
+            candidate, confirmed_gain=gain, confirmed_gain_std_error=error
+        )
+        trials[candidate.number] = confirmed
+        held = gain > _NOISE * error
+        if verbose:
+            print(
+                f"tune: trial {candidate.number} on the confirmation half, trained again: "
+                f"{metric} gain {gain:+.4f} ± {error:.4f} "
+                f"({'confirmed' if held else 'not confirmed'})",
+                file=sys.stderr,
+            )
+        if held:
+            return confirmed
+    return None
 
 
 class _Rungs:
@@ -516,6 +624,26 @@ def _paired_gain(
     return float(difference.mean()), _std_error(difference, users)
 
 
+def _user_halves(
+    split: Split, users: np.ndarray, rng: np.random.Generator
+) -> tuple[tuple[Split, np.ndarray], tuple[Split, np.ndarray]]:
+    """The held-out events of a random half of the validation users (the search's), and
+    those of the others (the confirmation's), each with its events' sequence numbers.
+    With one user, both are all of them."""
+    ids = np.unique(users)
+    if ids.shape[0] == 1:
+        masks = [np.ones(users.shape[0], dtype=bool)] * 2
+    else:
+        first = np.isin(users, rng.permutation(ids)[: (ids.shape[0] + 1) // 2])
+        masks = [first, ~first]
+    halves = []
+    for mask in masks:
+        events = np.flatnonzero(mask)
+        histories = split.histories.subset(events)
+        halves.append((Split(split.train, histories, split.targets[events]), users[events]))
+    return halves[0], halves[1]
+
+
 def validation_split(
     corpus: Sequences, n_last: int, max_users: int | None, rng: np.random.Generator
 ) -> Split:
@@ -529,7 +657,7 @@ def _validation_split(
     """Hold out the last ``n_last`` events of every sequence (all but its first, at most):
     ``train`` is the rest; each held-out event is a target whose history is every event of
     its sequence before it. Histories come from at most ``max_users`` sequences. Also
-    returns, for every held-out event, the number (0, 1, ...) of its user."""
+    returns, for every held-out event, the number of its sequence in ``corpus``."""
     lengths = corpus.lengths
     held = np.minimum(n_last, np.maximum(lengths - 1, 0))
     position = np.arange(corpus.n_tokens) - np.repeat(corpus.offsets[:-1], lengths)
@@ -550,7 +678,7 @@ def _validation_split(
     times = None if corpus.times is None else corpus.times[index]
     histories = Sequences(corpus.codes[index], offsets, corpus.vocabulary, times=times)
     targets = corpus.vocabulary.items[corpus.codes[starts + history_lengths]]
-    return Split(train, histories, targets), np.repeat(np.arange(users.shape[0]), per_user)
+    return Split(train, histories, targets), np.repeat(users, per_user)
 
 
 def _import_optuna() -> Any:
