@@ -341,6 +341,9 @@ def train_neural(
             continue
         hr = evaluate(recommender, validation, K)["hr"]
         history.append(hr)
+        if args.progress:
+            print(f"      epoch {epoch}: validation HR@10 {hr:.4f} "
+                  f"({time.perf_counter() - started:.0f} s)", flush=True)  # fmt: skip
         if hr > best_hr:
             best_hr, best_epoch = hr, epoch
             best_state = copy.deepcopy(model.state_dict())
@@ -519,6 +522,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--gru-dropout", type=float, default=0.25)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument(
+        "--progress",
+        action="store_true",
+        help="print the neural models' validation HR@10 after every epoch",
+    )
     parser.add_argument(
         "--threads",
         type=int,
