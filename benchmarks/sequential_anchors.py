@@ -83,6 +83,13 @@ EASE_L2 = (50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0)
 HISTORY = dict(half_life=1.0)
 
 
+def variant_corpus(events: Any, variant: str) -> Sequences:
+    """One sequence per user ordered by time: all ratings, or ratings >= 4 (``VARIANTS``)."""
+    low = VARIANTS[variant]
+    options = {} if low is None else dict(weight="rating", min_weight=low)
+    return Sequences.from_events(events, user="user", item="item", time="timestamp", **options)
+
+
 def _torch() -> Any:
     try:
         import torch
@@ -549,12 +556,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results = []
     started = time.perf_counter()
     for variant in args.variants:
-        options = (
-            {} if VARIANTS[variant] is None else dict(weight="rating", min_weight=VARIANTS[variant])
-        )
-        corpus = Sequences.from_events(
-            data.events, user="user", item="item", time="timestamp", **options
-        )
+        corpus = variant_corpus(data.events, variant)
         print(f"{VARIANT_NAMES[variant]}: {corpus.n_tokens:,} events, {len(corpus):,} users, "
               f"{len(corpus.vocabulary):,} items", flush=True)  # fmt: skip
         for protocol in args.protocols:

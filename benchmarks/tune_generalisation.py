@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from _report import write_report
-from sequential_anchors import PROTOCOLS, VARIANT_NAMES, VARIANTS, splits
+from sequential_anchors import PROTOCOLS, VARIANT_NAMES, VARIANTS, splits, variant_corpus
 
 from item2vec import Item2Vec, Sequences, tune
 from item2vec.datasets import load_movielens
@@ -113,12 +113,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     data = load_movielens(args.data)
     rows = []
     for variant in args.variants:
-        options = (
-            {} if VARIANTS[variant] is None else dict(weight="rating", min_weight=VARIANTS[variant])
-        )
-        corpus = Sequences.from_events(
-            data.events, user="user", item="item", time="timestamp", **options
-        )
+        corpus = variant_corpus(data.events, variant)
         for protocol in args.protocols:
             test = splits(corpus, protocol)[0]
             for seed in range(args.first_seed, args.first_seed + args.seeds):
