@@ -190,17 +190,17 @@ def test_an_id_column_of_ids_with_no_order_is_named(tmp_path, column, source):
     if source == "pandas":
         mixed = events[column].astype(str).astype(object)
         mixed[3] = 17  # one int among str ids
-        given, error = events.assign(**{column: mixed}), "mixes id types"
+        given, kind, error = events.assign(**{column: mixed}), ValueError, "mixes id types"
     else:
-        # each id as a struct: DuckDB reads them, but a struct has no order as an id
+        # each id as a struct: DuckDB reads them (as dicts), but an id is a str or an int
         given = pa.Table.from_pandas(events, preserve_index=False)
         structs = pa.array([{"id": v} for v in events[column].tolist()])
         given = given.set_column(given.column_names.index(column), column, structs)
-        error = "holds ids with no order"
+        kind, error = TypeError, "holds ids of type dict; ids must be str or int"
         if source == "parquet":
             pq.write_table(given, tmp_path / "log.parquet")
             given = tmp_path / "log.parquet"
-    with pytest.raises(ValueError, match=f"^column '{column}' {error}"):
+    with pytest.raises(kind, match=f"^column '{column}' {error}"):
         build_corpus(given, tmp_path / "c", user="user", item="sku")
     assert not (tmp_path / "c").exists()
     assert sorted(os.listdir(tmp_path)) == (["log.parquet"] if source == "parquet" else [])

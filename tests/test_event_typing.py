@@ -81,6 +81,39 @@ def test_categorical_ids_order_by_value_on_every_path(tmp_path):
 # --- weights and times ----------------------------------------------------------------
 
 
+def _odd_id_tables():
+    users = [1, 1, 2, 2]
+    return {
+        "Arrow list": (pa.table({"user": users, "item": pa.array([[1], [2], [1], [3]])}),
+                       "item", "list<item: int64>"),
+        "Arrow struct": (pa.table({"user": users, "item": pa.array([{"a": 1}, {"a": 2}] * 2)}),
+                         "item", "struct<a: int64>"),
+        "Arrow bool": (pa.table({"user": users, "item": [True, False, True, False]}),
+                       "item", "bool"),
+        "pandas bool": (pd.DataFrame({"user": users, "item": [True, False, True, True]}),
+                        "item", "bool"),
+        "numpy bool users": ({"user": np.array([True, True, False, False]),
+                              "item": np.array([1, 2, 3, 4])}, "user", "bool"),
+        "pandas lists": (pd.DataFrame({"user": users, "item": [[1], [2], [1], [3]]}), "item",
+                         "list"),
+        "lists of lists": ({"user": users, "item": [[1], [2], [1], [3]]}, "item", "list"),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(_odd_id_tables()))
+def test_ids_that_are_neither_str_nor_int_are_refused_alike_by_every_reader(tmp_path, case):
+    # a bool equals the int 1 or 0 and would merge with it; containers have no order (or
+    # no hash): refused on reading, naming the column and the type, not by a raw Arrow
+    # error or at save time
+    table, column, kind = _odd_id_tables()[case]
+    expected = rf"column '{column}' holds ids of type [^;]*{kind}[^;]*; ids must be str or int"
+    with pytest.raises(TypeError, match=expected):
+        Sequences.from_events(table, **IDS)
+    with pytest.raises(TypeError, match=rf"column '{column}' holds ids of type"):
+        build_corpus(table, tmp_path / "c", **IDS)
+    assert not (tmp_path / "c").exists()
+
+
 def test_a_late_fractional_weight_in_a_csv_is_not_rounded(tmp_path):
     # past DuckDB's sniffing sample (20,480 rows) every weight before it is integral
     n = 30_000

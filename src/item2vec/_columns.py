@@ -11,6 +11,7 @@ their exact values (:func:`time_order_key`, :func:`time_gaps`) and stored as sec
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -70,18 +71,39 @@ def _id_codes(events: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
 
         if values.isna().any():
             raise ValueError(f"column {name!r} holds missing ids (None or NaN)")
-        codes, uniques = pd.factorize(values, sort=False)
+        try:
+            codes, uniques = pd.factorize(values, sort=False)
+        except TypeError:
+            raise _unhashable(values.tolist(), name) from None
         return codes.astype(np.int64, copy=False), _as_item_array(list(uniques))
     if module.startswith("pyarrow"):
         if values.null_count:
             raise ValueError(f"column {name!r} holds missing ids (null)")
         array = values.combine_chunks() if hasattr(values, "combine_chunks") else values
+        import pyarrow as pa
+
+        if pa.types.is_nested(array.type):  # Arrow cannot hash them; _id_rank would refuse
+            raise TypeError(
+                f"column {name!r} holds ids of type {array.type}; ids must be str or int"
+            )
         encoded = array.dictionary_encode()
         codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
         return codes, _as_item_array(encoded.dictionary.to_pylist())
     array = _column(events, name)
     _reject_missing(array, name)
-    return _factorize(array)
+    try:
+        return _factorize(array)
+    except TypeError:
+        raise _unhashable(array.tolist(), name) from None
+
+
+def _unhashable(values: list[Any], name: str) -> Exception:
+    """The error for an id column that could not be hashed: the type of its first id
+    that cannot (a list, a dict...), or the hashing's own error when all can."""
+    kind = next((type(v).__name__ for v in values if not isinstance(v, Hashable)), None)
+    if kind is None:
+        return TypeError(f"column {name!r} holds ids that cannot be hashed")
+    return TypeError(f"column {name!r} holds ids of type {kind}; ids must be str or int")
 
 
 def _column(events: Any, name: str) -> np.ndarray:
@@ -258,11 +280,26 @@ def _id_rank(values: np.ndarray, name: str) -> np.ndarray:
 
     Raises
     ------
+    TypeError
+        If an id is a bool (equal to the ints 0 and 1, so it would merge with them) or a
+        container (list, dict, set, array: no order, no hash, or Arrow's structs): the
+        one rule of every reader. Tuples and bytes order and hash, and train in memory;
+        a file holds only str and int ids.
     ValueError
         If the column mixes types of id (say ints and str), which have no order.
     """
+    if values.dtype.kind not in "iufUSO":
+        raise TypeError(f"column {name!r} holds ids of type {values.dtype}; ids must be str or int")
     if values.dtype == object and values.shape[0]:
         kinds = {type(v) for v in values.tolist()}
+        wrong = sorted(
+            kind.__name__ for kind in kinds
+            if issubclass(kind, bool | np.bool_ | list | dict | set | np.ndarray)
+        )  # fmt: skip
+        if wrong:
+            raise TypeError(
+                f"column {name!r} holds ids of type {', '.join(wrong)}; ids must be str or int"
+            )
         orders = {"number" if kind in (int, float) else kind.__name__ for kind in kinds}
         if len(orders) > 1:
             names = sorted(kind.__name__ for kind in kinds)

@@ -477,6 +477,14 @@ def _check_pandas_ids(frame: Any) -> None:
         column = frame[name]
         if column.dtype == object:
             kind = pd.api.types.infer_dtype(column, skipna=True)
+            if kind == "mixed":  # containers are "mixed" too: refused as from_events does
+                container = next(
+                    (type(v).__name__ for v in column if isinstance(v, list | dict | set)), None
+                )
+                if container is not None:
+                    raise TypeError(
+                        f"column {name!r} holds ids of type {container}; ids must be str or int"
+                    )
             if kind.startswith("mixed") and kind != "mixed-integer-float":
                 raise ValueError(
                     f"column {name!r} mixes id types ({kind}); the ids of one column must "
