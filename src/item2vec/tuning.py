@@ -245,9 +245,9 @@ def tune(
         columns), with ``event_options``.
     budget : float, default=120.0
         Seconds for the search. A trial is not started when the time left
-        would not cover it, the confirmation and the final fit, and one that runs past the time
-        left for the final fit stops at the end of its epoch; the trial with
-        the defaults always runs to its end.
+        would not cover it, the confirmation and the final fit, and one that
+        runs past the time left for them stops at the end of its epoch; the
+        trial with the defaults always runs to its end.
     max_trials : int or None, default=None
         Stop after this many settings even if time is left.
     metric : str, default="ndcg@10"
