@@ -260,7 +260,8 @@ def _result():
         Trial(1, {"window": 12, "alpha": 0.0123456},
               {"half_life": None, "popularity": 0.0, "time_half_life": None},
               {"hr": 0.3, "ndcg": 0.2, "mrr": 0.15}, 0.2, 10.04,
-              std_error=0.01234, gain=0.0765433, gain_std_error=0.00456),
+              std_error=0.01234, gain=0.0765433, gain_std_error=0.00456,
+              confirmed_gain=0.0512345, confirmed_gain_std_error=0.004),
         Trial(2, {"window": 3, "negative": 7}, {},
               dict.fromkeys(("hr", "ndcg", "mrr"), math.nan), -math.inf, 0.5,
               error="training diverged"),
@@ -277,25 +278,28 @@ def _result():
 
 def test_tune_table_lists_the_trials_best_first_with_every_column():
     # worked by hand: columns #, the metric, its standard error, the gain over the
-    # defaults and its standard error, hr, seconds, the parameters by name, the query
+    # defaults and its standard error, hr, seconds, the gain on the confirmation half
+    # ("-" for the trials not put to it), the parameters by name, the query
     # options that are on (or "-", or the failure, or why it stopped); cells
     # right-aligned, two spaces apart
     expected = [
-        "#  ndcg@10       ±     gain       ±      hr     s    alpha  negative  window  query",
-        "1   0.2000  0.0123  +0.0765  0.0046  0.3000  10.0  0.01235      None      12  -",
-        "0   0.1235  0.0100  +0.0000  0.0000  0.2500   1.3    0.025      None       5  "
+        "#  ndcg@10       ±     gain       ±      hr     s  confirmed    alpha  negative  window  "
+        "query",
+        "1   0.2000  0.0123  +0.0765  0.0046  0.3000  10.0    +0.0512  0.01235      None      12  "
+        "-",
+        "0   0.1235  0.0100  +0.0000  0.0000  0.2500   1.3          -    0.025      None       5  "
         "half_life=1 popularity=0.2",
-        "3   0.0500  0.0050  -0.0735  0.0060  0.1250   2.0     0.05      None       2  "
+        "3   0.0500  0.0050  -0.0735  0.0060  0.1250   2.0          -     0.05      None       2  "
         "half_life=20 time_half_life=3600",
-        "2     -inf     nan     +nan     nan     nan   0.5     None         7       3  "
+        "2     -inf     nan     +nan     nan     nan   0.5          -     None         7       3  "
         "failed: training diverged",
-        "4     -inf     nan     +nan     nan  0.0625   0.2      0.1      None       9  "
+        "4     -inf     nan     +nan     nan  0.0625   0.2          -      0.1      None       9  "
         "stopped after 3 of 12 epochs (ndcg 0.0300)",
     ]
     assert _result().table().splitlines() == expected
     assert _result().table(limit=2).splitlines() == [
-        "#  ndcg@10       ±     gain       ±      hr     s    alpha  window  query",
-        "1   0.2000  0.0123  +0.0765  0.0046  0.3000  10.0  0.01235      12  -",
-        "0   0.1235  0.0100  +0.0000  0.0000  0.2500   1.3    0.025       5  "
+        "#  ndcg@10       ±     gain       ±      hr     s  confirmed    alpha  window  query",
+        "1   0.2000  0.0123  +0.0765  0.0046  0.3000  10.0    +0.0512  0.01235      12  -",
+        "0   0.1235  0.0100  +0.0000  0.0000  0.2500   1.3          -    0.025       5  "
         "half_life=1 popularity=0.2",
     ]

@@ -275,7 +275,13 @@ def test_successive_halving_stops_trials_at_a_quarter_or_a_half_of_their_epochs(
 def test_the_table_lists_every_trial_best_first(result):
     lines = result.table().splitlines()
     assert len(lines) == 1 + len(result.trials)
-    assert lines[0].split()[:7] == ["#", "hr@10", "±", "gain", "±", "hr", "s"]
+    assert lines[0].split()[:8] == ["#", "hr@10", "±", "gain", "±", "hr", "s", "confirmed"]
+    for line, trial in zip(lines[1:], sorted(result.trials, key=lambda t: -t.score), strict=True):
+        shown = line.split()[7]
+        if math.isnan(trial.confirmed_gain):
+            assert shown == "-"
+        else:
+            assert shown == f"{trial.confirmed_gain:+.4f}"
     scores = [float(line.split()[1]) for line in lines[1:]]
     assert scores == sorted(scores, reverse=True)
     assert len(result.table(limit=1).splitlines()) == 2
@@ -308,6 +314,7 @@ def test_a_candidate_is_chosen_only_when_the_confirmation_holds(n_sessions):
     assert only.confirmed_gain == pytest.approx(tried[0][0], abs=1e-12)
     assert only.confirmed_gain_std_error == pytest.approx(tried[0][1], rel=1e-9)
     assert (chosen is not None) == (n_sessions == 1600)
+    assert result.table().splitlines()[1].split()[7] == f"{only.confirmed_gain:+.4f}"
     assert result.best_query == (only.query if chosen else DEFAULT_QUERY)
     assert result.model.half_life == (None if chosen else 1.0)
 

@@ -156,10 +156,11 @@ class TuneResult:
     )
 
     def table(self, limit: int | None = None) -> str:
-        """The trials as a text table, best first (``limit`` rows at most)."""
+        """The trials as a text table, best first (``limit`` rows at most); ``confirmed`` is
+        the gain on the confirmation half of those put to it."""
         rows = sorted(self.trials, key=lambda t: -t.score)[:limit]
         names = sorted({name for t in rows for name in t.params})
-        header = ["#", self.metric, "±", "gain", "±", "hr", "s", *names, "query"]
+        header = ["#", self.metric, "±", "gain", "±", "hr", "s", "confirmed", *names, "query"]
         lines = [header]
         for t in rows:
             query = " ".join(f"{k}={_short(v)}" for k, v in t.query.items() if v) or "-"
@@ -168,6 +169,7 @@ class TuneResult:
             lines.append([
                 str(t.number), f"{t.score:.4f}", f"{t.std_error:.4f}", f"{t.gain:+.4f}",
                 f"{t.gain_std_error:.4f}", f"{t.metrics['hr']:.4f}", f"{t.seconds:.1f}",
+                "-" if math.isnan(t.confirmed_gain) else f"{t.confirmed_gain:+.4f}",
                 *(_short(t.params.get(name)) for name in names), query,
             ])  # fmt: skip
         widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
