@@ -73,8 +73,8 @@ def _id_codes(events: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
             raise ValueError(f"column {name!r} holds missing ids (None or NaN)")
         try:
             codes, uniques = pd.factorize(values, sort=False)
-        except TypeError:
-            raise _unhashable(values.tolist(), name) from None
+        except TypeError as exc:
+            raise unhashable_id_error(values, name) or exc from None
         return codes.astype(np.int64, copy=False), _as_item_array(list(uniques))
     if module.startswith("pyarrow"):
         if values.null_count:
@@ -83,9 +83,7 @@ def _id_codes(events: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
         import pyarrow as pa
 
         if pa.types.is_nested(array.type):  # Arrow cannot hash them; _id_rank would refuse
-            raise TypeError(
-                f"column {name!r} holds ids of type {array.type}; ids must be str or int"
-            )
+            raise wrong_id_type(name, array.type)
         encoded = array.dictionary_encode()
         codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
         return codes, _as_item_array(encoded.dictionary.to_pylist())
@@ -93,17 +91,20 @@ def _id_codes(events: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     _reject_missing(array, name)
     try:
         return _factorize(array)
-    except TypeError:
-        raise _unhashable(array.tolist(), name) from None
+    except TypeError as exc:
+        raise unhashable_id_error(array, name) or exc from None
 
 
-def _unhashable(values: list[Any], name: str) -> Exception:
-    """The error for an id column that could not be hashed: the type of its first id
-    that cannot (a list, a dict...), or the hashing's own error when all can."""
-    kind = next((type(v).__name__ for v in values if not isinstance(v, Hashable)), None)
-    if kind is None:
-        return TypeError(f"column {name!r} holds ids that cannot be hashed")
+def wrong_id_type(name: str, kind: Any) -> TypeError:
+    """The one error of every reader for ids of a type no id may have."""
     return TypeError(f"column {name!r} holds ids of type {kind}; ids must be str or int")
+
+
+def unhashable_id_error(values: Any, name: str) -> TypeError | None:
+    """:func:`wrong_id_type` for the first id of ``values`` that cannot be hashed (a
+    list, a dict...), or None when every id can."""
+    kind = next((type(v).__name__ for v in values if not isinstance(v, Hashable)), None)
+    return None if kind is None else wrong_id_type(name, kind)
 
 
 def _column(events: Any, name: str) -> np.ndarray:
@@ -289,7 +290,7 @@ def _id_rank(values: np.ndarray, name: str) -> np.ndarray:
         If the column mixes types of id (say ints and str), which have no order.
     """
     if values.dtype.kind not in "iufUSO":
-        raise TypeError(f"column {name!r} holds ids of type {values.dtype}; ids must be str or int")
+        raise wrong_id_type(name, values.dtype)
     if values.dtype == object and values.shape[0]:
         kinds = {type(v) for v in values.tolist()}
         wrong = sorted(
@@ -297,9 +298,7 @@ def _id_rank(values: np.ndarray, name: str) -> np.ndarray:
             if issubclass(kind, bool | np.bool_ | list | dict | set | np.ndarray)
         )  # fmt: skip
         if wrong:
-            raise TypeError(
-                f"column {name!r} holds ids of type {', '.join(wrong)}; ids must be str or int"
-            )
+            raise wrong_id_type(name, ", ".join(wrong))
         orders = {"number" if kind in (int, float) else kind.__name__ for kind in kinds}
         if len(orders) > 1:
             names = sorted(kind.__name__ for kind in kinds)

@@ -17,7 +17,13 @@ from typing import IO, Any
 
 import numpy as np
 
-from item2vec._columns import _column, _id_rank, typed_distinct_ids, typed_text_ids
+from item2vec._columns import (
+    _column,
+    _id_rank,
+    typed_distinct_ids,
+    typed_text_ids,
+    unhashable_id_error,
+)
 from item2vec._corpus_files import CorpusWriter
 from item2vec._sequence_shards import (
     BATCH_ROWS,
@@ -477,14 +483,10 @@ def _check_pandas_ids(frame: Any) -> None:
         column = frame[name]
         if column.dtype == object:
             kind = pd.api.types.infer_dtype(column, skipna=True)
-            if kind == "mixed":  # containers are "mixed" too: refused as from_events does
-                container = next(
-                    (type(v).__name__ for v in column if isinstance(v, list | dict | set)), None
-                )
-                if container is not None:
-                    raise TypeError(
-                        f"column {name!r} holds ids of type {container}; ids must be str or int"
-                    )
+            # containers are "mixed" too: refused as from_events refuses them
+            error = unhashable_id_error(column, name) if kind == "mixed" else None
+            if error is not None:
+                raise error
             if kind.startswith("mixed") and kind != "mixed-integer-float":
                 raise ValueError(
                     f"column {name!r} mixes id types ({kind}); the ids of one column must "
