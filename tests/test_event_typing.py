@@ -114,6 +114,50 @@ def test_ids_that_are_neither_str_nor_int_are_refused_alike_by_every_reader(tmp_
     assert not (tmp_path / "c").exists()
 
 
+@pytest.mark.parametrize("first", ["int", "bool"])
+@pytest.mark.parametrize("shape", ["list", "object array", "pandas"])
+def test_a_bool_among_int_ids_is_refused_whichever_comes_first(tmp_path, first, shape):
+    # True hashes and compares as 1: hashed before the type rule, [1, True] became one id
+    # while [True, 1] was refused
+    items = [1, True, 2, 1] if first == "int" else [True, 1, 2, 1]
+    table = {"user": [1, 1, 2, 2], "item": items}
+    if shape == "object array":
+        table["item"] = np.array(items, dtype=object)
+    elif shape == "pandas":
+        table = pd.DataFrame(table)
+    expected = r"^column 'item' holds ids of type bool; ids must be str or int$"
+    with pytest.raises(TypeError, match=expected):
+        Sequences.from_events(table, **IDS)
+    if shape == "pandas":
+        with pytest.raises(TypeError, match=r"column 'item' holds ids of type"):
+            build_corpus(table, tmp_path / "c", **IDS)
+        assert not (tmp_path / "c").exists()
+
+
+def _float_id_sources(tmp_path):
+    users, items = [1, 1, 2, 2], [0.5, 2.0, 0.5, 3.25]
+    frame = pd.DataFrame({"user": users, "item": items})
+    path = tmp_path / "e.parquet"
+    pq.write_table(pa.Table.from_pandas(frame), path)
+    return {"pandas": frame, "Arrow": pa.Table.from_pandas(frame), "Parquet": path}
+
+
+@pytest.mark.parametrize("source", ["pandas", "Arrow", "Parquet"])
+def test_float_ids_train_in_memory_and_are_refused_early_by_a_file_corpus(tmp_path, source):
+    # in memory, float ids are numbers like any other; a corpus file holds only str and
+    # int ids, so the DuckDB path refuses them on reading, naming the column, not at save
+    table = _float_id_sources(tmp_path)[source]
+    read = read_events if source == "Parquet" else Sequences.from_events
+    corpus = read(table, **IDS)
+    assert corpus.to_lists() == [[0.5, 2.0], [0.5, 3.25]]
+    expected = (
+        r"^column 'item' holds ids of type double; ids must be str or int in a corpus on disk "
+    )
+    with pytest.raises(TypeError, match=expected):
+        build_corpus(table, tmp_path / "c", **IDS)
+    assert not (tmp_path / "c").exists()
+
+
 def test_a_late_fractional_weight_in_a_csv_is_not_rounded(tmp_path):
     # past DuckDB's sniffing sample (20,480 rows) every weight before it is integral
     n = 30_000

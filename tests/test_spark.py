@@ -175,8 +175,12 @@ def test_similar_items_equals_the_model(spark, model_and_events):
         (lambda e: e.assign(item=e.item.where(e.index != 3, None)), ValueError,
          "column 'item' holds missing ids"),
         (lambda e: e.assign(rating=-e.rating - 1), ValueError, "holds negative values"),
+        (lambda e: e.assign(item=np.arange(len(e)) + 0.5), TypeError,
+         r"column 'item' holds ids of type double; ids must be str or int in a corpus on disk"),
+        (lambda e: e.assign(user=np.arange(len(e)) % 2 == 0), TypeError,
+         r"column 'user' holds ids of type boolean; ids must be str or int$"),
     ],
-    ids=["missing column", "null id", "negative weight"],
+    ids=["missing column", "null id", "negative weight", "float ids", "bool ids"],
 )  # fmt: skip
 def test_bad_input_is_refused_and_leaves_nothing(spark, tmp_path, change, error, message):
     frame = spark.createDataFrame(change(_events(n=200)))

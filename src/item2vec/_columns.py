@@ -71,6 +71,8 @@ def _id_codes(events: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
 
         if values.isna().any():
             raise ValueError(f"column {name!r} holds missing ids (None or NaN)")
+        if values.dtype == object:
+            refuse_bool_ids(values.to_numpy(), name)
         try:
             codes, uniques = pd.factorize(values, sort=False)
         except TypeError as exc:
@@ -89,15 +91,31 @@ def _id_codes(events: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
         return codes, _as_item_array(encoded.dictionary.to_pylist())
     array = _column(events, name)
     _reject_missing(array, name)
+    if array.dtype == object:
+        refuse_bool_ids(array, name)
     try:
         return _factorize(array)
     except TypeError as exc:
         raise unhashable_id_error(array, name) or exc from None
 
 
-def wrong_id_type(name: str, kind: Any) -> TypeError:
-    """The one error of every reader for ids of a type no id may have."""
-    return TypeError(f"column {name!r} holds ids of type {kind}; ids must be str or int")
+def wrong_id_type(name: str, kind: Any, on_disk: bool = False) -> TypeError:
+    """The one error of every reader for ids of a type no id may have (``on_disk``: no id
+    of a corpus written to files, floats included)."""
+    where = " in a corpus on disk (cast the column, or read it with Sequences.from_events)"
+    return TypeError(
+        f"column {name!r} holds ids of type {kind}; ids must be str or int"
+        + (where if on_disk else "")
+    )
+
+
+def refuse_bool_ids(values: np.ndarray, name: str) -> None:
+    """Refuse bools among objects before hashing: True hashes as 1, so hashing first would
+    merge them into one id when 1 came first, and refuse only when True did."""
+    kinds = set(map(type, values.tolist()))
+    wrong = sorted(kind.__name__ for kind in kinds if issubclass(kind, bool | np.bool_))
+    if wrong:
+        raise wrong_id_type(name, ", ".join(wrong))
 
 
 def unhashable_id_error(values: Any, name: str) -> TypeError | None:

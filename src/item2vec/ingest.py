@@ -20,9 +20,11 @@ import numpy as np
 from item2vec._columns import (
     _column,
     _id_rank,
+    refuse_bool_ids,
     typed_distinct_ids,
     typed_text_ids,
     unhashable_id_error,
+    wrong_id_type,
 )
 from item2vec._corpus_files import CorpusWriter
 from item2vec._sequence_shards import (
@@ -482,6 +484,7 @@ def _check_pandas_ids(frame: Any) -> None:
     for name in frame.columns:
         column = frame[name]
         if column.dtype == object:
+            refuse_bool_ids(column.to_numpy(), name)
             kind = pd.api.types.infer_dtype(column, skipna=True)
             # containers are "mixed" too: refused as from_events refuses them
             error = unhashable_id_error(column, name) if kind == "mixed" else None
@@ -625,6 +628,11 @@ def _ranked_ids(con: Any, column: str, name: str, text: bool) -> np.ndarray:
     if typed is not None:
         values = typed
     rank = _id_rank(values, name)
+    floats = values.dtype.kind == "f" or (
+        values.dtype == object and any(isinstance(v, float) for v in values.tolist())
+    )
+    if floats:  # from_events keeps them in memory; a corpus file cannot hold them
+        raise wrong_id_type(name, distinct.type, on_disk=True)
     con.register(f"{column}_ranks", pa.table({column: distinct, "rank": rank}))
     ordered = np.empty_like(values)
     ordered[rank] = values

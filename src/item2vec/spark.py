@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from item2vec._columns import wrong_id_type
 from item2vec._corpus_files import CorpusWriter
 from item2vec._sequence_shards import Shard, concatenated_ids, merge_shards, refuse_bad_events
 from item2vec.corpus import Sequences, check_event_options
@@ -197,7 +198,9 @@ def _events(
     for name in (user, item):
         kind = df.schema[name].dataType
         if not isinstance(kind, T.StringType | T.IntegralType):
-            raise TypeError(f"id column {name!r} must hold strings or integers, got {kind}")
+            raise wrong_id_type(
+                name, kind.simpleString(), on_disk=isinstance(kind, T.FractionalType)
+            )
     # the position Spark reads a row at (partition, then row): the tie-break among a
     # user's events at equal times, as the table's order is in memory
     return df.select(
