@@ -15,10 +15,16 @@ protocol, the seeds where the tuned model is at or above the defaults, and the m
 difference. A seed where ``tune`` keeps the defaults (no setting beat them by more than
 its validation standard error) gives the same model, so the same score.
 
+``--synthetic`` runs the same comparison on the generated data sets of ``defaults.py``
+that the defaults were not chosen on (``markov-wide``, ``planted-flat``,
+``markov-clustered``): sequences without times, so one protocol, the last item of each
+held out (``last``).
+
 Example (about budget x seeds x variants x protocols seconds)::
 
     python benchmarks/tune_generalisation.py --data ../shared/data/ml-100k \\
         --seeds 10 --budget 120 --out tune.json
+    python benchmarks/tune_generalisation.py --synthetic markov-wide --seeds 10 --budget 60
 """
 
 from __future__ import annotations
@@ -32,11 +38,12 @@ from pathlib import Path
 from typing import Any
 
 from _report import write_report
+from defaults import datasets
 from sequential_anchors import PROTOCOLS, VARIANT_NAMES, VARIANTS, splits, variant_corpus
 
 from item2vec import Item2Vec, Sequences, tune
 from item2vec.datasets import load_movielens
-from item2vec.evaluation import evaluate
+from item2vec.evaluation import evaluate, leave_last_out
 
 K = 10
 
@@ -106,39 +113,51 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--protocols", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS))
     parser.add_argument("--search-query", action="store_true",
                         help="tune(search_query=True): also choose the query options")  # fmt: skip
+    held_out = [name for name, (kind, _) in datasets(Path()).items()
+                if kind.startswith("held out")]  # fmt: skip
+    parser.add_argument("--synthetic", nargs="+", choices=held_out,
+                        help="generated data sets the defaults were not chosen on, "
+                             "instead of MovieLens")  # fmt: skip
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     args = parser.parse_args(argv)
 
     load_before = os.getloadavg()
-    data = load_movielens(args.data)
+    cases = []  # (variant, protocol, test split)
+    if args.synthetic:
+        generated = datasets(args.data)
+        for name in args.synthetic:
+            cases.append((name, "last", leave_last_out(generated[name][1]())))
+            VARIANT_NAMES.setdefault(name, name)
+    else:
+        data = load_movielens(args.data)
+        for variant in args.variants:
+            corpus = variant_corpus(data.events, variant)
+            cases += [(variant, p, splits(corpus, p)[0]) for p in args.protocols]
     rows = []
-    for variant in args.variants:
-        corpus = variant_corpus(data.events, variant)
-        for protocol in args.protocols:
-            test = splits(corpus, protocol)[0]
-            for seed in range(args.first_seed, args.first_seed + args.seeds):
-                row = {"variant": variant, "protocol": protocol}
-                row |= one(test.train, test, seed, args.budget, args.n_jobs, args.search_query)
-                rows.append(row)
-                print(
-                    f"{VARIANT_NAMES[variant]:>12} {protocol:>5} seed {seed}: HR@10 defaults "
-                    f"{row['default_hr']:.4f} tuned {row['tuned_hr']:.4f} "
-                    f"({'defaults kept' if row['kept_defaults'] else 'tuned'}; "
-                    f"{row['trials']} trials, {row['stopped_early']} stopped early; "
-                    f"validation {row['validation_default']:.4f} -> "
-                    f"{row['validation_best']:.4f} ± {row['validation_std_error']:.4f}; "
-                    "confirmation: "
-                    + (
-                        ", ".join(
-                            f"trial {c['trial']} {c['gain']:+.4f} -> {c['confirmed_gain']:+.4f} "
-                            f"± {c['confirmed_gain_std_error']:.4f}"
-                            for c in row["confirmed"]
-                        )
-                        or "no candidate"
+    for variant, protocol, test in cases:
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
+            row = {"variant": variant, "protocol": protocol}
+            row |= one(test.train, test, seed, args.budget, args.n_jobs, args.search_query)
+            rows.append(row)
+            print(
+                f"{VARIANT_NAMES[variant]:>12} {protocol:>5} seed {seed}: HR@10 defaults "
+                f"{row['default_hr']:.4f} tuned {row['tuned_hr']:.4f} "
+                f"({'defaults kept' if row['kept_defaults'] else 'tuned'}; "
+                f"{row['trials']} trials, {row['stopped_early']} stopped early; "
+                f"validation {row['validation_default']:.4f} -> "
+                f"{row['validation_best']:.4f} ± {row['validation_std_error']:.4f}; "
+                "confirmation: "
+                + (
+                    ", ".join(
+                        f"trial {c['trial']} {c['gain']:+.4f} -> {c['confirmed_gain']:+.4f} "
+                        f"± {c['confirmed_gain_std_error']:.4f}"
+                        for c in row["confirmed"]
                     )
-                    + ")",
-                    flush=True,
+                    or "no candidate"
                 )
+                + ")",
+                flush=True,
+            )
     summary = summarise(rows)
     print("\n| variant | protocol | seeds | tuned >= defaults | tuned > defaults | defaults "
           "kept | HR@10 defaults | HR@10 tuned | mean difference |")  # fmt: skip
