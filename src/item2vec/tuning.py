@@ -386,7 +386,7 @@ def _search(
     (split, users), confirmation = halves
     # the query options not searched are held like those in ``fixed``
     held = fixed if search_query else {**fixed, **{n: base[n] for n in _QUERY_OPTIONS}}
-    time_half_lives = _time_half_lives(split.histories)
+    time_half_lives = (None,) if "time_half_life" in held else _time_half_lives(split.histories)
     # Optuna's sampler takes 32-bit seeds (a generator's draw is 63 bits)
     sampler = optuna.samplers.TPESampler(
         seed=None if random_state is None else random_state % 2**32
@@ -451,11 +451,11 @@ def _search(
                           error=why, stopped=True)
                 )  # fmt: skip
             else:
-                if reference is None:
-                    reference = _evaluate_users(model, split, k, **default_query)[1][measure]
-                query, metrics, values = _best_query(
+                query, metrics, values, at_default = _best_query(
                     model, split, users, k, measure, time_half_lives, held, default_query
                 )
+                if reference is None:  # the defaults' trial, under the default query
+                    reference = at_default
                 seconds = time.perf_counter() - begun
                 study.tell(trial, metrics[measure])
                 gain, gain_error = _paired_gain(values, reference, users)
@@ -766,14 +766,15 @@ def _best_query(
     time_half_lives: tuple[float | None, ...],
     fixed: Mapping[str, Any],
     default_query: Mapping[str, Any],
-) -> tuple[dict[str, Any], dict[str, float], np.ndarray]:
+) -> tuple[dict[str, Any], dict[str, float], np.ndarray, np.ndarray]:
     """The query options that score best for ``model``, chosen one option at a time (those
-    in ``fixed`` keep their value), with their metrics and per-event values. A value
-    replaces the one kept so far only when its gain is larger than that gain's standard
-    error: otherwise the noise of the validation events would choose."""
+    in ``fixed`` keep their value), with their metrics and per-event values, and the
+    per-event values under ``default_query``. A value replaces the one kept so far only
+    when its gain is larger than that gain's standard error: otherwise the noise of the
+    validation events would choose."""
     query = dict(default_query)
     best, per_event = _evaluate_users(model, split, k, **query)
-    values = per_event[measure]
+    values = at_default = per_event[measure]
     for name, candidates in (
         ("half_life", _HALF_LIVES), ("popularity", _POPULARITIES),
         ("time_half_life", time_half_lives),
@@ -788,7 +789,7 @@ def _best_query(
             gain, error = _paired_gain(tried_events[measure], values, users)
             if gain > _NOISE * error:
                 best, query, values = metrics, tried, tried_events[measure]
-    return query, best, values
+    return query, best, values, at_default
 
 
 def _report(trial: Trial, metric: str, elapsed: float, budget: float) -> None:
