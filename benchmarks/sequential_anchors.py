@@ -419,7 +419,7 @@ def run_protocol(
         if name not in args.models:
             continue
         label = {"sasrec": "SASRec-CE", "gru4rec": "GRU4Rec-CE"}[name]
-        for seed in range(args.neural_seeds):
+        for seed in range(args.first_neural_seed, args.first_neural_seed + args.neural_seeds):
             recommender, epochs, curve, seconds = train_neural(
                 torch, build, validation.train, validation, args.max_epochs, args, seed
             )
@@ -515,6 +515,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                  "gru4rec"])  # fmt: skip
     parser.add_argument("--seeds", type=int, help="item2vec seeds (default 3; 1 with --quick)")
     parser.add_argument("--neural-seeds", type=int, default=1)
+    parser.add_argument("--first-neural-seed", type=int, default=0)
     parser.add_argument("--max-epochs", type=int, help="default 200; 20 with --quick")
     parser.add_argument("--patience", type=int, help="default 5; 3 with --quick")
     parser.add_argument("--refit", action="store_true",
