@@ -397,6 +397,10 @@ def test_validation_split_holds_out_at_most_n_last_events_and_keeps_one():
         targets = capped.targets.tolist()
         assert len(targets) == 3 and set(targets) < {"c", "f", "k", "q"}
         assert targets == sorted(targets, key=["c", "f", "k", "q"].index)  # in corpus order
+        # only the drawn users give up their last event: the others train whole
+        assert capped.train.to_lists() == [
+            seq[:-1] if seq[-1] in targets else seq for seq in sequences
+        ]
 
 
 class _Clock:

@@ -204,9 +204,10 @@ def tune(
 ) -> TuneResult:
     """Search Item2Vec's settings for next-item recommendation within a time budget.
 
-    Every user's last ``validation_events`` events are held out for
-    validation (each predicted from the events before it; a user keeps at
-    least one event for training): models are trained on the rest and ranked
+    The last ``validation_events`` events of every user (of
+    ``validation_users`` users drawn at random, when there are more) are held
+    out for validation (each predicted from the events before it; a user keeps
+    at least one event for training): models are trained on the rest and ranked
     by ``metric`` on those held-out events, so keep your own test events out
     of ``data``. The
     training parameters that matter for recommendation (Caselles-Dupré et al.,
@@ -260,7 +261,8 @@ def tune(
         ``random_state`` are tune's own arguments, and trials train without
         ``verbose`` or ``callbacks``: ``fixed`` holding one of these is refused.
     validation_users : int or None, default=10000
-        Validate on at most this many randomly chosen users (None: all).
+        Validate on at most this many randomly chosen users (None: all); the
+        users not chosen keep all their events for training.
     validation_events : int, default=3
         Events held out at the end of each user's sequence. More than one
         makes the validation score less noisy on small data (with 1,000
@@ -656,19 +658,24 @@ def validation_split(
 def _validation_split(
     corpus: Sequences, n_last: int, max_users: int | None, rng: np.random.Generator
 ) -> tuple[Split, np.ndarray]:
-    """Hold out the last ``n_last`` events of every sequence (all but its first, at most):
-    ``train`` is the rest; each held-out event is a target whose history is every event of
-    its sequence before it. Histories come from at most ``max_users`` sequences. Also
+    """Hold out the last ``n_last`` events (all but its first, at most) of at most
+    ``max_users`` sequences drawn at random: ``train`` is every other event; each held-out
+    event is a target whose history is every event of its sequence before it. Also
     returns, for every held-out event, the number of its sequence in ``corpus``."""
     lengths = corpus.lengths
     held = np.minimum(n_last, np.maximum(lengths - 1, 0))
-    position = np.arange(corpus.n_tokens) - np.repeat(corpus.offsets[:-1], lengths)
-    train = corpus.select_tokens(position < np.repeat(lengths - held, lengths))
     users = np.flatnonzero(held > 0)
     if users.shape[0] == 0:
         raise ValueError("tune needs users with two or more events: the last ones validate")
     if max_users is not None and users.shape[0] > max_users:
         users = np.sort(rng.choice(users, max_users, replace=False))
+        # the sequences not drawn keep all their events for training: holding theirs out
+        # too would train every trial on less data than the final fit, for no signal
+        drawn = held[users]
+        held = np.zeros_like(held)
+        held[users] = drawn
+    position = np.arange(corpus.n_tokens) - np.repeat(corpus.offsets[:-1], lengths)
+    train = corpus.select_tokens(position < np.repeat(lengths - held, lengths))
     # one history per held-out event j = 1..held (counted from the end), oldest target first
     per_user = held[users]
     seq = np.repeat(users, per_user)
