@@ -32,7 +32,8 @@ sequences (every prefix predicts its next item):
   cross-entropy instead of the paper's session-parallel ranking losses.
 
 They train on the training part minus the validation events, with Adam
-(lr 1e-3), keep the epoch with the best validation HR@10 (early stopping) and
+(lr 1e-3) on batches of 32 windows of at most 50 events, keep the epoch with
+the best validation HR@10 (up to 200 epochs, stopping 20 after the best) and
 rank the test histories (which include the validation events) with it, as in
 the SASRec paper; ``--refit`` also retrains them on the whole training part
 for that many epochs and scores that too (the rows marked "refit").
@@ -507,7 +508,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="1 item2vec seed, at most 20 epochs, patience 3, max length 50, GRU hidden 64",
+        help="1 item2vec seed, at most 20 epochs, patience 3, GRU hidden 64",
     )
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--protocols", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS))
@@ -519,11 +520,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--neural-seeds", type=int, default=1)
     parser.add_argument("--first-neural-seed", type=int, default=0)
     parser.add_argument("--max-epochs", type=int, help="default 200; 20 with --quick")
-    parser.add_argument("--patience", type=int, help="default 5; 3 with --quick")
+    parser.add_argument("--patience", type=int, help="default 20; 3 with --quick")
     parser.add_argument("--refit", action="store_true",
                         help="also retrain the neural models on the whole training part "
                              "for the chosen number of epochs, and score that too")  # fmt: skip
-    parser.add_argument("--max-len", type=int, help="default 200; 50 with --quick")
+    parser.add_argument("--max-len", type=int, default=50)
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--blocks", type=int, default=2)
     parser.add_argument("--heads", type=int, default=1)
@@ -531,7 +532,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--gru-hidden", type=int, help="default 100; 64 with --quick")
     parser.add_argument("--gru-dropout", type=float, default=0.25)
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument(
         "--progress",
         action="store_true",
@@ -546,8 +547,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     args.seeds = args.seeds or (1 if args.quick else 3)
     args.max_epochs = args.max_epochs or (20 if args.quick else 200)
-    args.patience = args.patience or (3 if args.quick else 5)
-    args.max_len = args.max_len or (50 if args.quick else 200)
+    args.patience = args.patience or (3 if args.quick else 20)
     args.gru_hidden = args.gru_hidden or (64 if args.quick else 100)
 
     torch = None
