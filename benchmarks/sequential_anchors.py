@@ -105,9 +105,25 @@ def _torch() -> Any:
 # --- splits ---------------------------------------------------------------------------------
 
 
+def shuffled_ties(corpus: Sequences, seed: int = 0) -> Sequences:
+    """The corpus with the events of each same-time group of a sequence in a random order."""
+    starts = np.zeros(corpus.n_tokens, dtype=bool)
+    starts[corpus.offsets[:-1][corpus.lengths > 0]] = True
+    starts[1:] |= corpus.times[1:] != corpus.times[:-1]
+    groups = np.cumsum(starts)
+    order = np.lexsort((np.random.default_rng(seed).random(corpus.n_tokens), groups))
+    return Sequences(
+        corpus.codes[order], corpus.offsets, corpus.vocabulary,
+        None if corpus.weights is None else corpus.weights[order], corpus.times[order],
+        corpus.users,
+    )  # fmt: skip
+
+
 def splits(corpus: Sequences, protocol: str) -> tuple[Split, Split]:
     """The test split of ``protocol`` and the validation split carved from its training part."""
-    if protocol == "file":
+    if protocol in ("file", "random"):
+        if protocol == "random":  # ties in a random order: no rule for a model to learn
+            corpus = shuffled_ties(corpus)
         split = leave_last_out(corpus)
         return split, leave_last_out(split.train)
     ordered = order_ties(corpus)
@@ -511,7 +527,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="1 item2vec seed, at most 20 epochs, patience 3, GRU hidden 64",
     )
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
-    parser.add_argument("--protocols", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS))
+    parser.add_argument("--protocols", nargs="+", choices=[*PROTOCOLS, "random"],
+                        default=list(PROTOCOLS))  # fmt: skip
     parser.add_argument("--models", nargs="+", default=["popularity", "itemknn", "ease",
                         "item2vec", "sasrec", "gru4rec"],
                         choices=["popularity", "itemknn", "ease", "item2vec", "sasrec",
