@@ -69,6 +69,7 @@ from item2vec.baselines import EASE, ItemKNN, Popularity
 from item2vec.datasets import load_movielens
 from item2vec.evaluation import (
     Split,
+    _tie_groups,
     evaluate,
     leave_last_group_out,
     leave_last_out,
@@ -107,10 +108,7 @@ def _torch() -> Any:
 
 def shuffled_ties(corpus: Sequences, seed: int = 0) -> Sequences:
     """The corpus with the events of each same-time group of a sequence in a random order."""
-    starts = np.zeros(corpus.n_tokens, dtype=bool)
-    starts[corpus.offsets[:-1][corpus.lengths > 0]] = True
-    starts[1:] |= corpus.times[1:] != corpus.times[:-1]
-    groups = np.cumsum(starts)
+    groups = _tie_groups(corpus, "shuffled_ties")
     order = np.lexsort((np.random.default_rng(seed).random(corpus.n_tokens), groups))
     return Sequences(
         corpus.codes[order], corpus.offsets, corpus.vocabulary,

@@ -127,7 +127,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         generated = datasets(args.data)
         for name in args.synthetic:
             cases.append((name, "last", leave_last_out(generated[name][1]())))
-            VARIANT_NAMES.setdefault(name, name)
     else:
         data = load_movielens(args.data)
         for variant in args.variants:
@@ -140,7 +139,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             row |= one(test.train, test, seed, args.budget, args.n_jobs, args.search_query)
             rows.append(row)
             print(
-                f"{VARIANT_NAMES[variant]:>12} {protocol:>5} seed {seed}: HR@10 defaults "
+                f"{VARIANT_NAMES.get(variant, variant):>12} {protocol:>5} seed {seed}: "
+                f"HR@10 defaults "
                 f"{row['default_hr']:.4f} tuned {row['tuned_hr']:.4f} "
                 f"({'defaults kept' if row['kept_defaults'] else 'tuned'}; "
                 f"{row['trials']} trials, {row['stopped_early']} stopped early; "
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for s in summary:
         print(
-            f"| {VARIANT_NAMES[s['variant']]} | {s['protocol']} | {s['seeds']} | "
+            f"| {VARIANT_NAMES.get(s['variant'], s['variant'])} | {s['protocol']} | {s['seeds']} | "
             f"{s['at_or_above']} | {s['above']} | {s['kept_defaults']} | "
             f"{s['default_hr']:.4f} | {s['tuned_hr']:.4f} | {s['mean_difference']:+.4f} |"
         )

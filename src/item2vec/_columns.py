@@ -109,10 +109,23 @@ def wrong_id_type(name: str, kind: Any, on_disk: bool = False) -> TypeError:
     )
 
 
+# what pandas' infer_dtype calls an object column that holds no bool (a bool makes it
+# "boolean" or one of the "mixed" kinds)
+_BOOL_FREE_KINDS = frozenset({"string", "bytes", "integer", "floating", "mixed-integer-float"})
+
+
 def refuse_bool_ids(values: np.ndarray, name: str) -> None:
     """Refuse bools among objects before hashing: True hashes as 1, so hashing first would
     merge them into one id when 1 came first, and refuse only when True did."""
-    kinds = set(map(type, values.tolist()))
+    try:
+        import pandas as pd
+    except ImportError:
+        pd = None
+    # one pass in C settles the usual column (all str, all int); only the rest is
+    # looked at id by id
+    if pd is not None and pd.api.types.infer_dtype(values, skipna=True) in _BOOL_FREE_KINDS:
+        return
+    kinds = set(map(type, values))
     wrong = sorted(kind.__name__ for kind in kinds if issubclass(kind, bool | np.bool_))
     if wrong:
         raise wrong_id_type(name, ", ".join(wrong))

@@ -628,10 +628,7 @@ def _ranked_ids(con: Any, column: str, name: str, text: bool) -> np.ndarray:
     if typed is not None:
         values = typed
     rank = _id_rank(values, name)
-    floats = values.dtype.kind == "f" or (
-        values.dtype == object and any(isinstance(v, float) for v in values.tolist())
-    )
-    if floats:  # from_events keeps them in memory; a corpus file cannot hold them
+    if pa.types.is_floating(distinct.type):  # from_events keeps them; a corpus file cannot
         raise wrong_id_type(name, distinct.type, on_disk=True)
     con.register(f"{column}_ranks", pa.table({column: distinct, "rank": rank}))
     ordered = np.empty_like(values)
